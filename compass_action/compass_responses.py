@@ -1,0 +1,146 @@
+"""What a Compass answer means, in words a person can act on."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+# The one Compass error type documented as worth retrying: a concurrent write to the same event.
+RETRYABLE_ERROR_TYPES = frozenset({"STORE_CONFLICT_EXCEPTION"})
+_BODY_PREVIEW = 200
+
+
+class Verdict(Enum):
+    ACCEPTED = "accepted"
+    RETRY = "retry"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True)
+class CompassError:
+    type: str | None
+    message: str | None
+
+    def __str__(self) -> str:
+        return ": ".join(part for part in (self.type, self.message) if part) or "(no detail)"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One HTTP answer, read once: the status, its parsed errors and a description of the body."""
+
+    status: int
+    errors: tuple[CompassError, ...]
+    body_note: str
+    location: str | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        if 200 <= self.status < 300:
+            return Verdict.ACCEPTED
+        if self.status == 429 or self.status >= 500:
+            return Verdict.RETRY
+        if any(error.type in RETRYABLE_ERROR_TYPES for error in self.errors):
+            return Verdict.RETRY
+        return Verdict.REJECTED
+
+
+def read_answer(status: int, content_type: str, body: bytes, location: str | None = None) -> Answer:
+    errors, note = _parse_body(content_type, body)
+    return Answer(status=status, errors=errors, body_note=note, location=location)
+
+
+def _parse_body(content_type: str, body: bytes) -> tuple[tuple[CompassError, ...], str]:
+    text = body.decode("utf-8", errors="replace").strip()
+    if not text:
+        return (), "an empty body"
+    if "html" in content_type.lower() or text[:15].lower().startswith(("<!doctype", "<html")):
+        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+        label = f" titled {_one_line(title.group(1))!r}" if title else ""
+        return (), f"an HTML page{label} ({len(body)} bytes), not a Compass answer"
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return (), f"a body that is not JSON: {_one_line(text)!r}"
+    errors = _errors_of(payload)
+    if errors:
+        return errors, "; ".join(str(error) for error in errors)
+    return (), f"JSON without Compass errors: {_one_line(text)!r}"
+
+
+def _errors_of(payload: object) -> tuple[CompassError, ...]:
+    if not isinstance(payload, dict) or not isinstance(payload.get("errors"), list):
+        return ()
+    found = []
+    for item in payload["errors"]:
+        if isinstance(item, dict):
+            kind, message = item.get("type"), item.get("message")
+            found.append(
+                CompassError(
+                    type=str(kind) if kind is not None else None,
+                    message=str(message) if message is not None else None,
+                )
+            )
+    return tuple(found)
+
+
+def _one_line(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= _BODY_PREVIEW else flat[: _BODY_PREVIEW - 1] + "…"
+
+
+@dataclass(frozen=True)
+class Explanation:
+    message: str
+    input: str | None  # the action input most likely at fault, for the annotation
+
+
+def explain_rejection(answer: Answer, component_id: str) -> Explanation:
+    """Why Compass refused the event and what to change, for a 3xx or 4xx answer."""
+    status, detail = answer.status, answer.body_note
+    if status == 401:
+        return Explanation(
+            "Compass did not accept the credentials (HTTP 401). Check that api-token is an "
+            "Atlassian API token of the account in user-email, created at "
+            "id.atlassian.com/manage/api-tokens, not revoked and not expired (they last at "
+            "most a year), and a classic token rather than a scoped one.",
+            "api-token",
+        )
+    if status == 403:
+        return Explanation(
+            "The account in user-email may not add events to this component (HTTP 403). Give "
+            "that account access to Compass and to the component, or use another account. "
+            f"Compass said: {detail}.",
+            "user-email",
+        )
+    if status == 404:
+        return Explanation(
+            f"Compass found no event source for component {component_id} (HTTP 404). Check "
+            "that component-id was copied from this site's Compass, that site names the same "
+            "Atlassian site, and that cloud-id (if set) matches it. "
+            f"Compass said: {detail}.",
+            "component-id",
+        )
+    if status == 400:
+        return Explanation(
+            f"Compass rejected the event as invalid (HTTP 400): {detail}.", None
+        )
+    if 300 <= status < 400:
+        target = f" to {answer.location}" if answer.location else ""
+        return Explanation(
+            f"Compass answered with a redirect{target} (HTTP {status}), which is not followed "
+            "so that the credentials stay with the site; check that site is your "
+            "<name>.atlassian.net address.",
+            "site",
+        )
+    return Explanation(f"Compass refused the event (HTTP {status}): {detail}.", None)
+
+
+def describe_retry_reason(answer: Answer) -> str:
+    if answer.status == 429:
+        return "HTTP 429, rate limited (Compass allows 100 requests per user per minute)"
+    if answer.status >= 500:
+        return f"HTTP {answer.status}, Compass is having trouble ({answer.body_note})"
+    return f"HTTP {answer.status}, a conflicting write ({answer.body_note})"

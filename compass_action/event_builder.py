@@ -1,0 +1,214 @@
+"""Inputs plus run context in, one validated Compass event request out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from . import identity
+from .compass_models import (
+    BuildEvent,
+    BuildPipeline,
+    BuildProperties,
+    CreateEventRequest,
+    DeploymentEnvironment,
+    DeploymentEvent,
+    DeploymentPipeline,
+    DeploymentProperties,
+    EventInput,
+    EventType,
+)
+from .environments import Environment, environment_id, resolve_environment
+from .inputs import ActionInputs
+from .problems import InputProblems, Problem
+from .run_context import RunContext
+from .states import is_terminal
+
+# The longest text Compass is known to show in full (Atlassian's own integrations cut there).
+MAX_TEXT = 255
+
+_NOT_IN_A_RUN = "cannot be derived outside a GitHub Actions run ({}); set it explicitly"
+
+
+@dataclass
+class BuiltEvent:
+    request: CreateEventRequest
+    event_type: EventType
+    state: str
+    pipeline_id: str
+    update_sequence_number: int
+    environment: Environment | None
+    environment_id: str | None
+    sequence_number: int | None
+    warnings: list[str]
+
+    @property
+    def body(self) -> dict[str, object]:
+        return self.request.to_json_dict()
+
+
+@dataclass
+class _Derivation:
+    """Derives each value from an input or the run, collecting every problem on the way."""
+
+    inputs: ActionInputs
+    run: RunContext
+    now: datetime
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def need(self, value: str | int | None, input_name: str, missing_because: str) -> Any:
+        if value is None:
+            self.problems.append(Problem(input_name, _NOT_IN_A_RUN.format(missing_because)))
+        return value
+
+    def fit(self, name: str, value: str) -> str:
+        """Cut free text to what Compass shows, and say so."""
+        if len(value) <= MAX_TEXT:
+            return value
+        self.warnings.append(
+            f"{name} is {len(value)} characters long; cut to {MAX_TEXT}, the most Compass shows"
+        )
+        return value[: MAX_TEXT - 1] + "…"
+
+    @property
+    def revision(self) -> str:
+        run = self.run
+        return run.version or (run.sha or "")[:7] or run.ref_name or "an unknown revision"
+
+    @property
+    def pipeline_name(self) -> str:
+        return " / ".join(part for part in (self.run.workflow, self.run.job) if part) or "GitHub Actions"
+
+    def default_display_name(self, environment: Environment | None) -> str:
+        if environment is None:
+            number = f" #{self.run.run_number}" if self.run.run_number is not None else ""
+            return f"Build {self.revision}{number}"
+        return f"Deploy {self.revision} to {environment.name}"
+
+    def default_description(self, environment: Environment | None) -> str:
+        run = self.run
+        what = "Build" if environment is None else f"Deployment to {environment.name}"
+        parts = [f"{what} of {run.repository or 'the repository'} at {self.revision}"]
+        if run.commit_url:
+            parts.append(f"commit {run.commit_url}")
+        if run.run_number is not None:
+            parts.append(f"{self.pipeline_name} run #{run.run_number}, attempt {run.run_attempt}")
+        if run.actor:
+            parts.append(f"by {run.actor}")
+        return "; ".join(parts)
+
+    def started_at(self) -> datetime:
+        given = self.inputs.started_at
+        if given is None:
+            return self.run.job_started_at(self.now) or self.now
+        if given > self.now:
+            self.problems.append(Problem("started-at", "is in the future"))
+        return given
+
+
+def build_event(
+    inputs: ActionInputs,
+    run: RunContext,
+    now: Callable[[], datetime],
+    update_sequence: identity.UpdateSequence,
+) -> BuiltEvent:
+    """Derive and validate the event; raise InputProblems naming every input to fix."""
+    assert inputs.state is not None and inputs.component_id is not None, "checked by load_inputs()"
+    d = _Derivation(inputs, run, now())
+    source_id: str = d.need(
+        inputs.external_event_source_id or identity.external_event_source_id(run),
+        "external-event-source-id",
+        "GITHUB_REPOSITORY is not set",
+    )
+    pipeline_id: str = d.need(
+        inputs.pipeline_id or identity.pipeline_id(run, inputs.check_run_id),
+        "pipeline-id",
+        "GITHUB_REPOSITORY, GITHUB_RUN_ID or GITHUB_JOB is not set",
+    )
+    url: str = d.need(inputs.url or run.run_url, "url", "GITHUB_RUN_ID is not set")
+    started = d.started_at()
+
+    environment: Environment | None = None
+    sequence: int | None = None
+    if inputs.event_type is EventType.DEPLOYMENT:
+        resolved = resolve_environment(inputs.environment, inputs.environment_category, run)
+        if isinstance(resolved, Problem):
+            d.problems.append(resolved)
+        else:
+            environment = resolved
+        sequence = d.need(
+            inputs.sequence_number
+            if inputs.sequence_number is not None
+            else identity.sequence_number(run),
+            "sequence-number",
+            "GITHUB_RUN_ID is not set or the run attempt is out of range",
+        )
+    if d.problems:
+        raise InputProblems(d.problems)
+
+    # Only numbered once the event is known to be valid.
+    usn = inputs.update_sequence_number or update_sequence.next()
+    envelope: dict[str, Any] = {
+        "display_name": d.fit("display-name", inputs.display_name or d.default_display_name(environment)),
+        "description": d.fit("description", inputs.description or d.default_description(environment)),
+        "url": url,
+        "last_updated": identity.rfc3339(d.now),
+        "update_sequence_number": usn,
+        "external_event_source_id": source_id,
+    }
+    times = {
+        "started_at": identity.rfc3339(started),
+        "completed_at": identity.rfc3339(d.now) if is_terminal(inputs.state) else None,
+    }
+    pipeline = {
+        "pipeline_id": pipeline_id,
+        "url": run.job_url(inputs.check_run_id) or url,
+        "display_name": d.fit("pipeline display name", d.pipeline_name),
+    }
+    env_id = None if environment is None else inputs.environment_id or environment_id(environment.name)
+    if environment is None:
+        event = EventInput(
+            build=BuildEvent(
+                **envelope,
+                build_properties=BuildProperties(
+                    state=inputs.state, pipeline=BuildPipeline(**pipeline), **times
+                ),
+            )
+        )
+    else:
+        assert sequence is not None and env_id is not None
+        event = EventInput(
+            deployment=DeploymentEvent(
+                **envelope,
+                deployment_properties=DeploymentProperties(
+                    sequence_number=sequence,
+                    state=inputs.state,
+                    pipeline=DeploymentPipeline(**pipeline),
+                    environment=DeploymentEnvironment(
+                        category=environment.category,
+                        display_name=d.fit("environment display name", environment.name),
+                        environment_id=env_id,
+                    ),
+                    **times,
+                ),
+            )
+        )
+    request = CreateEventRequest(
+        cloud_id=inputs.cloud_id or inputs.component.cloud_id,
+        component_id=inputs.component_id,
+        event=event,
+    )
+    return BuiltEvent(
+        request=request,
+        event_type=inputs.event_type,
+        state=inputs.state,
+        pipeline_id=pipeline_id,
+        update_sequence_number=usn,
+        environment=environment,
+        environment_id=env_id,
+        sequence_number=sequence,
+        warnings=d.warnings,
+    )

@@ -1,0 +1,153 @@
+"""The action from start to exit code: read, derive, send, report."""
+
+from __future__ import annotations
+
+import json
+import os
+import traceback
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+
+from .compass_responses import explain_rejection
+from .delivery import Clock, Delivery, DeliveryResult, Outcome
+from .event_builder import BuiltEvent, build_event
+from .identity import UpdateSequence
+from .inputs import ActionInputs, FailOn, load_inputs
+from .policy import Failure, fail_on_fallback, fails_step
+from .problems import InputProblems, Problem
+from .report import Reporter
+from .results import RunResult, outputs, summary
+from .run_context import load_run_context
+
+
+def main() -> int:
+    environ = os.environ
+    reporter = Reporter.from_environ(environ)
+    # Registered before anything is read or printed, so even an error about them is scrubbed.
+    reporter.add_credentials(environ.get("COMPASS_USER_EMAIL"), environ.get("COMPASS_API_TOKEN"))
+    fail_on = fail_on_fallback(environ.get("COMPASS_FAIL_ON"))
+    try:
+        return run(reporter, environ)
+    except Exception as exc:  # a bug of ours: say so plainly, keep the traceback for debug logs
+        reporter.debug(traceback.format_exc())
+        return _fail(
+            reporter,
+            Failure.INTERNAL,
+            fail_on,
+            f"compass-action failed unexpectedly ({type(exc).__name__}: {exc}). "
+            "Re-run with debug logging for details, and please report it.",
+            "compass-action",
+        )
+
+
+def run(
+    reporter: Reporter,
+    environ: Mapping[str, str],
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    clock: Clock | None = None,
+) -> int:
+    fail_on = fail_on_fallback(environ.get("COMPASS_FAIL_ON"))
+    try:
+        inputs = load_inputs()
+        fail_on = inputs.fail_on
+        event = build_event(inputs, load_run_context(), now, UpdateSequence())
+    except InputProblems as exc:
+        return _bad_input(reporter, exc.problems, fail_on)
+
+    _log_event(reporter, event)
+    if inputs.dry_run:
+        reporter.group("Dry run: the request body that would be sent", _pretty(event.body))
+        return _finish(reporter, event, RunResult("dry-run", False, "Dry run: nothing was sent"))
+
+    reporter.debug(f"POST {inputs.events_url}\n{_pretty(event.body)}")
+    with _delivery(inputs, reporter, clock) as delivery:
+        result = delivery.send(json.dumps(event.body, separators=(",", ":")).encode())
+    return _report_delivery(reporter, inputs, event, result)
+
+
+def _delivery(inputs: ActionInputs, reporter: Reporter, clock: Clock | None) -> Delivery:
+    assert inputs.user_email is not None and inputs.api_token is not None
+    return Delivery(
+        inputs.events_url,
+        inputs.user_email,
+        inputs.api_token.get_secret_value(),
+        inputs.timeout,
+        reporter.info,
+        clock=clock,
+    )
+
+
+def _pretty(body: object) -> str:
+    return json.dumps(body, indent=2, ensure_ascii=False)
+
+
+def _log_event(reporter: Reporter, event: BuiltEvent) -> None:
+    reporter.info(f"Compass {event.event_type.value} event, state {event.state}")
+    if event.environment is not None:
+        env = event.environment
+        reporter.info(
+            f"Environment {env.name!r} (from {env.source}) is {env.category.value}, "
+            f"because of {env.category_reason}"
+        )
+    keys = [f"pipelineId={event.pipeline_id}"]
+    if event.environment_id is not None:
+        keys.append(f"environmentId={event.environment_id}")
+    if event.sequence_number is not None:
+        keys.append(f"sequenceNumber={event.sequence_number}")
+    keys.append(f"updateSequenceNumber={event.update_sequence_number}")
+    reporter.info("Keys: " + ", ".join(keys))
+    for warning in event.warnings:
+        reporter.annotate("warning", warning, "compass-action")
+
+
+def _report_delivery(
+    reporter: Reporter, inputs: ActionInputs, event: BuiltEvent, result: DeliveryResult
+) -> int:
+    status = "" if result.status is None else str(result.status)
+    tries = f"after {result.attempts} attempts" if result.attempts > 1 else "on the first attempt"
+    if result.outcome is Outcome.ACCEPTED:
+        headline = f"Accepted by Compass (HTTP {status}) {tries}"
+        reporter.info(f"{headline}. Compass processes events asynchronously.")
+        return _finish(reporter, event, RunResult(status, True, headline))
+    if result.outcome is Outcome.REJECTED:
+        assert result.answer is not None
+        explanation = explain_rejection(result.answer, event.request.component_id)
+        code = _fail(
+            reporter,
+            Failure.REJECTED,
+            inputs.fail_on,
+            explanation.message,
+            f"Input {explanation.input}" if explanation.input else "Compass rejected the event",
+        )
+        _finish(reporter, event, RunResult(status, False, f"Rejected: {explanation.message}"))
+        return code
+    message = f"The event was not recorded: Compass could not be reached or stayed overloaded ({result.reason})."
+    code = _fail(reporter, Failure.UNAVAILABLE, inputs.fail_on, message, "Compass unavailable")
+    _finish(reporter, event, RunResult(status, False, f"Not delivered: {result.reason}"))
+    return code
+
+
+def _fail(reporter: Reporter, failure: Failure, fail_on: FailOn, message: str, title: str) -> int:
+    """Report a failure as an error or a warning, as fail-on says; return the exit code."""
+    fails = fails_step(failure, fail_on)
+    reporter.annotate("error" if fails else "warning", message, title)
+    return 1 if fails else 0
+
+
+def _bad_input(reporter: Reporter, problems: list[Problem], fail_on: FailOn) -> int:
+    code = 0
+    for problem in problems:
+        title = f"Input {problem.input}"
+        if not reporter.github and not problem.input.startswith("GITHUB_"):
+            title += f" ({problem.env_var})"
+        code = max(code, _fail(reporter, Failure.BAD_INPUT, fail_on, problem.message, title))
+    reporter.set_outputs(outputs(None, RunResult("", False, "")))
+    listing = "\n".join(f"- `{problem.input}`: {problem.message}" for problem in problems)
+    reporter.write_summary(f"### Compass event not sent: fix the inputs\n\n{listing}\n\n")
+    return code
+
+
+def _finish(reporter: Reporter, event: BuiltEvent, result: RunResult) -> int:
+    reporter.set_outputs(outputs(event, result))
+    reporter.write_summary(summary(event, result))
+    return 0

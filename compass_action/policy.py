@@ -1,0 +1,33 @@
+"""The ``fail-on`` policy: which problems fail the step and which only warn."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import cast, get_args
+
+from .inputs import FailOn
+
+
+class Failure(Enum):
+    BAD_INPUT = "bad input"  # fixable in the workflow, found before any request
+    REJECTED = "rejected"  # Compass refused the request (400, 401, 403, 404, ...)
+    UNAVAILABLE = "unavailable"  # Compass unreachable or overloaded past the timeout
+    INTERNAL = "internal"  # a bug in this action
+
+
+_FAILS: dict[str, frozenset[Failure]] = {
+    # Mistakes a person must fix fail; Compass having a bad minute does not.
+    "config": frozenset({Failure.BAD_INPUT, Failure.REJECTED, Failure.INTERNAL}),
+    "any": frozenset(Failure),
+    "never": frozenset(),
+}
+
+
+def fails_step(failure: Failure, fail_on: FailOn) -> bool:
+    return failure in _FAILS[fail_on]
+
+
+def fail_on_fallback(raw: str | None) -> FailOn:
+    """The policy to apply when the inputs themselves could not be read."""
+    value = (raw or "").strip().lower()
+    return cast(FailOn, value) if value in get_args(FailOn) else "config"

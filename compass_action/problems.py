@@ -1,0 +1,31 @@
+"""Bad input, described so that a person knows which input to fix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the configuration; ``input`` is the action input at fault."""
+
+    input: str
+    message: str
+
+    @property
+    def env_var(self) -> str:
+        """The variable that carries the input (a run-context problem names its variable)."""
+        if self.input.startswith("GITHUB_"):
+            return self.input
+        return "COMPASS_" + self.input.upper().replace("-", "_")
+
+    def __str__(self) -> str:
+        return f"{self.input}: {self.message}"
+
+
+class InputProblems(Exception):
+    """Raised before any network call when the inputs cannot make a valid event."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(problem) for problem in problems))
+        self.problems = problems

@@ -1,0 +1,202 @@
+"""Runs entrypoint.py the way the GitHub runner runs the container action.
+
+It reads action.yml, so the contract between action.yml and the code is what gets tested:
+- every declared input is set as ``INPUT_<NAME>`` with hyphens kept, an unset one as "";
+- an input's ``default:`` is evaluated against the ``github`` and ``job`` contexts;
+- ``runs.env`` is evaluated against ``inputs`` and applied only where the step's env has no such
+  variable yet (the workflow's ``env:`` wins, as on the runner);
+- ``GITHUB_OUTPUT`` and ``GITHUB_STEP_SUMMARY`` are empty files that are read back afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parent.parent
+ACTION = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+_EXPRESSION = re.compile(r"^\$\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$")
+
+
+def evaluate(template: str, contexts: Mapping[str, Any]) -> str:
+    """Evaluate the ``${{ a.b.c }}`` form that action.yml uses; anything else is rejected."""
+    if "${{" not in template:
+        return template
+    match = _EXPRESSION.match(template.strip())
+    if match is None:
+        raise ValueError(f"this harness evaluates only ${{{{ a.b.c }}}}, not {template!r}")
+    value: Any = contexts
+    for part in match.group(1).split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    # Expressions render null as "" and numbers in their plain form.
+    return "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+@dataclass
+class StepResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+    env: dict[str, str]
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        return dict(json.loads(self.outputs["payload"]))
+
+
+def parse_output_file(text: str) -> dict[str, str]:
+    """Parse the runner's file-command format: ``name=value`` or ``name<<DELIM ... DELIM``."""
+    outputs: dict[str, str] = {}
+    lines = text.split("\n")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if not line:
+            continue
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            value_lines = []
+            while lines[index] != delimiter:
+                value_lines.append(lines[index])
+                index += 1
+            index += 1
+            outputs[name] = "\n".join(value_lines)
+        else:
+            name, value = line.split("=", 1)
+            outputs[name] = value
+    return outputs
+
+
+@dataclass
+class Run:
+    """A workflow run as the action sees it: the github context and the job status."""
+
+    repository: str = "acme/shop"
+    repository_id: str = "123456789"
+    run_id: int = 19_500_000_001
+    run_attempt: int = 1
+    run_number: int = 42
+    job: str = "deploy"
+    workflow: str = "Deploy"
+    event_name: str = "push"
+    ref: str = "refs/heads/main"
+    sha: str = "0123456789abcdef0123456789abcdef01234567"
+    event: dict[str, Any] | None = None
+    job_status: str = "success"
+    check_run_id: int | None = 51_725_241_954
+
+    @property
+    def ref_type(self) -> str:
+        return "tag" if self.ref.startswith("refs/tags/") else "branch"
+
+    @property
+    def ref_name(self) -> str:
+        return self.ref.split("/", 2)[2]
+
+    def github_env(self, event_path: Path) -> dict[str, str]:
+        return {
+            "GITHUB_ACTIONS": "true",
+            "CI": "true",
+            "GITHUB_SERVER_URL": "https://github.com",
+            "GITHUB_API_URL": "https://api.github.com",
+            "GITHUB_REPOSITORY": self.repository,
+            "GITHUB_REPOSITORY_ID": self.repository_id,
+            "GITHUB_REPOSITORY_OWNER": self.repository.split("/")[0],
+            "GITHUB_RUN_ID": str(self.run_id),
+            "GITHUB_RUN_ATTEMPT": str(self.run_attempt),
+            "GITHUB_RUN_NUMBER": str(self.run_number),
+            "GITHUB_JOB": self.job,
+            "GITHUB_WORKFLOW": self.workflow,
+            "GITHUB_WORKFLOW_REF": f"{self.repository}/.github/workflows/deploy.yml@{self.ref}",
+            "GITHUB_EVENT_NAME": self.event_name,
+            "GITHUB_EVENT_PATH": str(event_path),
+            "GITHUB_REF": self.ref,
+            "GITHUB_REF_NAME": self.ref_name,
+            "GITHUB_REF_TYPE": self.ref_type,
+            "GITHUB_SHA": self.sha,
+            "GITHUB_ACTOR": "octocat",
+            "GITHUB_WORKSPACE": str(event_path.parent),
+            "RUNNER_OS": "Linux",
+            "RUNNER_TEMP": str(event_path.parent),
+        }
+
+    def contexts(self) -> dict[str, Any]:
+        return {
+            "github": {"event": self.event or {}, "ref": self.ref, "sha": self.sha},
+            "job": {"status": self.job_status, "check_run_id": self.check_run_id},
+        }
+
+
+def step_env(
+    run: Run, with_: Mapping[str, str], workdir: Path, step_env_vars: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The environment the container gets for ``uses: ./`` with ``with_`` in this run.
+
+    ``workdir`` stands for the job's runner temp directory: steps of one job share it.
+    """
+    declared = ACTION["inputs"]
+    unknown = set(with_) - set(declared)
+    if unknown:
+        raise ValueError(f"inputs not declared in action.yml: {sorted(unknown)}")
+    # The runner writes the payload once, when the job starts; every step of the job shares it.
+    event_path = workdir / "event.json"
+    if not event_path.exists():
+        event_path.write_text(json.dumps(run.event or {}), encoding="utf-8")
+    contexts = run.contexts()
+    inputs = {
+        name: with_[name] if name in with_ else evaluate(str(spec.get("default", "")), contexts)
+        for name, spec in declared.items()
+    }
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(workdir)}
+    env |= run.github_env(event_path)
+    env |= {f"INPUT_{name.replace(' ', '_').upper()}": value for name, value in inputs.items()}
+    env |= dict(step_env_vars or {})
+    for name, template in ACTION["runs"]["env"].items():
+        env.setdefault(name, evaluate(str(template), {"inputs": inputs}))
+    output = workdir / "set_output"
+    summary = workdir / "step_summary"
+    output.write_text("")
+    summary.write_text("")
+    env["GITHUB_OUTPUT"] = str(output)
+    env["GITHUB_STEP_SUMMARY"] = str(summary)
+    return env
+
+
+def run_step(
+    run: Run,
+    with_: Mapping[str, str],
+    workdir: Path,
+    step_env_vars: Mapping[str, str] | None = None,
+    timeout: float = 120,
+) -> StepResult:
+    workdir.mkdir(parents=True, exist_ok=True)
+    env = step_env(run, with_, workdir, step_env_vars)
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "entrypoint.py")],
+        env=env,
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return StepResult(
+        exit_code=completed.returncode,
+        stdout=completed.stdout,
+        stderr=completed.stderr,
+        outputs=parse_output_file(Path(env["GITHUB_OUTPUT"]).read_text(encoding="utf-8")),
+        summary=Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8"),
+        env=env,
+    )

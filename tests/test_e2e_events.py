@@ -1,0 +1,213 @@
+"""The real entrypoint in a subprocess, as the runner starts it, against the Compass stand-in."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tools.compass_contract import contract_errors
+from tools.compass_standin import Standin
+
+from .action_runner import REPO, Run, run_step
+from .conftest import CLOUD_ID, COMPONENT, credentials
+
+
+def deployment(body: dict[str, Any]) -> dict[str, Any]:
+    return dict(body["event"]["deployment"])
+
+
+def test_release_tag_push_is_a_production_deployment(standin: Standin, workdir: Path) -> None:
+    run = Run(ref="refs/tags/v1.2.3", event_name="push")
+    result = run_step(run, credentials(standin), workdir)
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.outputs["delivered"] == "true"
+    assert result.outputs["status"] == "202"
+    assert result.outputs["environment-category"] == "PRODUCTION"
+    assert result.outputs["environment-id"] == "production"
+    [stored] = standin.events()
+    props = stored["deploymentProperties"]
+    assert props["state"] == "SUCCESSFUL"
+    assert props["environment"] == {
+        "category": "PRODUCTION",
+        "displayName": "production",
+        "environmentId": "production",
+    }
+    assert "v1.2.3" in stored["displayName"]
+    body = json.loads(standin.bodies()[0])
+    assert body["cloudId"] == CLOUD_ID and body["componentId"] == COMPONENT
+    assert json.loads(result.outputs["payload"]) == body
+    assert contract_errors(body) == []
+
+
+def test_release_event_is_a_production_deployment(standin: Standin, workdir: Path) -> None:
+    run = Run(
+        event_name="release",
+        ref="refs/tags/v2.0.0",
+        event={"action": "published", "release": {"tag_name": "v2.0.0"}},
+    )
+    result = run_step(run, credentials(standin), workdir)
+
+    assert result.exit_code == 0, result.stderr
+    assert result.outputs["environment-category"] == "PRODUCTION"
+    assert "v2.0.0" in standin.events()[0]["displayName"]
+
+
+def test_deployment_event_environment_comes_from_the_input_default(
+    standin: Standin, workdir: Path
+) -> None:
+    # action.yml's default for `environment` is ${{ github.event.deployment.environment }}.
+    run = Run(event_name="deployment", event={"deployment": {"environment": "staging"}})
+    result = run_step(run, credentials(standin), workdir)
+
+    assert result.exit_code == 0, result.stderr
+    assert result.outputs["environment-id"] == "staging"
+    assert result.outputs["environment-category"] == "STAGING"
+
+
+def test_job_with_a_staging_environment(standin: Standin, workdir: Path) -> None:
+    result = run_step(Run(), credentials(standin) | {"environment": "Staging-EU"}, workdir)
+
+    assert result.exit_code == 0, result.stderr
+    env = standin.events()[0]["deploymentProperties"]["environment"]
+    assert env == {"category": "STAGING", "displayName": "Staging-EU", "environmentId": "staging-eu"}
+    assert "STAGING" in result.summary and "Staging-EU" in result.summary
+
+
+def test_in_progress_then_final_step_is_one_deployment(standin: Standin, workdir: Path) -> None:
+    run = Run()
+    with_ = credentials(standin) | {"environment": "production"}
+    started = run_step(run, with_ | {"state": "in_progress"}, workdir)
+    finished = run_step(dataclasses.replace(run, job_status="failure"), with_, workdir)
+
+    assert started.exit_code == 0 and finished.exit_code == 0, finished.stderr
+    first, second = (deployment(json.loads(body)) for body in standin.bodies())
+    key = ("pipeline", "environment", "sequenceNumber")
+    first_key = [first["deploymentProperties"][k] for k in key]
+    second_key = [second["deploymentProperties"][k] for k in key]
+    assert first_key[0]["pipelineId"] == second_key[0]["pipelineId"]
+    assert first_key[1]["environmentId"] == second_key[1]["environmentId"]
+    assert first_key[2] == second_key[2]
+    assert second["updateSequenceNumber"] > first["updateSequenceNumber"]
+    assert first["deploymentProperties"]["state"] == "IN_PROGRESS"
+    assert "completedAt" not in first["deploymentProperties"]
+    assert second["deploymentProperties"]["completedAt"]
+    assert first["deploymentProperties"]["startedAt"] == second["deploymentProperties"]["startedAt"]
+    # Compass (and the stand-in) keep one deployment, now FAILED.
+    [stored] = standin.events()
+    assert stored["deploymentProperties"]["state"] == "FAILED"
+
+
+def test_rerun_and_later_run_are_new_deployments_with_larger_numbers(
+    standin: Standin, tmp_path: Path
+) -> None:
+    first = Run()
+    rerun = dataclasses.replace(first, run_attempt=2, check_run_id=51_725_249_999)
+    later = dataclasses.replace(first, run_id=first.run_id + 1, run_number=first.run_number + 1)
+    with_ = credentials(standin) | {"environment": "production"}
+    outputs = [run_step(r, with_, tmp_path / str(i)).outputs for i, r in enumerate((first, rerun, later))]
+
+    numbers = [int(o["sequence-number"]) for o in outputs]
+    assert numbers == sorted(numbers) and len(set(numbers)) == 3
+    assert len({o["pipeline-id"] for o in outputs}) == 3
+    assert {o["environment-id"] for o in outputs} == {"production"}
+    assert len(standin.events()) == 3
+
+
+def test_environments_get_distinct_ids_and_share_the_event_source(
+    standin: Standin, tmp_path: Path
+) -> None:
+    with_ = credentials(standin)
+    staging = run_step(Run(job="staging"), with_ | {"environment": "staging"}, tmp_path / "s")
+    prod = run_step(Run(job="prod", workflow="Release"), with_ | {"environment": "production"}, tmp_path / "p")
+
+    assert staging.outputs["environment-id"] != prod.outputs["environment-id"]
+    sources = {json.loads(b)["event"]["deployment"]["externalEventSourceId"] for b in standin.bodies()}
+    assert len(sources) == 1
+
+
+def test_build_start_and_finish_are_one_build_and_jobs_are_separate(
+    standin: Standin, tmp_path: Path
+) -> None:
+    with_ = credentials(standin) | {"event-type": "build"}
+    run = Run(job="test")
+    run_step(run, with_ | {"state": "in_progress"}, tmp_path / "1")
+    done = run_step(dataclasses.replace(run, job_status="failure"), with_, tmp_path / "1")
+    other_leg = run_step(dataclasses.replace(run, check_run_id=51_725_241_955), with_, tmp_path / "3")
+
+    assert done.exit_code == 0, done.stderr
+    assert done.outputs["event-type"] == "build" and done.outputs["state"] == "FAILED"
+    assert done.outputs["environment-id"] == "" and done.outputs["sequence-number"] == ""
+    assert other_leg.outputs["pipeline-id"] != done.outputs["pipeline-id"]
+    builds = standin.events()
+    assert sorted(b["buildProperties"]["state"] for b in builds) == ["FAILED", "SUCCESSFUL"]
+    for body in standin.bodies():
+        assert contract_errors(json.loads(body)) == []
+
+
+def test_dry_run_needs_no_credentials_and_sends_nothing(standin: Standin, workdir: Path) -> None:
+    result = run_step(
+        Run(ref="refs/tags/v3.0.0"), {"component-id": COMPONENT, "dry-run": "true"}, workdir
+    )
+
+    assert result.exit_code == 0, result.stderr
+    assert result.outputs["status"] == "dry-run" and result.outputs["delivered"] == "false"
+    assert contract_errors(result.payload) == []
+    assert '"sequenceNumber"' in result.stdout
+    assert standin.bodies() == []
+
+
+def test_a_deployment_without_environment_fails_before_sending(
+    standin: Standin, workdir: Path
+) -> None:
+    result = run_step(Run(), credentials(standin), workdir)
+
+    assert result.exit_code == 1
+    assert "::error title=Input environment::" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.outputs["delivered"] == "false"
+    assert standin.bodies() == []
+
+
+def test_workflow_env_wins_over_the_input_mapping(standin: Standin, workdir: Path) -> None:
+    result = run_step(
+        Run(),
+        credentials(standin) | {"environment": "staging"},
+        workdir,
+        step_env_vars={"COMPASS_ENVIRONMENT": "qa"},
+    )
+
+    assert result.outputs["environment-id"] == "qa"
+    assert result.outputs["environment-category"] == "TESTING"
+
+
+def test_runs_outside_github_with_plain_variables(standin: Standin, tmp_path: Path) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "COMPASS_SITE": standin.base_url,
+        "COMPASS_USER_EMAIL": "deployer@example.com",
+        "COMPASS_API_TOKEN": "ATATT3xFfGF0-LEAKCANARY-7c1d2e3f4a5b6c7d8e9f",
+        "COMPASS_COMPONENT_ID": COMPONENT,
+        "COMPASS_STATE": "successful",
+        "COMPASS_ENVIRONMENT": "dev",
+        "COMPASS_PIPELINE_ID": "laptop-deploy-1",
+        "COMPASS_SEQUENCE_NUMBER": "7",
+        "COMPASS_URL": "https://example.com/deploys/7",
+        "COMPASS_EXTERNAL_EVENT_SOURCE_ID": "laptop",
+    }
+    completed = subprocess.run(
+        [sys.executable, str(REPO / "entrypoint.py")],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert "::" not in completed.stdout  # no workflow commands outside GitHub
+    assert "delivered=true" in completed.stdout
+    [stored] = standin.events()
+    assert stored["deploymentProperties"]["environment"]["category"] == "DEVELOPMENT"
+    assert stored["deploymentProperties"]["sequenceNumber"] == 7

@@ -1,0 +1,243 @@
+"""A local stand-in for Compass's events endpoint, for tests and local runs of the action.
+
+It does what matters about the real one:
+- answers ``POST /gateway/api/compass/v1/events`` only with the right HTTP Basic credentials;
+- validates each body against the published OpenAPI document and answers 400 when it breaks it;
+- stores events the way Compass keys them: a deployment by pipelineId + environmentId +
+  sequenceNumber, a build by pipelineId; an update whose updateSequenceNumber is not larger than
+  the stored one is dropped, yet still answered with 202, just as Compass does;
+- can play a script of answers first (503, 429 with Retry-After, HTML pages, hangs, ...).
+
+``GET /_standin/requests`` lists what it received and ``GET /_standin/events`` what it stored.
+
+Run it: ``python -m tools.compass_standin --email me@example.com --token t0ken [--script s.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from .compass_contract import DEFAULT_OPENAPI, contract_errors
+
+EVENTS_PATH = "/gateway/api/compass/v1/events"
+
+
+@dataclass
+class ScriptedAnswer:
+    """One answer to play instead of the normal handling. ``hang`` delays it by seconds."""
+
+    status: int
+    body: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    hang: float = 0.0
+
+    @classmethod
+    def from_json(cls, item: dict[str, Any]) -> ScriptedAnswer:
+        body = item.get("body", "")
+        return cls(
+            status=int(item["status"]),
+            body=body if isinstance(body, str) else json.dumps(body),
+            headers={str(k): str(v) for k, v in item.get("headers", {}).items()},
+            hang=float(item.get("hang", 0.0)),
+        )
+
+
+@dataclass
+class Received:
+    body: str
+    authorized: bool
+    status: int
+
+
+class StandinState:
+    def __init__(self, email: str, token: str, openapi: Path | None, script: list[ScriptedAnswer]):
+        self.expected_auth = "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
+        self.openapi = openapi
+        self.script = list(script)
+        self.received: list[Received] = []
+        self.events: dict[str, dict[str, Any]] = {}
+        self.dropped = 0
+        self.lock = threading.Lock()
+
+    def store(self, body: dict[str, Any]) -> None:
+        """Keep the event as Compass would: keyed, and only if its update sequence number grew."""
+        event = body["event"]
+        kind = next(key for key, value in event.items() if value is not None)
+        data = event[kind]
+        if kind == "deployment":
+            props = data["deploymentProperties"]
+            key = json.dumps(
+                [
+                    kind,
+                    body["componentId"],
+                    props["pipeline"]["pipelineId"],
+                    props["environment"]["environmentId"],
+                    props["sequenceNumber"],
+                ]
+            )
+        elif kind == "build":
+            key = json.dumps([kind, body["componentId"], data["buildProperties"]["pipeline"]["pipelineId"]])
+        else:
+            key = json.dumps([kind, body["componentId"], data.get("updateSequenceNumber")])
+        stored = self.events.get(key)
+        if stored is not None and data["updateSequenceNumber"] <= stored["updateSequenceNumber"]:
+            self.dropped += 1
+            return
+        self.events[key] = data
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet: tests read the records
+        pass
+
+    def _reply(self, status: int, body: str = "", headers: dict[str, str] | None = None) -> None:
+        payload = body.encode()
+        self.send_response(status)
+        headers = dict(headers or {})
+        if body and not any(name.lower() == "content-type" for name in headers):
+            headers["Content-Type"] = "application/json"
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        with state.lock:
+            if self.path == "/_standin/requests":
+                data: Any = [vars(item) for item in state.received]
+            elif self.path == "/_standin/events":
+                data = {"events": list(state.events.values()), "dropped": state.dropped}
+            else:
+                self._reply(404, json.dumps({"errors": [{"type": "NOT_FOUND", "message": self.path}]}))
+                return
+        self._reply(200, json.dumps(data))
+
+    def do_POST(self) -> None:
+        state = self.server.state
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length).decode("utf-8", errors="replace")
+        authorized = self.headers.get("Authorization") == state.expected_auth
+        with state.lock:
+            scripted = state.script.pop(0) if state.script else None
+        if scripted is not None:
+            status, body, headers = scripted.status, scripted.body, scripted.headers
+            if scripted.hang:
+                time.sleep(scripted.hang)
+        else:
+            status, body = self._handle(raw, authorized)
+            headers = {}
+        with state.lock:
+            state.received.append(Received(body=raw, authorized=authorized, status=status))
+        try:
+            self._reply(status, body, headers)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting, as a client with a timeout does
+
+    def _handle(self, raw: str, authorized: bool) -> tuple[int, str]:
+        state = self.server.state
+        if self.path != EVENTS_PATH:
+            return 404, _errors("NOT_FOUND", f"no such path {self.path}")
+        if not authorized:
+            return 401, _errors("UNAUTHORIZED", "Client must be authenticated to access this resource.")
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return 400, _errors("INVALID_JSON", "The request body is not JSON.")
+        problems = contract_errors(body, state.openapi) if state.openapi else []
+        if problems:
+            return 400, json.dumps({"errors": [{"type": "BAD_REQUEST", "message": p} for p in problems]})
+        with state.lock:
+            state.store(body)
+        return 202, ""
+
+
+def _errors(kind: str, message: str) -> str:
+    return json.dumps({"errors": [{"type": kind, "message": message}]})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], state: StandinState) -> None:
+        super().__init__(address, _Handler)
+        self.state = state
+
+
+class Standin:
+    """The stand-in, run on a thread of the calling process (for tests)."""
+
+    def __init__(
+        self,
+        email: str,
+        token: str,
+        script: list[ScriptedAnswer] | None = None,
+        openapi: Path | None = DEFAULT_OPENAPI,
+        port: int = 0,
+    ) -> None:
+        self.state = StandinState(email, token, openapi, script or [])
+        self._server = _Server(("127.0.0.1", port), self.state)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> Standin:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def bodies(self) -> list[str]:
+        with self.state.lock:
+            return [item.body for item in self.state.received]
+
+    def events(self) -> list[dict[str, Any]]:
+        with self.state.lock:
+            return list(self.state.events.values())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--email", required=True)
+    parser.add_argument("--token", required=True)
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--port-file", type=Path, help="write the chosen port here once listening")
+    parser.add_argument("--script", type=Path, help="JSON list of answers to play first")
+    parser.add_argument("--openapi", type=Path, default=DEFAULT_OPENAPI)
+    parser.add_argument("--no-contract", action="store_true", help="skip OpenAPI validation")
+    args = parser.parse_args(argv)
+    script = [ScriptedAnswer.from_json(item) for item in json.loads(args.script.read_text())] if args.script else []
+    openapi = None if args.no_contract else args.openapi
+    if openapi is not None and not openapi.is_file():
+        print(f"stand-in: {openapi} not found; pass --openapi or --no-contract", file=sys.stderr)
+        return 2
+    server = _Server(("127.0.0.1", args.port), StandinState(args.email, args.token, openapi, script))
+    port = server.server_address[1]
+    if args.port_file:
+        args.port_file.write_text(str(port))
+    print(f"Compass stand-in listening on http://127.0.0.1:{port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
