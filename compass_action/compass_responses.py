@@ -124,9 +124,7 @@ def explain_rejection(answer: Answer, component_id: str) -> Explanation:
             "component-id",
         )
     if status == 400:
-        return Explanation(
-            f"Compass rejected the event as invalid (HTTP 400): {detail}.", None
-        )
+        return Explanation(f"Compass rejected the event as invalid (HTTP 400): {detail}.", None)
     if 300 <= status < 400:
         target = f" to {answer.location}" if answer.location else ""
         return Explanation(

@@ -171,7 +171,9 @@ class Delivery:
                 response.headers.get("location"),
             )
             if answer.verdict is Verdict.RETRY:
-                retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock.wall())
+                retry_after = parse_retry_after(
+                    response.headers.get("retry-after"), self._clock.wall()
+                )
                 raise _RetryableAnswer(answer, retry_after)
             return answer
 

@@ -19,9 +19,7 @@ _CATEGORY_WORDS: dict[str, EnvironmentCategory] = {
     **dict.fromkeys(("prod", "production", "prd", "live"), EnvironmentCategory.PRODUCTION),
     **dict.fromkeys(("staging", "stage", "stg", "preprod", "uat"), EnvironmentCategory.STAGING),
     **dict.fromkeys(("test", "testing", "qa", "sit"), EnvironmentCategory.TESTING),
-    **dict.fromkeys(
-        ("dev", "development", "preview", "sandbox"), EnvironmentCategory.DEVELOPMENT
-    ),
+    **dict.fromkeys(("dev", "development", "preview", "sandbox"), EnvironmentCategory.DEVELOPMENT),
 }
 _WORD = re.compile(r"[a-z]+|[0-9]+")
 
@@ -41,9 +39,9 @@ def resolve_name(explicit: str | None, run: RunContext) -> tuple[str, str] | Pro
     if run.deployment_environment:
         return run.deployment_environment, "the deployment event"
     if run.is_release:
-        return "production", "default for a release event"
+        return "production", "the default for a release event"
     if run.is_tag:
-        return "production", "default for a tag"
+        return "production", "the default for a tag"
     return Problem(
         "environment",
         "is required for a deployment: set it to the environment you deploy to "

@@ -12,11 +12,13 @@ from .compass_models import (
     BuildEvent,
     BuildPipeline,
     BuildProperties,
+    BuildState,
     CreateEventRequest,
     DeploymentEnvironment,
     DeploymentEvent,
     DeploymentPipeline,
     DeploymentProperties,
+    DeploymentState,
     EventInput,
     EventType,
 )
@@ -80,7 +82,10 @@ class _Derivation:
 
     @property
     def pipeline_name(self) -> str:
-        return " / ".join(part for part in (self.run.workflow, self.run.job) if part) or "GitHub Actions"
+        return (
+            " / ".join(part for part in (self.run.workflow, self.run.job) if part)
+            or "GitHub Actions"
+        )
 
     def default_display_name(self, environment: Environment | None) -> str:
         if environment is None:
@@ -152,47 +157,55 @@ def build_event(
     # Only numbered once the event is known to be valid.
     usn = inputs.update_sequence_number or update_sequence.next()
     envelope: dict[str, Any] = {
-        "display_name": d.fit("display-name", inputs.display_name or d.default_display_name(environment)),
-        "description": d.fit("description", inputs.description or d.default_description(environment)),
+        "display_name": d.fit(
+            "display-name", inputs.display_name or d.default_display_name(environment)
+        ),
+        "description": d.fit(
+            "description", inputs.description or d.default_description(environment)
+        ),
         "url": url,
         "last_updated": identity.rfc3339(d.now),
         "update_sequence_number": usn,
         "external_event_source_id": source_id,
     }
-    times = {
-        "started_at": identity.rfc3339(started),
-        "completed_at": identity.rfc3339(d.now) if is_terminal(inputs.state) else None,
-    }
-    pipeline = {
-        "pipeline_id": pipeline_id,
-        "url": run.job_url(inputs.check_run_id) or url,
-        "display_name": d.fit("pipeline display name", d.pipeline_name),
-    }
-    env_id = None if environment is None else inputs.environment_id or environment_id(environment.name)
+    started_at = identity.rfc3339(started)
+    completed_at = identity.rfc3339(d.now) if is_terminal(inputs.state) else None
+    pipeline_url = run.job_url(inputs.check_run_id) or url
+    pipeline_name = d.fit("pipeline display name", d.pipeline_name)
+    env_id: str | None = None
     if environment is None:
         event = EventInput(
             build=BuildEvent(
                 **envelope,
                 build_properties=BuildProperties(
-                    state=inputs.state, pipeline=BuildPipeline(**pipeline), **times
+                    state=BuildState(inputs.state),
+                    pipeline=BuildPipeline(
+                        pipeline_id=pipeline_id, url=pipeline_url, display_name=pipeline_name
+                    ),
+                    started_at=started_at,
+                    completed_at=completed_at,
                 ),
             )
         )
     else:
-        assert sequence is not None and env_id is not None
+        assert sequence is not None
+        env_id = inputs.environment_id or environment_id(environment.name)
         event = EventInput(
             deployment=DeploymentEvent(
                 **envelope,
                 deployment_properties=DeploymentProperties(
                     sequence_number=sequence,
-                    state=inputs.state,
-                    pipeline=DeploymentPipeline(**pipeline),
+                    state=DeploymentState(inputs.state),
+                    pipeline=DeploymentPipeline(
+                        pipeline_id=pipeline_id, url=pipeline_url, display_name=pipeline_name
+                    ),
                     environment=DeploymentEnvironment(
                         category=environment.category,
                         display_name=d.fit("environment display name", environment.name),
                         environment_id=env_id,
                     ),
-                    **times,
+                    started_at=started_at,
+                    completed_at=completed_at,
                 ),
             )
         )

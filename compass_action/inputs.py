@@ -80,8 +80,9 @@ def parse_component_ari(value: str) -> ComponentAri:
     match = _COMPONENT_ARI.fullmatch(value)
     if match is None:
         raise ValueError(
-            f"{value!r} is not a component ARI; copy it from Compass (component page, "
-            "'...' menu, 'Copy component ID'): ari:cloud:compass:<cloud-id>:component/<workspace>/<id>"
+            f"{value!r} is not a component ARI; copy it from Compass (component page, '...' "
+            "menu, 'Copy component ID'): "
+            "ari:cloud:compass:<cloud-id>:component/<workspace>/<id>"
         )
     return ComponentAri(ari=value, cloud_id=match["cloud_id"])
 
@@ -150,7 +151,9 @@ class ActionInputs(BaseSettings):
     @classmethod
     def _email(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+", value):
-            raise ValueError("expected the e-mail address of the Atlassian account that owns the API token")
+            raise ValueError(
+                "expected the e-mail address of the Atlassian account that owns the API token"
+            )
         return value
 
     @field_validator("url")
@@ -245,6 +248,8 @@ def _missing(inputs: ActionInputs) -> list[Problem]:
             problems.append(Problem("user-email", f"is required; {hint}"))
         if inputs.api_token is None:
             problems.append(
-                Problem("api-token", f"is required, e.g. ${{{{ secrets.COMPASS_API_TOKEN }}}}; {hint}")
+                Problem(
+                    "api-token", f"is required, e.g. ${{{{ secrets.COMPASS_API_TOKEN }}}}; {hint}"
+                )
             )
     return problems

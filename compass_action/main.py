@@ -121,7 +121,10 @@ def _report_delivery(
         )
         _finish(reporter, event, RunResult(status, False, f"Rejected: {explanation.message}"))
         return code
-    message = f"The event was not recorded: Compass could not be reached or stayed overloaded ({result.reason})."
+    message = (
+        "The event was not recorded: Compass could not be reached or stayed overloaded "
+        f"({result.reason})."
+    )
     code = _fail(reporter, Failure.UNAVAILABLE, inputs.fail_on, message, "Compass unavailable")
     _finish(reporter, event, RunResult(status, False, f"Not delivered: {result.reason}"))
     return code

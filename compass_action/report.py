@@ -93,7 +93,7 @@ class Reporter:
             print(f"debug: {self.scrub(message)}", file=self.err, flush=True)
 
     def annotate(self, level: str, message: str, title: str | None = None) -> None:
-        """``level`` is "error", "warning" or "notice": an annotation on GitHub, a line elsewhere."""
+        """``level`` is error, warning or notice: an annotation on GitHub, a line elsewhere."""
         message = self.scrub(message)
         if self.github:
             props = f" title={_escape_property(self.scrub(title))}" if title else ""

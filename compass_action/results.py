@@ -58,7 +58,10 @@ def summary(event: BuiltEvent, result: RunResult) -> str:
     if event.environment is not None:
         env = event.environment
         rows.append(
-            ("Environment", f"{env.name} → **{env.category.value}** (because of {env.category_reason})")
+            (
+                "Environment",
+                f"{env.name} → **{env.category.value}** (because of {env.category_reason})",
+            )
         )
     rows.append(("Pipeline ID", f"`{event.pipeline_id}`"))
     if event.environment_id is not None:

@@ -51,7 +51,7 @@ class RunContext(BaseSettings):
 
     @cached_property
     def event(self) -> dict[str, Any]:
-        """The webhook payload of the triggering event, or {} when there is none or it is unreadable."""
+        """The payload of the triggering event; {} when there is none or it is unreadable."""
         if self.event_path is None:
             return {}
         try:

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tools.action_runner import REPO, Run, run_step
 from tools.compass_contract import contract_errors
 from tools.compass_standin import Standin
 
-from .action_runner import REPO, Run, run_step
 from .conftest import CLOUD_ID, COMPONENT, credentials
 
 
@@ -75,7 +75,11 @@ def test_job_with_a_staging_environment(standin: Standin, workdir: Path) -> None
 
     assert result.exit_code == 0, result.stderr
     env = standin.events()[0]["deploymentProperties"]["environment"]
-    assert env == {"category": "STAGING", "displayName": "Staging-EU", "environmentId": "staging-eu"}
+    assert env == {
+        "category": "STAGING",
+        "displayName": "Staging-EU",
+        "environmentId": "staging-eu",
+    }
     assert "STAGING" in result.summary and "Staging-EU" in result.summary
 
 
@@ -110,7 +114,9 @@ def test_rerun_and_later_run_are_new_deployments_with_larger_numbers(
     rerun = dataclasses.replace(first, run_attempt=2, check_run_id=51_725_249_999)
     later = dataclasses.replace(first, run_id=first.run_id + 1, run_number=first.run_number + 1)
     with_ = credentials(standin) | {"environment": "production"}
-    outputs = [run_step(r, with_, tmp_path / str(i)).outputs for i, r in enumerate((first, rerun, later))]
+    outputs = [
+        run_step(r, with_, tmp_path / str(i)).outputs for i, r in enumerate((first, rerun, later))
+    ]
 
     numbers = [int(o["sequence-number"]) for o in outputs]
     assert numbers == sorted(numbers) and len(set(numbers)) == 3
@@ -124,10 +130,14 @@ def test_environments_get_distinct_ids_and_share_the_event_source(
 ) -> None:
     with_ = credentials(standin)
     staging = run_step(Run(job="staging"), with_ | {"environment": "staging"}, tmp_path / "s")
-    prod = run_step(Run(job="prod", workflow="Release"), with_ | {"environment": "production"}, tmp_path / "p")
+    prod = run_step(
+        Run(job="prod", workflow="Release"), with_ | {"environment": "production"}, tmp_path / "p"
+    )
 
     assert staging.outputs["environment-id"] != prod.outputs["environment-id"]
-    sources = {json.loads(b)["event"]["deployment"]["externalEventSourceId"] for b in standin.bodies()}
+    sources = {
+        json.loads(b)["event"]["deployment"]["externalEventSourceId"] for b in standin.bodies()
+    }
     assert len(sources) == 1
 
 
@@ -138,7 +148,9 @@ def test_build_start_and_finish_are_one_build_and_jobs_are_separate(
     run = Run(job="test")
     run_step(run, with_ | {"state": "in_progress"}, tmp_path / "1")
     done = run_step(dataclasses.replace(run, job_status="failure"), with_, tmp_path / "1")
-    other_leg = run_step(dataclasses.replace(run, check_run_id=51_725_241_955), with_, tmp_path / "3")
+    other_leg = run_step(
+        dataclasses.replace(run, check_run_id=51_725_241_955), with_, tmp_path / "3"
+    )
 
     assert done.exit_code == 0, done.stderr
     assert done.outputs["event-type"] == "build" and done.outputs["state"] == "FAILED"
@@ -202,7 +214,12 @@ def test_runs_outside_github_with_plain_variables(standin: Standin, tmp_path: Pa
     }
     completed = subprocess.run(
         [sys.executable, str(REPO / "entrypoint.py")],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
     assert completed.returncode == 0, completed.stderr

@@ -20,7 +20,9 @@ INT64 = (-(2**63), 2**63 - 1)
 
 
 def _format_checker() -> FormatChecker:
-    checker = FormatChecker()  # date-time is checked strictly because rfc3339-validator is installed
+    checker = (
+        FormatChecker()
+    )  # date-time is checked strictly because rfc3339-validator is installed
 
     @checker.checks("int64")
     def _int64(value: object) -> bool:

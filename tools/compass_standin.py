@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import json
 import sys
 import threading
@@ -85,7 +86,9 @@ class StandinState:
                 ]
             )
         elif kind == "build":
-            key = json.dumps([kind, body["componentId"], data["buildProperties"]["pipeline"]["pipelineId"]])
+            key = json.dumps(
+                [kind, body["componentId"], data["buildProperties"]["pipeline"]["pipelineId"]]
+            )
         else:
             key = json.dumps([kind, body["componentId"], data.get("updateSequenceNumber")])
         stored = self.events.get(key)
@@ -121,7 +124,9 @@ class _Handler(BaseHTTPRequestHandler):
             elif self.path == "/_standin/events":
                 data = {"events": list(state.events.values()), "dropped": state.dropped}
             else:
-                self._reply(404, json.dumps({"errors": [{"type": "NOT_FOUND", "message": self.path}]}))
+                self._reply(
+                    404, json.dumps({"errors": [{"type": "NOT_FOUND", "message": self.path}]})
+                )
                 return
         self._reply(200, json.dumps(data))
 
@@ -141,24 +146,27 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {}
         with state.lock:
             state.received.append(Received(body=raw, authorized=authorized, status=status))
-        try:
+        # The client may have given up waiting, as a client with a timeout does.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self._reply(status, body, headers)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up waiting, as a client with a timeout does
 
     def _handle(self, raw: str, authorized: bool) -> tuple[int, str]:
         state = self.server.state
         if self.path != EVENTS_PATH:
             return 404, _errors("NOT_FOUND", f"no such path {self.path}")
         if not authorized:
-            return 401, _errors("UNAUTHORIZED", "Client must be authenticated to access this resource.")
+            return 401, _errors(
+                "UNAUTHORIZED", "Client must be authenticated to access this resource."
+            )
         try:
             body = json.loads(raw)
         except ValueError:
             return 400, _errors("INVALID_JSON", "The request body is not JSON.")
         problems = contract_errors(body, state.openapi) if state.openapi else []
         if problems:
-            return 400, json.dumps({"errors": [{"type": "BAD_REQUEST", "message": p} for p in problems]})
+            return 400, json.dumps(
+                {"errors": [{"type": "BAD_REQUEST", "message": p} for p in problems]}
+            )
         with state.lock:
             state.store(body)
         return 202, ""
@@ -213,7 +221,9 @@ class Standin:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--email", required=True)
     parser.add_argument("--token", required=True)
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
@@ -222,20 +232,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--openapi", type=Path, default=DEFAULT_OPENAPI)
     parser.add_argument("--no-contract", action="store_true", help="skip OpenAPI validation")
     args = parser.parse_args(argv)
-    script = [ScriptedAnswer.from_json(item) for item in json.loads(args.script.read_text())] if args.script else []
+    script = (
+        [ScriptedAnswer.from_json(item) for item in json.loads(args.script.read_text())]
+        if args.script
+        else []
+    )
     openapi = None if args.no_contract else args.openapi
     if openapi is not None and not openapi.is_file():
         print(f"stand-in: {openapi} not found; pass --openapi or --no-contract", file=sys.stderr)
         return 2
-    server = _Server(("127.0.0.1", args.port), StandinState(args.email, args.token, openapi, script))
+    server = _Server(
+        ("127.0.0.1", args.port), StandinState(args.email, args.token, openapi, script)
+    )
     port = server.server_address[1]
     if args.port_file:
         args.port_file.write_text(str(port))
     print(f"Compass stand-in listening on http://127.0.0.1:{port}", flush=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Runs entrypoint.py the way the GitHub runner runs the container action.
+"""Runs entrypoint.py the way the GitHub runner runs the container action (tests and the demo).
 
 It reads action.yml, so the contract between action.yml and the code is what gets tested:
 - every declared input is set as ``INPUT_<NAME>`` with hyphens kept, an unset one as "";
@@ -140,7 +140,10 @@ class Run:
 
 
 def step_env(
-    run: Run, with_: Mapping[str, str], workdir: Path, step_env_vars: Mapping[str, str] | None = None
+    run: Run,
+    with_: Mapping[str, str],
+    workdir: Path,
+    step_env_vars: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
     """The environment the container gets for ``uses: ./`` with ``with_`` in this run.
 

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# The full test suite: unit, property and end-to-end tests (the entrypoint against the stand-in).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,70 @@
+"""action.yml, the code and the README say the same thing about inputs and outputs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pydantic import TypeAdapter
+
+from compass_action.inputs import ActionInputs, input_name
+from compass_action.results import RunResult, outputs
+from tools.action_runner import ACTION, REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_input_is_a_field_and_every_field_an_input() -> None:
+    assert set(ACTION["inputs"]) == {input_name(field) for field in ActionInputs.model_fields}
+
+
+def test_runs_env_maps_each_input_to_its_compass_variable() -> None:
+    expected = {
+        "COMPASS_" + name.upper().replace("-", "_"): f"${{{{ inputs.{name} }}}}"
+        for name in ACTION["inputs"]
+    }
+    assert ACTION["runs"]["env"] == expected
+
+
+def test_runs_env_uses_only_the_inputs_context() -> None:
+    for value in ACTION["runs"]["env"].values():
+        assert re.fullmatch(r"\$\{\{ inputs\.[a-z-]+ \}\}", value)
+
+
+def test_literal_defaults_match_the_code() -> None:
+    fields = ActionInputs.model_fields
+    for name, spec in ACTION["inputs"].items():
+        default = spec.get("default")
+        if default is None or "${{" in str(default):
+            continue
+        field = fields[name.replace("-", "_")]
+        assert TypeAdapter(field.annotation).validate_python(str(default)) == field.default, name
+
+
+def test_every_output_is_always_written() -> None:
+    written = outputs(None, RunResult("", False, ""))
+    assert set(ACTION["outputs"]) == set(written)
+
+
+def test_the_action_is_a_dockerfile_container() -> None:
+    assert ACTION["runs"]["using"] == "docker"
+    assert ACTION["runs"]["image"] == "Dockerfile"
+
+
+def _readme_table(heading: str) -> dict[str, str]:
+    section = README.split(f"### {heading}\n", 1)[1].split("\n### ", 1)[0].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return {re.match(r"\| `([^`]+)`", row).group(1): row for row in rows}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("heading", "key"), [("Inputs", "inputs"), ("Outputs", "outputs")])
+def test_readme_tables_list_exactly_what_action_yml_declares(heading: str, key: str) -> None:
+    assert set(_readme_table(heading)) == set(ACTION[key])
+
+
+def test_readme_input_defaults_match_action_yml() -> None:
+    table = _readme_table("Inputs")
+    for name, spec in ACTION["inputs"].items():
+        default = spec.get("default")
+        if default is not None:
+            assert f"`{default}`" in table[name], name

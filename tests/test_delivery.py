@@ -1,0 +1,190 @@
+"""Delivery rules, with the clock and the sleep injected: no test here sleeps for real."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+
+import httpx
+import pytest
+from pytest_httpx import HTTPXMock
+
+from compass_action.delivery import (
+    Clock,
+    Delivery,
+    DeliveryResult,
+    Outcome,
+    Pacer,
+    parse_retry_after,
+)
+
+URL = "https://acme.atlassian.net/gateway/api/compass/v1/events"
+BODY = b'{"cloudId":"c","event":{}}'
+WALL = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+class FakeTime:
+    """A monotonic clock that only moves when something sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> Clock:
+        return Clock(monotonic=self.monotonic, sleep=self.sleep, wall=lambda: WALL)
+
+
+@pytest.fixture
+def fake() -> FakeTime:
+    return FakeTime()
+
+
+def send(fake: FakeTime, budget: float = 60.0, log: list[str] | None = None) -> DeliveryResult:
+    lines = log if log is not None else []
+    pacer = Pacer(clock=fake.monotonic, sleep=fake.sleep)
+    with Delivery(
+        URL, "me@example.com", "tok", budget, lines.append, clock=fake.clock(), pacer=pacer
+    ) as delivery:
+        return delivery.send(BODY)
+
+
+def test_accepted_at_once(httpx_mock: HTTPXMock, fake: FakeTime) -> None:
+    httpx_mock.add_response(status_code=202)
+    result = send(fake)
+    assert (result.outcome, result.attempts, result.status) == (Outcome.ACCEPTED, 1, 202)
+    request = httpx_mock.get_requests()[0]
+    assert (
+        request.headers["Authorization"]
+        == "Basic " + base64.b64encode(b"me@example.com:tok").decode()
+    )
+    assert request.headers["Content-Type"] == "application/json"
+    assert request.headers["User-Agent"].startswith("compass-action/")
+    assert fake.sleeps == []
+
+
+def test_5xx_is_retried_with_growing_jittered_waits_and_the_same_body(
+    httpx_mock: HTTPXMock, fake: FakeTime
+) -> None:
+    httpx_mock.add_response(status_code=503)
+    httpx_mock.add_response(status_code=502)
+    httpx_mock.add_response(status_code=202)
+    log: list[str] = []
+    result = send(fake, log=log)
+
+    assert (result.outcome, result.attempts) == (Outcome.ACCEPTED, 3)
+    assert {request.content for request in httpx_mock.get_requests()} == {BODY}
+    first, second = fake.sleeps
+    assert 1 <= first <= 2 and 2 <= second <= 3
+    assert len(log) == 2 and "HTTP 503" in log[0] and "retrying in" in log[0]
+
+
+@pytest.mark.parametrize(
+    "retry_after", ["7", format_datetime(WALL + timedelta(seconds=7), usegmt=True)]
+)
+def test_429_waits_for_retry_after(httpx_mock: HTTPXMock, fake: FakeTime, retry_after: str) -> None:
+    httpx_mock.add_response(status_code=429, headers={"Retry-After": retry_after})
+    httpx_mock.add_response(status_code=202)
+    result = send(fake)
+    assert result.outcome is Outcome.ACCEPTED
+    assert fake.sleeps == [7.0]
+
+
+def test_a_retry_after_beyond_the_budget_ends_at_once(
+    httpx_mock: HTTPXMock, fake: FakeTime
+) -> None:
+    httpx_mock.add_response(status_code=429, headers={"Retry-After": "120"})
+    result = send(fake, budget=60)
+    assert (result.outcome, result.attempts, result.status) == (Outcome.UNAVAILABLE, 1, 429)
+    assert "asked to wait 120 s" in result.reason
+    assert fake.sleeps == []
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 409, 422, 302])
+def test_client_errors_are_not_retried(httpx_mock: HTTPXMock, fake: FakeTime, status: int) -> None:
+    httpx_mock.add_response(status_code=status, headers={"Location": "https://evil.example.com/"})
+    result = send(fake)
+    assert (result.outcome, result.attempts, result.status) == (Outcome.REJECTED, 1, status)
+    assert len(httpx_mock.get_requests()) == 1  # a redirect is not followed either
+    assert fake.sleeps == []
+
+
+def test_a_store_conflict_is_retried(httpx_mock: HTTPXMock, fake: FakeTime) -> None:
+    httpx_mock.add_response(
+        status_code=400, json={"errors": [{"type": "STORE_CONFLICT_EXCEPTION", "message": "x"}]}
+    )
+    httpx_mock.add_response(status_code=202)
+    assert send(fake).attempts == 2
+
+
+def test_unreachable_compass_is_retried_until_the_budget_is_spent(
+    httpx_mock: HTTPXMock, fake: FakeTime
+) -> None:
+    httpx_mock.add_exception(httpx.ConnectError("refused"), is_reusable=True)
+    start = fake.now
+    result = send(fake, budget=30)
+
+    assert result.outcome is Outcome.UNAVAILABLE and result.answer is None
+    assert result.attempts == len(fake.sleeps) + 1 >= 4
+    assert fake.now - start <= 30
+    assert "could not connect" in result.reason and "timeout of 30 s" in result.reason
+    assert max(fake.sleeps) <= 16 + 1  # capped backoff plus jitter
+
+
+def test_timeouts_are_retried(httpx_mock: HTTPXMock, fake: FakeTime) -> None:
+    httpx_mock.add_exception(httpx.ReadTimeout("slow"))
+    httpx_mock.add_response(status_code=202)
+    assert send(fake).outcome is Outcome.ACCEPTED
+
+
+def test_each_attempt_is_limited_by_what_is_left_of_the_budget(
+    httpx_mock: HTTPXMock, fake: FakeTime
+) -> None:
+    httpx_mock.add_response(status_code=202)
+    send(fake, budget=5)
+    httpx_mock.add_response(status_code=202)
+    send(fake, budget=600)
+    first, second = (request.extensions["timeout"]["read"] for request in httpx_mock.get_requests())
+    assert first == 5 and second == 15
+
+
+def test_the_pacer_keeps_under_the_rate_limit(fake: FakeTime) -> None:
+    pacer = Pacer(limit=3, window=60, clock=fake.monotonic, sleep=fake.sleep)
+    waits = [pacer.wait_turn() for _ in range(4)]
+    assert waits[:3] == [0, 0, 0] and waits[3] == 60
+    fake.now += 61
+    assert pacer.wait_turn() == 0
+
+
+def test_the_pacer_allows_100_requests_a_minute(fake: FakeTime) -> None:
+    pacer = Pacer(clock=fake.monotonic, sleep=fake.sleep)
+    sent = []
+    for _ in range(250):
+        pacer.wait_turn()
+        sent.append(fake.now)
+        fake.now += 0.01
+    # No 60-second window holds more than 100 requests, and no request waited without need.
+    assert max(sum(1 for t in sent if start <= t < start + 60) for start in sent) == 100
+    assert len(fake.sleeps) == 2
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("3", 3.0),
+        ("0", 0.0),
+        (format_datetime(WALL - timedelta(seconds=5), usegmt=True), 0.0),
+        ("soon", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_retry_after_forms(header: str | None, seconds: float | None) -> None:
+    assert parse_retry_after(header, WALL) == seconds

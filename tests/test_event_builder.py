@@ -1,0 +1,198 @@
+"""From inputs and run context to the request body."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compass_action.compass_models import BuildState, DeploymentState, EventType
+from compass_action.event_builder import MAX_TEXT, BuiltEvent, build_event
+from compass_action.identity import UpdateSequence
+from compass_action.inputs import ActionInputs
+from compass_action.problems import InputProblems
+from compass_action.run_context import RunContext
+from tools.compass_contract import contract_errors
+
+from .conftest import COMPONENT
+
+NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
+
+
+def inputs(**values: Any) -> ActionInputs:
+    return ActionInputs.model_validate(
+        {"component_id": COMPONENT, "state": "success", "dry_run": True} | values
+    )
+
+
+def run(event_path: Path | None = None, **values: Any) -> RunContext:
+    base: dict[str, Any] = {
+        "repository": "acme/shop",
+        "repository_id": "123",
+        "run_id": 19_500_000_001,
+        "run_attempt": 2,
+        "run_number": 42,
+        "job": "deploy",
+        "workflow": "Deploy",
+        "sha": "0123456789abcdef",
+        "ref": "refs/heads/main",
+        "ref_type": "branch",
+        "ref_name": "main",
+        "event_name": "push",
+        "actor": "octocat",
+        "event_path": event_path,
+    }
+    return RunContext.model_validate(base | values)
+
+
+def build(
+    given: ActionInputs, context: RunContext, now: Callable[[], datetime] = lambda: NOW
+) -> BuiltEvent:
+    return build_event(given, context, now, UpdateSequence())
+
+
+@pytest.mark.parametrize(
+    ("event_type", "state"),
+    [(EventType.DEPLOYMENT, s.value) for s in DeploymentState]
+    + [(EventType.BUILD, s.value) for s in BuildState],
+)
+def test_every_state_of_every_kind_gives_a_valid_body(event_type: EventType, state: str) -> None:
+    event = build(inputs(event_type=event_type, state=state, environment="staging"), run())
+    assert contract_errors(event.body) == []
+    props = event.body["event"][event_type.value][f"{event_type.value}Properties"]  # type: ignore[index]
+    ended = state not in ("PENDING", "IN_PROGRESS", "UNKNOWN")
+    assert ("completedAt" in props) is ended
+
+
+def test_the_deployment_body_carries_the_derived_keys() -> None:
+    event = build(inputs(environment="Production"), run())
+    body: Any = event.body
+    deployment = body["event"]["deployment"]
+    props = deployment["deploymentProperties"]
+    assert body["cloudId"] == COMPONENT.split(":")[3] and body["componentId"] == COMPONENT
+    assert props["sequenceNumber"] == 19_500_000_001 * 1000 + 2
+    assert props["pipeline"]["pipelineId"] == "acme/shop/runs/19500000001/attempts/2/jobs/deploy"
+    assert props["environment"] == {
+        "category": "PRODUCTION",
+        "displayName": "Production",
+        "environmentId": "production",
+    }
+    assert deployment["externalEventSourceId"] == "github.com:repository:123"
+    assert deployment["url"] == "https://github.com/acme/shop/actions/runs/19500000001/attempts/2"
+    assert "https://github.com/acme/shop/commit/0123456789abcdef" in deployment["description"]
+    assert deployment["lastUpdated"] == props["completedAt"] == "2026-11-22T12:00:00.000Z"
+
+
+def test_the_pipeline_links_to_the_job_when_its_check_run_is_known() -> None:
+    body: Any = build(inputs(environment="dev", check_run_id=555), run()).body
+    pipeline = body["event"]["deployment"]["deploymentProperties"]["pipeline"]
+    assert pipeline["url"] == "https://github.com/acme/shop/actions/runs/19500000001/job/555"
+    assert pipeline["pipelineId"].endswith("/jobs/deploy/555")
+
+
+def test_overrides_win_over_derived_values() -> None:
+    given = inputs(
+        environment="prod",
+        environment_id="prod-main",
+        pipeline_id="p-1",
+        sequence_number=5,
+        update_sequence_number=9,
+        external_event_source_id="src",
+        display_name="Ship it",
+        description="why",
+        url="https://example.com/d/1",
+        environment_category="STAGING",
+    )
+    body: Any = build(given, run()).body
+    deployment = body["event"]["deployment"]
+    props = deployment["deploymentProperties"]
+    assert (
+        props["pipeline"]["pipelineId"],
+        props["sequenceNumber"],
+        deployment["updateSequenceNumber"],
+    ) == ("p-1", 5, 9)
+    assert props["environment"] == {
+        "category": "STAGING",
+        "displayName": "prod",
+        "environmentId": "prod-main",
+    }
+    assert (
+        deployment["externalEventSourceId"],
+        deployment["displayName"],
+        deployment["description"],
+    ) == ("src", "Ship it", "why")
+    assert deployment["url"] == "https://example.com/d/1"
+
+
+def test_long_texts_are_cut_to_255_with_a_warning() -> None:
+    event = build(inputs(environment="dev", display_name="x" * 300, description="y" * 1000), run())
+    deployment: Any = event.body["event"]
+    assert len(deployment["deployment"]["displayName"]) == MAX_TEXT
+    assert len(deployment["deployment"]["description"]) == MAX_TEXT
+    assert deployment["deployment"]["displayName"].endswith("…")
+    assert len(event.warnings) == 2 and "300 characters" in event.warnings[0]
+
+
+def test_started_at_comes_from_when_the_job_started(tmp_path: Path) -> None:
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps({}))
+    job_start = NOW - timedelta(minutes=7)
+    os.utime(event_file, (job_start.timestamp(), job_start.timestamp()))
+    body: Any = build(inputs(event_type="build"), run(event_file)).body
+    props = body["event"]["build"]["buildProperties"]
+    assert props["startedAt"] == "2026-11-22T11:53:00.000Z"
+    assert props["completedAt"] == "2026-11-22T12:00:00.000Z"
+
+
+def test_an_implausible_job_start_falls_back_to_now(tmp_path: Path) -> None:
+    event_file = tmp_path / "event.json"
+    event_file.write_text("{}")
+    long_ago = (NOW - timedelta(days=30)).timestamp()
+    os.utime(event_file, (long_ago, long_ago))
+    body: Any = build(inputs(event_type="build"), run(event_file)).body
+    assert body["event"]["build"]["buildProperties"]["startedAt"] == "2026-11-22T12:00:00.000Z"
+
+
+def test_started_at_input_is_used_and_may_not_lie_in_the_future() -> None:
+    given = inputs(environment="dev", started_at="2026-11-22T13:30:00+02:00")
+    body: Any = build(given, run()).body
+    assert (
+        body["event"]["deployment"]["deploymentProperties"]["startedAt"]
+        == "2026-11-22T11:30:00.000Z"
+    )
+    with pytest.raises(InputProblems, match="started-at: is in the future"):
+        build(inputs(environment="dev", started_at="2026-11-23T00:00:00Z"), run())
+
+
+def test_outside_a_run_the_keys_must_be_given() -> None:
+    with pytest.raises(InputProblems) as caught:
+        build(inputs(environment="dev"), RunContext.model_validate({}))
+    assert {p.input for p in caught.value.problems} == {
+        "external-event-source-id",
+        "pipeline-id",
+        "url",
+        "sequence-number",
+    }
+
+
+def test_a_deployment_needs_an_environment_but_a_build_does_not() -> None:
+    with pytest.raises(InputProblems, match="environment: is required for a deployment"):
+        build(inputs(), run())
+    assert build(inputs(event_type="build"), run()).environment is None
+
+
+def test_update_sequence_numbers_grow_between_two_builds_in_one_process() -> None:
+    sequence = UpdateSequence(clock_ns=lambda: 1_795_000_000_000_000_000)
+    first = build_event(
+        inputs(state="in_progress", environment="dev"), run(), lambda: NOW, sequence
+    )
+    second = build_event(inputs(environment="dev"), run(), lambda: NOW, sequence)
+    assert second.update_sequence_number > first.update_sequence_number
+    assert (
+        first.pipeline_id == second.pipeline_id and first.sequence_number == second.sequence_number
+    )

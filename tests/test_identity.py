@@ -1,0 +1,105 @@
+"""The keys Compass tells events apart by."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta, timezone
+
+from compass_action import identity
+from compass_action.compass_models import MAX_SAFE_INTEGER
+from compass_action.run_context import RunContext
+
+
+def ctx(**values: object) -> RunContext:
+    base: dict[str, object] = {
+        "repository": "acme/shop",
+        "repository_id": "123",
+        "run_id": 19_500_000_001,
+        "run_attempt": 1,
+        "job": "deploy",
+        "workflow": "Deploy",
+    }
+    return RunContext.model_validate(base | values)
+
+
+def test_the_event_source_is_one_per_repository() -> None:
+    runs = [ctx(), ctx(run_id=20_000_000_000, run_attempt=3), ctx(job="build", workflow="CI")]
+    assert len({identity.external_event_source_id(run) for run in runs}) == 1
+    assert identity.external_event_source_id(ctx()) != identity.external_event_source_id(
+        ctx(repository_id="124")
+    )
+
+
+def test_the_event_source_survives_a_rename_and_falls_back_to_the_name() -> None:
+    assert identity.external_event_source_id(
+        ctx(repository="acme/renamed")
+    ) == identity.external_event_source_id(ctx())
+    assert (
+        identity.external_event_source_id(ctx(repository_id=None))
+        == "github.com:repository:acme/shop"
+    )
+
+
+def test_pipeline_id_is_the_same_within_a_job_attempt_and_new_otherwise() -> None:
+    same = identity.pipeline_id(ctx(), 7), identity.pipeline_id(ctx(), 7)
+    assert same[0] == same[1]
+    others = {
+        identity.pipeline_id(ctx(run_attempt=2), 8),
+        identity.pipeline_id(ctx(run_id=19_500_000_002), 9),
+        identity.pipeline_id(ctx(job="other"), 10),
+        identity.pipeline_id(ctx(), 11),  # another matrix leg of the same job
+        same[0],
+    }
+    assert len(others) == 5
+
+
+def test_pipeline_id_needs_the_run() -> None:
+    assert identity.pipeline_id(ctx(run_id=None), None) is None
+    assert identity.pipeline_id(ctx(job=None), None) is None
+
+
+def test_sequence_numbers_grow_with_attempts_and_runs() -> None:
+    order = [
+        ctx(run_attempt=1),
+        ctx(run_attempt=2),
+        ctx(run_attempt=999),
+        ctx(run_id=19_500_000_002),
+    ]
+    numbers = [identity.sequence_number(run) or 0 for run in order]
+    assert all(numbers)
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
+
+
+def test_sequence_numbers_stay_below_2_to_the_53() -> None:
+    assert identity.sequence_number(ctx(run_attempt=1000)) is None
+    assert identity.sequence_number(ctx(run_id=MAX_SAFE_INTEGER // 1000 + 1)) is None
+    biggest = identity.sequence_number(ctx(run_id=MAX_SAFE_INTEGER // 1000 - 1, run_attempt=999))
+    assert biggest is not None and biggest <= MAX_SAFE_INTEGER
+
+
+def test_update_sequence_numbers_increase_within_one_millisecond() -> None:
+    frozen = 1_795_000_000_000_000_000
+    sequence = identity.UpdateSequence(clock_ns=lambda: frozen)
+    values = [sequence.next() for _ in range(1000)]
+    assert all(b > a for a, b in itertools.pairwise(values))
+    assert values[-1] < MAX_SAFE_INTEGER
+
+
+def test_update_sequence_numbers_increase_when_the_clock_steps_back() -> None:
+    times = iter([2_000_000_000_000, 1_000_000_000_000, 3_000_000_000_000])
+    sequence = identity.UpdateSequence(clock_ns=lambda: next(times))
+    first, second, third = sequence.next(), sequence.next(), sequence.next()
+    assert first < second < third
+    assert third == 3_000_000_000
+
+
+def test_update_sequence_numbers_from_separate_processes_follow_the_clock() -> None:
+    earlier = identity.UpdateSequence(clock_ns=lambda: 1_795_000_000_000_000_000).next()
+    later = identity.UpdateSequence(clock_ns=lambda: 1_795_000_000_000_001_000).next()
+    assert later > earlier
+
+
+def test_timestamps_are_rfc3339_utc() -> None:
+    moment = datetime(2026, 3, 1, 14, 30, 5, 123456, tzinfo=timezone(timedelta(hours=2)))
+    assert identity.rfc3339(moment) == "2026-03-01T12:30:05.123Z"
+    assert identity.rfc3339(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00.000Z"

@@ -1,0 +1,169 @@
+"""Reading and checking the COMPASS_* inputs."""
+
+from __future__ import annotations
+
+import pytest
+
+from compass_action.compass_models import EnvironmentCategory, EventType
+from compass_action.inputs import events_url_for_site, load_inputs, parse_component_ari
+from compass_action.problems import InputProblems
+
+from .conftest import CLOUD_ID, COMPONENT, EMAIL, TOKEN
+
+VALID = {
+    "COMPASS_SITE": "acme",
+    "COMPASS_USER_EMAIL": EMAIL,
+    "COMPASS_API_TOKEN": TOKEN,
+    "COMPASS_COMPONENT_ID": COMPONENT,
+    "COMPASS_STATE": "success",
+}
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    for name, value in VALID.items():
+        monkeypatch.setenv(name, value)
+    return monkeypatch
+
+
+def problems_of(env: pytest.MonkeyPatch) -> dict[str, str]:
+    with pytest.raises(InputProblems) as caught:
+        load_inputs()
+    return {problem.input: problem.message for problem in caught.value.problems}
+
+
+@pytest.mark.parametrize(
+    ("site", "url"),
+    [
+        ("acme", "https://acme.atlassian.net/gateway/api/compass/v1/events"),
+        ("ACME", "https://acme.atlassian.net/gateway/api/compass/v1/events"),
+        ("acme.atlassian.net", "https://acme.atlassian.net/gateway/api/compass/v1/events"),
+        ("https://acme.atlassian.net/", "https://acme.atlassian.net/gateway/api/compass/v1/events"),
+        (
+            "https://acme.atlassian.net/gateway/api",
+            "https://acme.atlassian.net/gateway/api/compass/v1/events",
+        ),
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080/gateway/api/compass/v1/events"),
+        ("http://localhost:9", "http://localhost:9/gateway/api/compass/v1/events"),
+        ("http://[::1]:9", "http://[::1]:9/gateway/api/compass/v1/events"),
+    ],
+)
+def test_site_forms_lead_to_the_events_endpoint(site: str, url: str) -> None:
+    assert events_url_for_site(site) == url
+
+
+@pytest.mark.parametrize(
+    ("site", "complaint"),
+    [
+        ("http://acme.atlassian.net", "unencrypted"),
+        ("http://10.0.0.1:8080", "unencrypted"),
+        ("ftp://acme.atlassian.net", "not a site name"),
+        ("https://user:pw@acme.atlassian.net", "must not carry credentials"),
+        ("https://acme.atlassian.net/?x=1", "query"),
+    ],
+)
+def test_unsafe_or_malformed_sites_are_refused(site: str, complaint: str) -> None:
+    with pytest.raises(ValueError, match=complaint):
+        events_url_for_site(site)
+
+
+def test_the_cloud_id_comes_from_the_component_ari() -> None:
+    assert parse_component_ari(COMPONENT).cloud_id == CLOUD_ID
+
+
+@pytest.mark.parametrize(
+    "ari",
+    [
+        "1e475014-aaaa-bbbb-cccc-0123456789ab",
+        f"ari:cloud:jira:{CLOUD_ID}:component/a/b",
+        f"ari:cloud:compass:{CLOUD_ID}:metric-source/a/b",
+        f"ari:cloud:compass:{CLOUD_ID}:component/a",
+        "ari:cloud:compass::component/a/b",
+    ],
+)
+def test_malformed_component_aris_are_refused(ari: str) -> None:
+    with pytest.raises(ValueError, match="is not a component ARI"):
+        parse_component_ari(ari)
+
+
+def test_valid_inputs_load_with_defaults(env: pytest.MonkeyPatch) -> None:
+    inputs = load_inputs()
+    assert inputs.event_type is EventType.DEPLOYMENT
+    assert inputs.state == "SUCCESSFUL"
+    assert inputs.fail_on == "config" and inputs.timeout == 60 and inputs.dry_run is False
+    assert inputs.component.cloud_id == CLOUD_ID
+
+
+def test_empty_inputs_count_as_unset(env: pytest.MonkeyPatch) -> None:
+    # The runner sets every declared input, an unset one to "".
+    for name in (
+        "COMPASS_EVENT_TYPE",
+        "COMPASS_DRY_RUN",
+        "COMPASS_TIMEOUT",
+        "COMPASS_ENVIRONMENT_CATEGORY",
+        "COMPASS_CHECK_RUN_ID",
+    ):
+        env.setenv(name, "")
+    env.setenv("COMPASS_ENVIRONMENT", "   ")
+    inputs = load_inputs()
+    assert inputs.event_type is EventType.DEPLOYMENT and inputs.dry_run is False
+    assert inputs.environment is None and inputs.environment_category is None
+
+
+def test_enumerations_are_case_insensitive(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_EVENT_TYPE", "Build")
+    env.setenv("COMPASS_STATE", "Timed_Out")
+    env.setenv("COMPASS_ENVIRONMENT_CATEGORY", "staging")
+    env.setenv("COMPASS_FAIL_ON", "NEVER")
+    inputs = load_inputs()
+    assert inputs.event_type is EventType.BUILD and inputs.state == "TIMED_OUT"
+    assert inputs.environment_category is EnvironmentCategory.STAGING and inputs.fail_on == "never"
+
+
+def test_every_bad_input_is_named_at_once(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_STATE", "sideways")
+    env.setenv("COMPASS_ENVIRONMENT_CATEGORY", "prodish")
+    env.setenv("COMPASS_COMPONENT_ID", "not-an-ari")
+    env.setenv("COMPASS_STARTED_AT", "2026-01-01T10:00:00")
+    env.setenv("COMPASS_SEQUENCE_NUMBER", str(2**53))
+    env.setenv("COMPASS_TIMEOUT", "0")
+    env.setenv("COMPASS_FAIL_ON", "sometimes")
+    env.setenv("COMPASS_URL", "example.com/x")
+    problems = problems_of(env)
+    assert set(problems) == {
+        "state",
+        "environment-category",
+        "component-id",
+        "started-at",
+        "sequence-number",
+        "timeout",
+        "fail-on",
+        "url",
+    }
+    assert "use one of" in problems["state"]
+    assert "time zone" in problems["started-at"]
+
+
+def test_a_build_state_is_checked_against_build_states(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_EVENT_TYPE", "build")
+    env.setenv("COMPASS_STATE", "rolled_back")  # a deployment state only
+    assert "not a build state" in problems_of(env)["state"]
+
+
+def test_credentials_are_required_unless_dry_run(env: pytest.MonkeyPatch) -> None:
+    for name in ("COMPASS_SITE", "COMPASS_USER_EMAIL", "COMPASS_API_TOKEN"):
+        env.delenv(name)
+    assert set(problems_of(env)) == {"site", "user-email", "api-token"}
+    env.setenv("COMPASS_DRY_RUN", "true")
+    assert load_inputs().dry_run is True
+
+
+def test_component_and_state_are_required(env: pytest.MonkeyPatch) -> None:
+    env.delenv("COMPASS_COMPONENT_ID")
+    env.delenv("COMPASS_STATE")
+    assert set(problems_of(env)) == {"component-id", "state"}
+
+
+def test_a_cloud_id_that_contradicts_the_component_is_refused(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_CLOUD_ID", "11111111-2222-3333-4444-555555555555")
+    assert "is not the cloud of component-id" in problems_of(env)["cloud-id"]

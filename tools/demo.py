@@ -1,0 +1,59 @@
+"""Run the action end to end on this machine: the real entrypoint against the Compass stand-in.
+
+It plays a release: a tag push deploys to production, with an IN_PROGRESS step and a final step,
+as a workflow would, then shows what Compass (the stand-in) stored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from .action_runner import Run, run_step
+from .compass_standin import Standin
+
+EMAIL = "demo@example.com"
+TOKEN = "demo-token"  # noqa: S105 - the stand-in's own, not a real credential
+COMPONENT = (
+    "ari:cloud:compass:83673fa7-fd28-4f4a-9738-f584064570a7:"
+    "component/db43f86d-7f1e-4a6b-9c0d-1b2c3d4e5f60/1e475014-aaaa-bbbb-cccc-0123456789ab"
+)
+
+
+def main() -> int:
+    run = Run(ref="refs/tags/v1.4.0", event_name="push")
+    with Standin(EMAIL, TOKEN) as server, tempfile.TemporaryDirectory() as folder:
+        job = Path(folder)
+        inputs = {
+            "site": server.base_url,
+            "user-email": EMAIL,
+            "api-token": TOKEN,
+            "component-id": COMPONENT,
+        }
+        for title, step_run, extra in (
+            ("Step 1: state in_progress", run, {"state": "in_progress"}),
+            (
+                "Step 2: if: always(), state from job.status",
+                dataclasses.replace(run, job_status="success"),
+                {},
+            ),
+        ):
+            print(f"\n=== {title} " + "=" * 40)
+            result = run_step(step_run, inputs | extra, job)
+            print(result.stdout + result.stderr, end="")
+            print(f"--- exit code {result.exit_code}; outputs:")
+            for name, value in result.outputs.items():
+                if name != "payload":
+                    print(f"  {name}={value}")
+            if result.exit_code != 0:
+                return result.exit_code
+        print("\n=== What the stand-in stored (one deployment, updated in place) " + "=" * 10)
+        print(json.dumps(server.events(), indent=2))
+        return 0 if len(server.events()) == 1 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
