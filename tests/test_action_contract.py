@@ -38,6 +38,7 @@ def test_literal_defaults_match_the_code() -> None:
         if default is None or "${{" in str(default):
             continue
         field = fields[name.replace("-", "_")]
+        assert field.annotation is not None
         assert TypeAdapter(field.annotation).validate_python(str(default)) == field.default, name
 
 
