@@ -136,6 +136,15 @@ def explain_rejection(answer: Answer, component_id: str) -> Explanation:
     return Explanation(f"Compass refused the event (HTTP {status}): {detail}.", None)
 
 
+def explain_untrusted(detail: str) -> Explanation:
+    return Explanation(
+        f"The TLS certificate of the site could not be verified ({detail}). Check that site is "
+        "your <name>.atlassian.net address; if a proxy on the runner re-signs TLS, set the "
+        "SSL_CERT_FILE variable of the step to its certificate authority bundle.",
+        "site",
+    )
+
+
 def describe_retry_reason(answer: Answer) -> str:
     if answer.status == 429:
         return "HTTP 429, rate limited (Compass allows 100 requests per user per minute)"

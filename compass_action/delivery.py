@@ -7,6 +7,7 @@ sleep and the clock, so the tests check every wait without sleeping, and lets th
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections import deque
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from email.utils import parsedate_to_datetime
 from enum import Enum
 
 import httpx
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential_jitter
+from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
 from . import __version__
 from .compass_responses import Answer, Verdict, describe_retry_reason, read_answer
@@ -33,6 +34,7 @@ RATE_LIMIT_WINDOW = 60.0
 class Outcome(Enum):
     ACCEPTED = "accepted"
     REJECTED = "rejected"  # Compass said no; retrying cannot help
+    UNTRUSTED = "untrusted"  # the site's TLS certificate failed verification
     UNAVAILABLE = "unavailable"  # no acceptance within the budget
 
 
@@ -178,7 +180,7 @@ class Delivery:
             return answer
 
         retrying = Retrying(
-            retry=retry_if_exception_type((_RetryableAnswer, httpx.TransportError)),
+            retry=retry_if_exception(_worth_retrying),
             wait=self._wait,
             stop=lambda state: self._out_of_budget(state, deadline),
             sleep=self._clock.sleep,
@@ -190,6 +192,10 @@ class Delivery:
         except _RetryableAnswer as exc:
             return DeliveryResult(Outcome.UNAVAILABLE, attempts, exc.answer, self._gave_up(exc))
         except httpx.TransportError as exc:
+            if _certificate_error(exc):
+                return DeliveryResult(
+                    Outcome.UNTRUSTED, attempts, None, str(_certificate_error(exc))
+                )
             return DeliveryResult(Outcome.UNAVAILABLE, attempts, None, self._gave_up(exc))
         if answer.verdict is Verdict.ACCEPTED:
             return DeliveryResult(Outcome.ACCEPTED, attempts, answer, f"HTTP {answer.status}")
@@ -218,6 +224,23 @@ class Delivery:
 
     def _gave_up(self, failure: BaseException) -> str:
         return f"{_reason(failure)}; no more retries within the timeout of {self._budget:g} s"
+
+
+def _certificate_error(failure: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate failure behind a connection error, if that is what it was."""
+    cause: BaseException | None = failure
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _worth_retrying(failure: BaseException) -> bool:
+    """Overload and network trouble pass; a certificate that fails verification does not."""
+    if isinstance(failure, _RetryableAnswer):
+        return True
+    return isinstance(failure, httpx.TransportError) and _certificate_error(failure) is None
 
 
 def _reason(failure: BaseException | None) -> str:

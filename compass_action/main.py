@@ -8,7 +8,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
-from .compass_responses import explain_rejection
+from .compass_responses import explain_rejection, explain_untrusted
 from .delivery import Clock, Delivery, DeliveryResult, Outcome
 from .event_builder import BuiltEvent, build_event
 from .identity import UpdateSequence
@@ -109,9 +109,12 @@ def _report_delivery(
         headline = f"Accepted by Compass (HTTP {status}) {tries}"
         reporter.info(f"{headline}. Compass processes events asynchronously.")
         return _finish(reporter, event, RunResult(status, True, headline))
-    if result.outcome is Outcome.REJECTED:
-        assert result.answer is not None
-        explanation = explain_rejection(result.answer, event.request.component_id)
+    if result.outcome in (Outcome.REJECTED, Outcome.UNTRUSTED):
+        explanation = (
+            explain_rejection(result.answer, event.request.component_id)
+            if result.answer is not None
+            else explain_untrusted(result.reason)
+        )
         code = _fail(
             reporter,
             Failure.REJECTED,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ssl
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -188,3 +189,15 @@ def test_the_pacer_allows_100_requests_a_minute(fake: FakeTime) -> None:
 )
 def test_retry_after_forms(header: str | None, seconds: float | None) -> None:
     assert parse_retry_after(header, WALL) == seconds
+
+
+def test_a_certificate_that_fails_verification_is_not_retried(
+    httpx_mock: HTTPXMock, fake: FakeTime
+) -> None:
+    failure = httpx.ConnectError("TLS handshake failed")
+    failure.__cause__ = ssl.SSLCertVerificationError("certificate verify failed: self-signed")
+    httpx_mock.add_exception(failure)
+    result = send(fake)
+    assert (result.outcome, result.attempts) == (Outcome.UNTRUSTED, 1)
+    assert "self-signed" in result.reason
+    assert fake.sleeps == []

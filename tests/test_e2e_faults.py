@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -226,3 +227,59 @@ def test_the_token_never_shows(
     first_lines = result.stdout.splitlines()[:3]
     assert f"::add-mask::{TOKEN}" in first_lines
     assert f"::add-mask::{SECRET_FORMS[1]}" in first_lines
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=compass-standin",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def test_an_untrusted_certificate_fails_at_once_and_names_the_site(
+    certificate: tuple[Path, Path], workdir: Path
+) -> None:
+    with Standin(EMAIL, TOKEN, tls=certificate) as server:
+        result = _step(server, workdir)
+        assert server.bodies() == []
+
+    assert result.exit_code == 1  # with fail-on: config, as the site or runner needs fixing
+    assert "::error title=Input site::" in result.stdout
+    assert "certificate" in result.stdout and "SSL_CERT_FILE" in result.stdout
+    assert "Attempt " not in result.stdout  # not retried
+
+
+def test_a_certificate_authority_given_in_ssl_cert_file_is_trusted(
+    certificate: tuple[Path, Path], workdir: Path
+) -> None:
+    with Standin(EMAIL, TOKEN, tls=certificate) as server:
+        inputs = credentials(server) | {"environment": "production"}
+        result = run_step(
+            Run(), inputs, workdir, step_env_vars={"SSL_CERT_FILE": str(certificate[0])}
+        )
+        assert len(server.events()) == 1
+
+    assert result.exit_code == 0 and result.outputs["delivered"] == "true"

@@ -19,6 +19,7 @@ import argparse
 import base64
 import contextlib
 import json
+import ssl
 import sys
 import threading
 import time
@@ -184,6 +185,14 @@ class _Server(ThreadingHTTPServer):
         self.state = state
 
 
+def serve_tls(server: _Server, cert: Path, key: Path) -> None:
+    """Serve HTTPS, for a client that cannot reach the stand-in over loopback (the action
+    sends no token over plain http to any other address)."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+
+
 class Standin:
     """The stand-in, run on a thread of the calling process (for tests)."""
 
@@ -194,14 +203,19 @@ class Standin:
         script: list[ScriptedAnswer] | None = None,
         openapi: Path | None = DEFAULT_OPENAPI,
         port: int = 0,
+        tls: tuple[Path, Path] | None = None,
     ) -> None:
         self.state = StandinState(email, token, openapi, script or [])
         self._server = _Server(("127.0.0.1", port), self.state)
+        self._scheme = "http"
+        if tls is not None:
+            serve_tls(self._server, *tls)
+            self._scheme = "https"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"{self._scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     def __enter__(self) -> Standin:
         self._thread.start()
@@ -226,7 +240,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--email", required=True)
     parser.add_argument("--token", required=True)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--tls-cert", type=Path, help="serve HTTPS with this certificate (PEM)")
+    parser.add_argument("--tls-key", type=Path, help="the certificate's private key (PEM)")
     parser.add_argument("--port-file", type=Path, help="write the chosen port here once listening")
     parser.add_argument("--script", type=Path, help="JSON list of answers to play first")
     parser.add_argument("--openapi", type=Path, default=DEFAULT_OPENAPI)
@@ -241,13 +258,15 @@ def main(argv: list[str] | None = None) -> int:
     if openapi is not None and not openapi.is_file():
         print(f"stand-in: {openapi} not found; pass --openapi or --no-contract", file=sys.stderr)
         return 2
-    server = _Server(
-        ("127.0.0.1", args.port), StandinState(args.email, args.token, openapi, script)
-    )
+    server = _Server((args.host, args.port), StandinState(args.email, args.token, openapi, script))
+    scheme = "http"
+    if args.tls_cert:
+        serve_tls(server, args.tls_cert, args.tls_key or args.tls_cert)
+        scheme = "https"
     port = server.server_address[1]
     if args.port_file:
         args.port_file.write_text(str(port))
-    print(f"Compass stand-in listening on http://127.0.0.1:{port}", flush=True)
+    print(f"Compass stand-in listening on {scheme}://{args.host}:{port}", flush=True)
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
     return 0

@@ -1,0 +1,142 @@
+"""The built image, run the way the runner runs a container action, against the stand-in.
+
+``scripts/container-smoke.sh`` builds the image and runs this module with COMPASS_SMOKE_IMAGE
+set; without it these tests are skipped (they need podman, buildah, runc and debootstrap).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tools.action_runner import Run, parse_output_file, step_env
+from tools.compass_standin import Standin
+
+from .conftest import credentials
+
+IMAGE = os.environ.get("COMPASS_SMOKE_IMAGE", "")
+pytestmark = pytest.mark.skipif(
+    not IMAGE,
+    reason="container smoke test: run scripts/container-smoke.sh to build and run the image",
+)
+
+
+@dataclass
+class ContainerRun:
+    exit_code: int
+    stdout: str
+    stderr: str
+    outputs: dict[str, str]
+    summary: str
+
+
+def run_container(
+    run: Run, with_: dict[str, str], host: Path, extra_env: dict[str, str] | None = None
+) -> ContainerRun:
+    """``docker run`` as the runner builds it: -e NAME only, the /github mounts, its workdir."""
+    if shutil.which("podman") is None:
+        pytest.fail("podman is not installed: apt-get install podman buildah runc debootstrap")
+    dirs = {
+        name: host / name
+        for name in ("workspace", "home", "workflow", "file_commands", "runner_temp")
+    }
+    for folder in dirs.values():
+        folder.mkdir(parents=True, exist_ok=True)
+    env = step_env(run, with_, dirs["workflow"])
+    env.pop("PATH")
+    guid = uuid.uuid4()
+    output, summary = f"set_output_{guid}", f"step_summary_{guid}"
+    (dirs["file_commands"] / output).write_text("")
+    (dirs["file_commands"] / summary).write_text("")
+    env |= {
+        "HOME": "/github/home",
+        "GITHUB_WORKSPACE": "/github/workspace",
+        "GITHUB_EVENT_PATH": "/github/workflow/event.json",
+        "GITHUB_OUTPUT": f"/github/file_commands/{output}",
+        "GITHUB_STEP_SUMMARY": f"/github/file_commands/{summary}",
+        "RUNNER_TEMP": "/github/runner_temp",
+    }
+    command = ["podman", "run", "--rm", "--network", "host", "--read-only"]
+    command += ["--workdir", "/github/workspace"]
+    for name in env:
+        command += ["-e", name]
+    # Given with their values: in podman's own environment they would break podman itself.
+    for name, value in (extra_env or {}).items():
+        command += ["-e", f"{name}={value}"]
+    for name, folder in dirs.items():
+        command += ["-v", f"{folder}:/github/{name}"]
+    command.append(IMAGE)
+    podman_env = {
+        key: os.environ[key]
+        for key in ("PATH", "CONTAINERS_CONF", "BUILDAH_ISOLATION")
+        if key in os.environ
+    }
+    completed = subprocess.run(
+        command, env=podman_env | env, capture_output=True, text=True, timeout=180, check=False
+    )
+    return ContainerRun(
+        exit_code=completed.returncode,
+        stdout=completed.stdout,
+        stderr=completed.stderr,
+        outputs=parse_output_file((dirs["file_commands"] / output).read_text()),
+        summary=(dirs["file_commands"] / summary).read_text(),
+    )
+
+
+def test_the_image_delivers_a_release_deployment(standin: Standin, tmp_path: Path) -> None:
+    (tmp_path / "workspace").mkdir()
+    # The workflow's PATH and PYTHONPATH reach the container; neither may change what runs.
+    (tmp_path / "workspace" / "httpx.py").write_text(
+        "raise SystemExit('shadowed httpx imported')\n"
+    )
+    result = run_container(
+        Run(ref="refs/tags/v1.0.0"),
+        credentials(standin),
+        tmp_path,
+        {"PATH": "utter-nonsense", "PYTHONPATH": "/github/workspace"},
+    )
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.outputs["delivered"] == "true"
+    assert result.outputs["status"] == "202"
+    assert result.outputs["environment-category"] == "PRODUCTION"
+    [stored] = standin.events()
+    assert stored["deploymentProperties"]["state"] == "SUCCESSFUL"
+    assert "v1.0.0" in stored["displayName"]
+    assert "Compass deployment event" in result.summary
+
+
+def test_the_image_reports_bad_input_and_fails(standin: Standin, tmp_path: Path) -> None:
+    inputs = credentials(standin) | {"component-id": "not-an-ari", "environment": "staging"}
+    result = run_container(Run(), inputs, tmp_path)
+
+    assert result.exit_code == 1
+    assert "::error title=Input component-id::" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.outputs["delivered"] == "false"
+    assert standin.bodies() == []
+
+
+def test_the_image_runs_as_the_default_user_with_no_workdir() -> None:
+    config = subprocess.run(
+        [
+            "podman",
+            "image",
+            "inspect",
+            "--format",
+            "{{.Config.User}}|{{.Config.WorkingDir}}|{{json .Config.Entrypoint}}",
+            IMAGE,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    user, workdir, entrypoint = config.split("|")
+    assert user in ("", "root") and workdir in ("", "/")
+    assert entrypoint.startswith('["/usr/local/bin/python"') and "/app/entrypoint.py" in entrypoint
