@@ -1,0 +1,98 @@
+"""Benchmark: one action run end to end against the floor of importing its dependencies.
+
+Both are measured in the same run, alternating, as whole processes:
+- floor: ``python -c "import httpx, pydantic, pydantic_settings, tenacity"``;
+- action: ``python entrypoint.py`` with the environment the runner gives it, until the event is
+  accepted by the stand-in and the process has exited; once against the stand-in over http on
+  loopback, once over https with a throw-away certificate (what TLS set-up adds).
+
+Run: ``.venv/bin/python -m tools.bench_e2e [--runs 30]``. Prints medians and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .action_runner import REPO, Run, step_env
+from .compass_standin import Standin
+
+EMAIL = "bench@example.com"
+TOKEN = "bench-token"  # noqa: S105 - the stand-in's own
+COMPONENT = (
+    "ari:cloud:compass:83673fa7-fd28-4f4a-9738-f584064570a7:"
+    "component/db43f86d-7f1e-4a6b-9c0d-1b2c3d4e5f60/1e475014-aaaa-bbbb-cccc-0123456789ab"
+)
+FLOOR = [sys.executable, "-c", "import httpx, pydantic, pydantic_settings, tenacity"]
+
+
+def _timed(command: list[str], env: dict[str, str] | None = None) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=standin", "-addext", "subjectAltName=IP:127.0.0.1"]
+        + ["-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )
+    return cert, key
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    times: dict[str, list[float]] = {"floor": [], "http": [], "https": []}
+    command = [sys.executable, str(REPO / "entrypoint.py")]
+    with tempfile.TemporaryDirectory() as folder:
+        tls = _certificate(Path(folder))
+        with Standin(EMAIL, TOKEN) as plain, Standin(EMAIL, TOKEN, tls=tls) as secure:
+            envs = {}
+            for name, server in (("http", plain), ("https", secure)):
+                inputs = {
+                    "site": server.base_url,
+                    "user-email": EMAIL,
+                    "api-token": TOKEN,
+                    "component-id": COMPONENT,
+                    "environment": "production",
+                }
+                job = Path(folder) / name
+                job.mkdir()
+                envs[name] = step_env(Run(), inputs, job, {"SSL_CERT_FILE": str(tls[0])})
+                _timed(command, envs[name])  # warm the file cache and write bytecode once
+            _timed(FLOOR)
+            for _ in range(args.runs):
+                times["floor"].append(_timed(FLOOR))
+                times["http"].append(_timed(command, envs["http"]))
+                times["https"].append(_timed(command, envs["https"]))
+            accepted = len(plain.bodies()) + len(secure.bodies())
+    if accepted != 2 * (args.runs + 1):
+        print(f"only {accepted} of {2 * (args.runs + 1)} events were received", file=sys.stderr)
+        return 1
+    floor, http, https = (statistics.median(times[k]) * 1000 for k in ("floor", "http", "https"))
+    print(f"runs: {args.runs} of each, alternating; medians")
+    print(
+        f"floor, start Python and import httpx, pydantic, pydantic-settings, tenacity: {floor:.0f} ms"
+    )
+    print(
+        f"action end to end, stand-in over http on loopback: {http:.0f} ms, ratio {http / floor:.2f}"
+    )
+    print(
+        f"action end to end, stand-in over https (TLS set-up): {https:.0f} ms, ratio {https / floor:.2f}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
