@@ -40,9 +40,11 @@ def _timed(command: list[str], env: dict[str, str] | None = None) -> float:
 def _certificate(folder: Path) -> tuple[Path, Path]:
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
-        + ["-subj", "/CN=standin", "-addext", "subjectAltName=IP:127.0.0.1"]
-        + ["-keyout", str(key), "-out", str(cert)],
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-subj", "/CN=standin", "-addext", "subjectAltName=IP:127.0.0.1"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
         check=True,
         capture_output=True,
     )
@@ -82,15 +84,10 @@ def main() -> int:
         return 1
     floor, http, https = (statistics.median(times[k]) * 1000 for k in ("floor", "http", "https"))
     print(f"runs: {args.runs} of each, alternating; medians")
-    print(
-        f"floor, start Python and import httpx, pydantic, pydantic-settings, tenacity: {floor:.0f} ms"
-    )
-    print(
-        f"action end to end, stand-in over http on loopback: {http:.0f} ms, ratio {http / floor:.2f}"
-    )
-    print(
-        f"action end to end, stand-in over https (TLS set-up): {https:.0f} ms, ratio {https / floor:.2f}"
-    )
+    print("floor, start Python and import httpx, pydantic, pydantic-settings, tenacity: ", end="")
+    print(f"{floor:.0f} ms")
+    for label, value in (("over http on loopback", http), ("over https (TLS set-up)", https)):
+        print(f"action end to end, stand-in {label}: {value:.0f} ms, ratio {value / floor:.2f}")
     return 0
 
 
