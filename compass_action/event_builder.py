@@ -155,7 +155,11 @@ def build_event(
         raise InputProblems(d.problems)
 
     # Only numbered once the event is known to be valid.
-    usn = inputs.update_sequence_number or update_sequence.next()
+    usn = (
+        inputs.update_sequence_number
+        if inputs.update_sequence_number is not None
+        else update_sequence.next()
+    )
     envelope: dict[str, Any] = {
         "display_name": d.fit(
             "display-name", inputs.display_name or d.default_display_name(environment)

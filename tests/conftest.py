@@ -7,15 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from tools.action_runner import Run
+from tools.action_runner import EXAMPLE_COMPONENT, Run
 from tools.compass_contract import DEFAULT_OPENAPI
 from tools.compass_standin import ScriptedAnswer, Standin
 
-CLOUD_ID = "83673fa7-fd28-4f4a-9738-f584064570a7"
-COMPONENT = (
-    f"ari:cloud:compass:{CLOUD_ID}:component/"
-    "db43f86d-7f1e-4a6b-9c0d-1b2c3d4e5f60/1e475014-aaaa-bbbb-cccc-0123456789ab"
-)
+COMPONENT = EXAMPLE_COMPONENT
+CLOUD_ID = COMPONENT.split(":")[3]
 EMAIL = "deployer@example.com"
 # Recognisable, so a leak of it (or of its Base64 form) is easy to find in any output.
 TOKEN = "ATATT3xFfGF0-LEAKCANARY-7c1d2e3f4a5b6c7d8e9f"

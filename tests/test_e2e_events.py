@@ -5,16 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from tools.action_runner import REPO, Run, run_step
+from tools.action_runner import Run, run_entrypoint, run_step
 from tools.compass_contract import contract_errors
 from tools.compass_standin import Standin
 
-from .conftest import CLOUD_ID, COMPONENT, credentials
+from .conftest import CLOUD_ID, COMPONENT, EMAIL, TOKEN, credentials
 
 
 def deployment(body: dict[str, Any]) -> dict[str, Any]:
@@ -202,8 +200,8 @@ def test_runs_outside_github_with_plain_variables(standin: Standin, tmp_path: Pa
     env = {
         "PATH": os.environ["PATH"],
         "COMPASS_SITE": standin.base_url,
-        "COMPASS_USER_EMAIL": "deployer@example.com",
-        "COMPASS_API_TOKEN": "ATATT3xFfGF0-LEAKCANARY-7c1d2e3f4a5b6c7d8e9f",
+        "COMPASS_USER_EMAIL": EMAIL,
+        "COMPASS_API_TOKEN": TOKEN,
         "COMPASS_COMPONENT_ID": COMPONENT,
         "COMPASS_STATE": "successful",
         "COMPASS_ENVIRONMENT": "dev",
@@ -212,15 +210,7 @@ def test_runs_outside_github_with_plain_variables(standin: Standin, tmp_path: Pa
         "COMPASS_URL": "https://example.com/deploys/7",
         "COMPASS_EXTERNAL_EVENT_SOURCE_ID": "laptop",
     }
-    completed = subprocess.run(
-        [sys.executable, str(REPO / "entrypoint.py")],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    completed = run_entrypoint(env, tmp_path)
 
     assert completed.returncode == 0, completed.stderr
     assert "::" not in completed.stdout  # no workflow commands outside GitHub

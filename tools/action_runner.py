@@ -23,6 +23,11 @@ from typing import Any
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+# A component ARI of the documented shape, for local runs against the stand-in.
+EXAMPLE_COMPONENT = (
+    "ari:cloud:compass:83673fa7-fd28-4f4a-9738-f584064570a7:"
+    "component/db43f86d-7f1e-4a6b-9c0d-1b2c3d4e5f60/1e475014-aaaa-bbbb-cccc-0123456789ab"
+)
 ACTION = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
 _EXPRESSION = re.compile(r"^\$\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$")
 
@@ -177,6 +182,21 @@ def step_env(
     return env
 
 
+def run_entrypoint(
+    env: Mapping[str, str], cwd: Path, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Start entrypoint.py with exactly ``env``, as a fresh process, and wait for it."""
+    return subprocess.run(
+        [sys.executable, str(REPO / "entrypoint.py")],
+        env=dict(env),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 def run_step(
     run: Run,
     with_: Mapping[str, str],
@@ -186,15 +206,7 @@ def run_step(
 ) -> StepResult:
     workdir.mkdir(parents=True, exist_ok=True)
     env = step_env(run, with_, workdir, step_env_vars)
-    completed = subprocess.run(
-        [sys.executable, str(REPO / "entrypoint.py")],
-        env=env,
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    completed = run_entrypoint(env, workdir, timeout)
     return StepResult(
         exit_code=completed.returncode,
         stdout=completed.stdout,

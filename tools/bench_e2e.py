@@ -19,15 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from .action_runner import REPO, Run, step_env
+from .action_runner import EXAMPLE_COMPONENT, REPO, Run, step_env
 from .compass_standin import Standin
 
 EMAIL = "bench@example.com"
 TOKEN = "bench-token"  # noqa: S105 - the stand-in's own
-COMPONENT = (
-    "ari:cloud:compass:83673fa7-fd28-4f4a-9738-f584064570a7:"
-    "component/db43f86d-7f1e-4a6b-9c0d-1b2c3d4e5f60/1e475014-aaaa-bbbb-cccc-0123456789ab"
-)
 FLOOR = [sys.executable, "-c", "import httpx, pydantic, pydantic_settings, tenacity"]
 
 
@@ -66,7 +62,7 @@ def main() -> int:
                     "site": server.base_url,
                     "user-email": EMAIL,
                     "api-token": TOKEN,
-                    "component-id": COMPONENT,
+                    "component-id": EXAMPLE_COMPONENT,
                     "environment": "production",
                 }
                 job = Path(folder) / name

@@ -12,15 +12,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .action_runner import Run, run_step
+from .action_runner import EXAMPLE_COMPONENT, Run, run_step
 from .compass_standin import Standin
 
 EMAIL = "demo@example.com"
 TOKEN = "demo-token"  # noqa: S105 - the stand-in's own, not a real credential
-COMPONENT = (
-    "ari:cloud:compass:83673fa7-fd28-4f4a-9738-f584064570a7:"
-    "component/db43f86d-7f1e-4a6b-9c0d-1b2c3d4e5f60/1e475014-aaaa-bbbb-cccc-0123456789ab"
-)
 
 
 def main() -> int:
@@ -31,7 +27,7 @@ def main() -> int:
             "site": server.base_url,
             "user-email": EMAIL,
             "api-token": TOKEN,
-            "component-id": COMPONENT,
+            "component-id": EXAMPLE_COMPONENT,
         }
         for title, step_run, extra in (
             ("Step 1: state in_progress", run, {"state": "in_progress"}),
