@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +25,7 @@ from .compass_models import (
 )
 from .environments import Environment, environment_id, resolve_environment
 from .inputs import ActionInputs
+from .job_ledger import Entry, JobLedger
 from .problems import InputProblems, Problem
 from .run_context import RunContext
 from .states import is_terminal
@@ -105,37 +107,45 @@ class _Derivation:
             parts.append(f"by {run.actor}")
         return "; ".join(parts)
 
-    def started_at(self) -> datetime:
+    def check_started_at(self) -> None:
         given = self.inputs.started_at
-        if given is None:
-            return self.run.job_started_at(self.now) or self.now
-        if given > self.now:
+        if given is not None and given > self.now:
             self.problems.append(Problem("started-at", "is in the future"))
-        return given
 
 
-def build_event(
-    inputs: ActionInputs,
-    run: RunContext,
-    now: Callable[[], datetime],
-    update_sequence: identity.UpdateSequence,
-) -> BuiltEvent:
-    """Derive and validate the event; raise InputProblems naming every input to fix."""
-    assert inputs.state is not None and inputs.component_id is not None, "checked by load_inputs()"
-    d = _Derivation(inputs, run, now())
-    source_id: str = d.need(
+@dataclass(frozen=True)
+class _Keys:
+    """What tells this event apart in Compass, derived or given."""
+
+    source_id: str
+    pipeline_id: str
+    url: str
+    environment: Environment | None
+    environment_id: str | None
+    sequence: int | None
+
+    def ledger_key(self, component_id: str) -> str:
+        return json.dumps(
+            [component_id, self.pipeline_id, self.environment_id, self.sequence],
+            separators=(",", ":"),
+        )
+
+
+def _keys(d: _Derivation) -> _Keys:
+    """Derive every key, or raise InputProblems naming every input that must be given."""
+    inputs, run = d.inputs, d.run
+    source_id = d.need(
         inputs.external_event_source_id or identity.external_event_source_id(run),
         "external-event-source-id",
         "GITHUB_REPOSITORY is not set",
     )
-    pipeline_id: str = d.need(
+    pipeline_id = d.need(
         inputs.pipeline_id or identity.pipeline_id(run, inputs.check_run_id),
         "pipeline-id",
         "GITHUB_REPOSITORY, GITHUB_RUN_ID or GITHUB_JOB is not set",
     )
-    url: str = d.need(inputs.url or run.run_url, "url", "GITHUB_RUN_ID is not set")
-    started = d.started_at()
-
+    url = d.need(inputs.url or run.run_url, "url", "GITHUB_RUN_ID is not set")
+    d.check_started_at()
     environment: Environment | None = None
     sequence: int | None = None
     if inputs.event_type is EventType.DEPLOYMENT:
@@ -153,13 +163,46 @@ def build_event(
         )
     if d.problems:
         raise InputProblems(d.problems)
+    env_id = None
+    if environment is not None:
+        env_id = inputs.environment_id or environment_id(environment.name)
+    return _Keys(source_id, pipeline_id, url, environment, env_id, sequence)
 
+
+def _sequencing(
+    d: _Derivation, keys: _Keys, update_sequence: identity.UpdateSequence, ledger: JobLedger
+) -> tuple[str, int]:
+    """startedAt and updateSequenceNumber, continuing what earlier steps of the job sent."""
+    assert d.inputs.component_id is not None
+    key = keys.ledger_key(d.inputs.component_id)
+    earlier = ledger.get(key)
+    if d.inputs.started_at is not None:
+        started_at = identity.rfc3339(d.inputs.started_at)
+    elif earlier is not None:
+        started_at = earlier.started_at
+    else:
+        started_at = identity.rfc3339(d.now)
+    usn = d.inputs.update_sequence_number
+    if usn is None:
+        usn = update_sequence.next(after=earlier.update_sequence_number if earlier else 0)
+    ledger.put(key, Entry(started_at, usn))
+    return started_at, usn
+
+
+def build_event(
+    inputs: ActionInputs,
+    run: RunContext,
+    now: Callable[[], datetime],
+    update_sequence: identity.UpdateSequence,
+    ledger: JobLedger | None = None,
+) -> BuiltEvent:
+    """Derive and validate the event; raise InputProblems naming every input to fix."""
+    assert inputs.state is not None and inputs.component_id is not None, "checked by load_inputs()"
+    d = _Derivation(inputs, run, now())
+    keys = _keys(d)
+    environment = keys.environment
     # Only numbered once the event is known to be valid.
-    usn = (
-        inputs.update_sequence_number
-        if inputs.update_sequence_number is not None
-        else update_sequence.next()
-    )
+    started_at, usn = _sequencing(d, keys, update_sequence, ledger or JobLedger(None))
     envelope: dict[str, Any] = {
         "display_name": d.fit(
             "display-name", inputs.display_name or d.default_display_name(environment)
@@ -167,16 +210,15 @@ def build_event(
         "description": d.fit(
             "description", inputs.description or d.default_description(environment)
         ),
-        "url": url,
+        "url": keys.url,
         "last_updated": identity.rfc3339(d.now),
         "update_sequence_number": usn,
-        "external_event_source_id": source_id,
+        "external_event_source_id": keys.source_id,
     }
-    started_at = identity.rfc3339(started)
     completed_at = identity.rfc3339(d.now) if is_terminal(inputs.state) else None
-    pipeline_url = run.job_url(inputs.check_run_id) or url
+    pipeline_url = run.job_url(inputs.check_run_id) or keys.url
     pipeline_name = d.fit("pipeline display name", d.pipeline_name)
-    env_id: str | None = None
+    pipeline_id = keys.pipeline_id
     if environment is None:
         event = EventInput(
             build=BuildEvent(
@@ -192,13 +234,12 @@ def build_event(
             )
         )
     else:
-        assert sequence is not None
-        env_id = inputs.environment_id or environment_id(environment.name)
+        assert keys.sequence is not None and keys.environment_id is not None
         event = EventInput(
             deployment=DeploymentEvent(
                 **envelope,
                 deployment_properties=DeploymentProperties(
-                    sequence_number=sequence,
+                    sequence_number=keys.sequence,
                     state=DeploymentState(inputs.state),
                     pipeline=DeploymentPipeline(
                         pipeline_id=pipeline_id, url=pipeline_url, display_name=pipeline_name
@@ -206,7 +247,7 @@ def build_event(
                     environment=DeploymentEnvironment(
                         category=environment.category,
                         display_name=d.fit("environment display name", environment.name),
-                        environment_id=env_id,
+                        environment_id=keys.environment_id,
                     ),
                     started_at=started_at,
                     completed_at=completed_at,
@@ -225,7 +266,7 @@ def build_event(
         pipeline_id=pipeline_id,
         update_sequence_number=usn,
         environment=environment,
-        environment_id=env_id,
-        sequence_number=sequence,
+        environment_id=keys.environment_id,
+        sequence_number=keys.sequence,
         warnings=d.warnings,
     )

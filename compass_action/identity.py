@@ -59,9 +59,9 @@ def sequence_number(run: RunContext) -> int | None:
 class UpdateSequence:
     """Strictly increasing update sequence numbers from the wall clock, in microseconds.
 
-    Two sends in separate steps are ordered by the clock; two sends within one process (even
-    in the same microsecond, or after the clock stepped back) by never repeating or going below
-    the last value handed out.
+    Two sends in separate steps are ordered by the clock and by ``after``, the number an earlier
+    step sent (from the job ledger); two sends within one process (even in the same microsecond,
+    or after the clock stepped back) by never repeating or going below the last value handed out.
     """
 
     def __init__(self, clock_ns: Callable[[], int] = time.time_ns) -> None:
@@ -69,9 +69,10 @@ class UpdateSequence:
         self._last = 0
         self._lock = threading.Lock()
 
-    def next(self) -> int:
+    def next(self, after: int = 0) -> int:
+        """The next number: from the clock, above the last one handed out and above ``after``."""
         with self._lock:
-            self._last = max(self._clock_ns() // 1000, self._last + 1)
+            self._last = max(self._clock_ns() // 1000, self._last + 1, after + 1)
             return self._last
 
 

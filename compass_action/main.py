@@ -13,6 +13,7 @@ from .delivery import Clock, Delivery, DeliveryResult, Outcome
 from .event_builder import BuiltEvent, build_event
 from .identity import UpdateSequence
 from .inputs import ActionInputs, FailOn, load_inputs
+from .job_ledger import JobLedger
 from .policy import Failure, fail_on_fallback, fails_step
 from .problems import InputProblems, Problem
 from .report import Reporter
@@ -50,7 +51,8 @@ def run(
     try:
         inputs = load_inputs()
         fail_on = inputs.fail_on
-        event = build_event(inputs, load_run_context(), now, UpdateSequence())
+        ledger = JobLedger.for_environ(environ)
+        event = build_event(inputs, load_run_context(), now, UpdateSequence(), ledger)
     except InputProblems as exc:
         return _bad_input(reporter, exc.problems, fail_on)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -13,10 +12,6 @@ from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .problems import InputProblems, Problem
-
-# The runner writes the event payload file when the job starts; a modification time further back
-# than this is not a job start (a reused file, a clock problem) and is not trusted.
-_MAX_JOB_AGE_SECONDS = 7 * 24 * 3600
 
 
 class RunContext(BaseSettings):
@@ -120,22 +115,6 @@ class RunContext(BaseSettings):
         if not self.workflow_ref:
             return None
         return self.workflow_ref.split("@", 1)[0]
-
-    def job_started_at(self, now: datetime) -> datetime | None:
-        """When the job started, read from the event payload file that the runner writes then.
-
-        GitHub exposes no start time to a step; the file's modification time is the closest
-        honest value, and it is the same for every step of the job, so an IN_PROGRESS send and
-        the final send agree on `startedAt`.
-        """
-        if self.event_path is None:
-            return None
-        try:
-            modified = datetime.fromtimestamp(self.event_path.stat().st_mtime, tz=UTC)
-        except OSError:
-            return None
-        age = (now - modified).total_seconds()
-        return modified if 0 <= age <= _MAX_JOB_AGE_SECONDS else None
 
 
 def load_run_context() -> RunContext:

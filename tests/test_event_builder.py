@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,6 +13,7 @@ from compass_action.compass_models import BuildState, DeploymentState, EventType
 from compass_action.event_builder import MAX_TEXT, BuiltEvent, build_event
 from compass_action.identity import UpdateSequence
 from compass_action.inputs import ActionInputs
+from compass_action.job_ledger import Entry, JobLedger
 from compass_action.problems import InputProblems
 from compass_action.run_context import RunContext
 from tools.compass_contract import contract_errors
@@ -138,24 +137,55 @@ def test_long_texts_are_cut_to_255_with_a_warning() -> None:
     assert len(event.warnings) == 2 and "300 characters" in event.warnings[0]
 
 
-def test_started_at_comes_from_when_the_job_started(tmp_path: Path) -> None:
-    event_file = tmp_path / "event.json"
-    event_file.write_text(json.dumps({}))
-    job_start = NOW - timedelta(minutes=7)
-    os.utime(event_file, (job_start.timestamp(), job_start.timestamp()))
-    body: Any = build(inputs(event_type="build"), run(event_file)).body
-    props = body["event"]["build"]["buildProperties"]
-    assert props["startedAt"] == "2026-11-22T11:53:00.000Z"
-    assert props["completedAt"] == "2026-11-22T12:00:00.000Z"
+def test_the_first_send_starts_now_and_later_sends_of_the_event_keep_that(tmp_path: Path) -> None:
+    ledger = JobLedger(tmp_path / "home" / "ledger.json")
+    earlier = NOW - timedelta(minutes=7)
+    first = build_event(
+        inputs(environment="prod", state="in_progress"),
+        run(),
+        lambda: earlier,
+        UpdateSequence(),
+        ledger,
+    )
+    final = build_event(inputs(environment="prod"), run(), lambda: NOW, UpdateSequence(), ledger)
+    other_env = build_event(inputs(environment="qa"), run(), lambda: NOW, UpdateSequence(), ledger)
+
+    def props(event: BuiltEvent) -> Any:
+        return event.request.to_json_dict()["event"]["deployment"]["deploymentProperties"]  # type: ignore[index]
+
+    assert props(first)["startedAt"] == props(final)["startedAt"] == "2026-11-22T11:53:00.000Z"
+    assert props(final)["completedAt"] == "2026-11-22T12:00:00.000Z"
+    assert props(other_env)["startedAt"] == "2026-11-22T12:00:00.000Z"  # another event
 
 
-def test_an_implausible_job_start_falls_back_to_now(tmp_path: Path) -> None:
-    event_file = tmp_path / "event.json"
-    event_file.write_text("{}")
-    long_ago = (NOW - timedelta(days=30)).timestamp()
-    os.utime(event_file, (long_ago, long_ago))
-    body: Any = build(inputs(event_type="build"), run(event_file)).body
-    assert body["event"]["build"]["buildProperties"]["startedAt"] == "2026-11-22T12:00:00.000Z"
+def test_update_sequence_numbers_continue_above_an_earlier_step(tmp_path: Path) -> None:
+    ledger = JobLedger(tmp_path / "ledger.json")
+    ahead = UpdateSequence(clock_ns=lambda: 2_000_000_000_000_000_000)
+    behind = UpdateSequence(clock_ns=lambda: 1_000_000_000_000_000_000)  # a clock that stepped back
+    first = build_event(inputs(event_type="build"), run(), lambda: NOW, ahead, ledger)
+    second = build_event(inputs(event_type="build"), run(), lambda: NOW, behind, ledger)
+    assert second.update_sequence_number == first.update_sequence_number + 1
+
+
+def test_the_ledger_lives_in_the_job_home_on_github_only(tmp_path: Path) -> None:
+    entry = Entry("2026-11-22T12:00:00.000Z", 5)
+    on_github = JobLedger.for_environ({"GITHUB_ACTIONS": "true", "HOME": str(tmp_path)})
+    on_github.put("k", entry)
+    assert (
+        JobLedger.for_environ({"GITHUB_ACTIONS": "true", "HOME": str(tmp_path)}).get("k") == entry
+    )
+    elsewhere = JobLedger.for_environ({"HOME": str(tmp_path)})
+    assert elsewhere.get("k") is None
+
+
+def test_a_ledger_that_cannot_be_written_is_no_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    ledger = JobLedger(blocker / "ledger.json")
+    ledger.put("k", Entry("2026-11-22T12:00:00.000Z", 5))
+    assert ledger.get("k") is None
+    event = build_event(inputs(event_type="build"), run(), lambda: NOW, UpdateSequence(), ledger)
+    assert contract_errors(event.body) == []
 
 
 def test_started_at_input_is_used_and_may_not_lie_in_the_future() -> None:

@@ -103,3 +103,9 @@ def test_timestamps_are_rfc3339_utc() -> None:
     moment = datetime(2026, 3, 1, 14, 30, 5, 123456, tzinfo=timezone(timedelta(hours=2)))
     assert identity.rfc3339(moment) == "2026-03-01T12:30:05.123Z"
     assert identity.rfc3339(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00.000Z"
+
+
+def test_update_sequence_numbers_exceed_what_an_earlier_step_sent() -> None:
+    sequence = identity.UpdateSequence(clock_ns=lambda: 1_000_000_000_000_000_000)
+    assert sequence.next(after=5_000_000_000_000_000) == 5_000_000_000_000_001
+    assert sequence.next() == 5_000_000_000_000_002
