@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from . import identity
@@ -51,6 +52,11 @@ class BuiltEvent:
     @property
     def body(self) -> dict[str, object]:
         return self.request.to_json_dict()
+
+    @cached_property
+    def json_text(self) -> str:
+        """The body as sent, serialised once: the bytes of every attempt and the payload output."""
+        return json.dumps(self.body, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass

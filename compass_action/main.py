@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from .compass_responses import explain_rejection, explain_untrusted
-from .delivery import Clock, Delivery, DeliveryResult, Outcome
+from .delivery import Delivery, DeliveryResult, Outcome
 from .event_builder import BuiltEvent, build_event
 from .identity import UpdateSequence
 from .inputs import ActionInputs, FailOn, load_inputs
@@ -29,6 +29,8 @@ def main() -> int:
     fail_on = fail_on_fallback(environ.get("COMPASS_FAIL_ON"))
     try:
         return run(reporter, environ)
+    except KeyboardInterrupt:
+        return 130
     except Exception as exc:  # a bug of ours: say so plainly, keep the traceback for debug logs
         reporter.debug(traceback.format_exc())
         return _fail(
@@ -41,18 +43,15 @@ def main() -> int:
         )
 
 
-def run(
-    reporter: Reporter,
-    environ: Mapping[str, str],
-    now: Callable[[], datetime] = lambda: datetime.now(UTC),
-    clock: Clock | None = None,
-) -> int:
+def run(reporter: Reporter, environ: Mapping[str, str]) -> int:
     fail_on = fail_on_fallback(environ.get("COMPASS_FAIL_ON"))
     try:
         inputs = load_inputs()
         fail_on = inputs.fail_on
-        ledger = JobLedger.for_environ(environ)
-        event = build_event(inputs, load_run_context(), now, UpdateSequence(), ledger)
+        # A dry run leaves no trace for later steps to continue from.
+        ledger = JobLedger(None) if inputs.dry_run else JobLedger.for_environ(environ)
+        now = datetime.now(UTC)
+        event = build_event(inputs, load_run_context(), lambda: now, UpdateSequence(), ledger)
     except InputProblems as exc:
         return _bad_input(reporter, exc.problems, fail_on)
 
@@ -62,12 +61,12 @@ def run(
         return _finish(reporter, event, RunResult("dry-run", False, "Dry run: nothing was sent"))
 
     reporter.debug(f"POST {inputs.events_url}\n{_pretty(event.body)}")
-    with _delivery(inputs, reporter, clock) as delivery:
-        result = delivery.send(json.dumps(event.body, separators=(",", ":")).encode())
+    with _delivery(inputs, reporter) as delivery:
+        result = delivery.send(event.json_text.encode())
     return _report_delivery(reporter, inputs, event, result)
 
 
-def _delivery(inputs: ActionInputs, reporter: Reporter, clock: Clock | None) -> Delivery:
+def _delivery(inputs: ActionInputs, reporter: Reporter) -> Delivery:
     assert inputs.user_email is not None and inputs.api_token is not None
     return Delivery(
         inputs.events_url,
@@ -75,7 +74,6 @@ def _delivery(inputs: ActionInputs, reporter: Reporter, clock: Clock | None) -> 
         inputs.api_token.get_secret_value(),
         inputs.timeout,
         reporter.info,
-        clock=clock,
     )
 
 

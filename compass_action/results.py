@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from .event_builder import BuiltEvent
@@ -33,7 +32,7 @@ def outputs(event: BuiltEvent | None, result: RunResult) -> dict[str, str]:
     }
     if event is not None:
         values |= {
-            "payload": json.dumps(event.body, separators=(",", ":"), ensure_ascii=False),
+            "payload": event.json_text,
             "event-type": event.event_type.value,
             "state": event.state,
             "pipeline-id": event.pipeline_id,

@@ -39,7 +39,7 @@ def test_release_tag_push_is_a_production_deployment(standin: Standin, workdir: 
     assert "v1.2.3" in stored["displayName"]
     body = json.loads(standin.bodies()[0])
     assert body["cloudId"] == CLOUD_ID and body["componentId"] == COMPONENT
-    assert json.loads(result.outputs["payload"]) == body
+    assert result.outputs["payload"] == standin.bodies()[0]  # the very bytes sent
     assert contract_errors(body) == []
 
 
@@ -100,6 +100,7 @@ def test_in_progress_then_final_step_is_one_deployment(standin: Standin, workdir
     assert "completedAt" not in first["deploymentProperties"]
     assert second["deploymentProperties"]["completedAt"]
     assert first["deploymentProperties"]["startedAt"] == second["deploymentProperties"]["startedAt"]
+    assert (workdir / ".compass-action" / "sent-events.json").is_file()  # in the job's HOME
     # Compass (and the stand-in) keep one deployment, now FAILED.
     [stored] = standin.events()
     assert stored["deploymentProperties"]["state"] == "FAILED"
@@ -170,6 +171,7 @@ def test_dry_run_needs_no_credentials_and_sends_nothing(standin: Standin, workdi
     assert contract_errors(result.payload) == []
     assert '"sequenceNumber"' in result.stdout
     assert standin.bodies() == []
+    assert not (workdir / ".compass-action").exists()  # nothing for later steps to continue
 
 
 def test_a_deployment_without_environment_fails_before_sending(
