@@ -140,3 +140,20 @@ def test_the_image_runs_as_the_default_user_with_no_workdir() -> None:
     user, workdir, entrypoint = config.split("|")
     assert user in ("", "root") and workdir in ("", "/")
     assert entrypoint.startswith('["/usr/local/bin/python"') and "/app/entrypoint.py" in entrypoint
+
+
+def test_two_container_steps_of_a_job_update_one_deployment(
+    standin: Standin, tmp_path: Path
+) -> None:
+    inputs = credentials(standin) | {"environment": "production"}
+    started = run_container(Run(), inputs | {"state": "in_progress"}, tmp_path)
+    finished = run_container(Run(job_status="failure"), inputs, tmp_path)
+
+    assert started.exit_code == 0 and finished.exit_code == 0, finished.stdout + finished.stderr
+    assert started.outputs["sequence-number"] == finished.outputs["sequence-number"]
+    [stored] = standin.events()
+    props = stored["deploymentProperties"]
+    assert props["state"] == "FAILED"
+    # The startedAt of the first step, carried to the second through /github/home.
+    first = started.outputs["payload"]
+    assert f'"startedAt":"{props["startedAt"]}"' in first
