@@ -129,7 +129,6 @@ class Delivery:
         *,
         clock: Clock | None = None,
         pacer: Pacer | None = None,
-        transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._url = url
         self._budget = budget
@@ -145,7 +144,6 @@ class Delivery:
                 "Content-Type": "application/json",
                 "User-Agent": f"compass-action/{__version__}",
             },
-            transport=transport,
         )
 
     def __enter__(self) -> Delivery:
@@ -193,10 +191,9 @@ class Delivery:
         except _RetryableAnswer as exc:
             return DeliveryResult(Outcome.UNAVAILABLE, attempts, exc.answer, self._gave_up(exc))
         except httpx.TransportError as exc:
-            if _certificate_error(exc):
-                return DeliveryResult(
-                    Outcome.UNTRUSTED, attempts, None, str(_certificate_error(exc))
-                )
+            certificate = _certificate_error(exc)
+            if certificate is not None:
+                return DeliveryResult(Outcome.UNTRUSTED, attempts, None, str(certificate))
             return DeliveryResult(Outcome.UNAVAILABLE, attempts, None, self._gave_up(exc))
         if answer.verdict is Verdict.ACCEPTED:
             return DeliveryResult(Outcome.ACCEPTED, attempts, answer, f"HTTP {answer.status}")
