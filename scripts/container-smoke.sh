@@ -58,6 +58,7 @@ fi
 image=localhost/compass-action:smoke
 echo "Building $image from the Dockerfile (base replaced by $base) ..."
 podman build --quiet --from "$base" -t "$image" -f Dockerfile . >/dev/null
+podman image prune --force >/dev/null  # earlier builds' untagged layers
 
 bash scripts/bootstrap.sh
 COMPASS_SMOKE_IMAGE="$image" .venv/bin/python -m pytest -q -p no:cacheprovider tests/test_container.py
