@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from .json_files import read_json_object
+
 _FILE = Path(".compass-action") / "sent-events.json"
 
 
@@ -37,17 +39,8 @@ class JobLedger:
             return cls(None)
         return cls(Path(home) / _FILE)
 
-    def _read(self) -> dict[str, object]:
-        if self._path is None:
-            return {}
-        try:
-            data = json.loads(self._path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return data if isinstance(data, dict) else {}
-
     def get(self, key: str) -> Entry | None:
-        item = self._read().get(key)
+        item = read_json_object(self._path).get(key)
         if not isinstance(item, dict):
             return None
         started, usn = item.get("started_at"), item.get("update_sequence_number")
@@ -59,7 +52,7 @@ class JobLedger:
         """Record the entry; a ledger that cannot be written only costs the continuity."""
         if self._path is None:
             return
-        data = self._read()
+        data = read_json_object(self._path)
         data[key] = {
             "started_at": entry.started_at,
             "update_sequence_number": entry.update_sequence_number,

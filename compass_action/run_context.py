@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .json_files import read_json_object
 from .problems import InputProblems, Problem
 
 
@@ -19,7 +19,6 @@ class RunContext(BaseSettings):
         env_prefix="GITHUB_", env_ignore_empty=True, case_sensitive=False, extra="ignore"
     )
 
-    actions: bool = False
     server_url: str = "https://github.com"
     repository: str | None = None
     repository_id: str | None = None
@@ -27,7 +26,6 @@ class RunContext(BaseSettings):
     run_attempt: int = 1
     run_number: int | None = None
     workflow: str | None = None
-    workflow_ref: str | None = None
     job: str | None = None
     sha: str | None = None
     ref: str | None = None
@@ -36,8 +34,6 @@ class RunContext(BaseSettings):
     event_name: str | None = None
     event_path: Path | None = None
     actor: str | None = None
-    output: Path | None = None
-    step_summary: Path | None = None
 
     @field_validator("server_url")
     @classmethod
@@ -47,13 +43,7 @@ class RunContext(BaseSettings):
     @cached_property
     def event(self) -> dict[str, Any]:
         """The payload of the triggering event; {} when there is none or it is unreadable."""
-        if self.event_path is None:
-            return {}
-        try:
-            payload = json.loads(self.event_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-        return payload if isinstance(payload, dict) else {}
+        return read_json_object(self.event_path)
 
     @property
     def deployment_environment(self) -> str | None:
@@ -108,13 +98,6 @@ class RunContext(BaseSettings):
         if self.repository_url is None or not self.sha:
             return None
         return f"{self.repository_url}/commit/{self.sha}"
-
-    @property
-    def workflow_path(self) -> str | None:
-        """``owner/repo/.github/workflows/x.yml`` without the ``@ref`` that changes per tag."""
-        if not self.workflow_ref:
-            return None
-        return self.workflow_ref.split("@", 1)[0]
 
 
 def load_run_context() -> RunContext:
