@@ -172,7 +172,20 @@ def _keys(d: _Derivation) -> _Keys:
     env_id = None
     if environment is not None:
         env_id = inputs.environment_id or environment_id(environment.name)
+    else:
+        _warn_deployment_only_inputs(d)
     return _Keys(source_id, pipeline_id, url, environment, env_id, sequence)
+
+
+def _warn_deployment_only_inputs(d: _Derivation) -> None:
+    given = {
+        "environment-category": d.inputs.environment_category,
+        "environment-id": d.inputs.environment_id,
+        "sequence-number": d.inputs.sequence_number,
+    }
+    for name, value in given.items():
+        if value is not None:
+            d.warnings.append(f"{name} applies to deployments only; a build event ignores it")
 
 
 def _sequencing(

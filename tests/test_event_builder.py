@@ -226,3 +226,11 @@ def test_update_sequence_numbers_grow_between_two_builds_in_one_process() -> Non
     assert (
         first.pipeline_id == second.pipeline_id and first.sequence_number == second.sequence_number
     )
+
+
+def test_deployment_only_inputs_on_a_build_are_named_in_a_warning() -> None:
+    event = build(inputs(event_type="build", environment_id="prod", sequence_number=3), run())
+    assert event.warnings == [
+        "environment-id applies to deployments only; a build event ignores it",
+        "sequence-number applies to deployments only; a build event ignores it",
+    ]
