@@ -49,8 +49,9 @@ class BuiltEvent:
     sequence_number: int | None
     warnings: list[str]
 
-    @property
+    @cached_property
     def body(self) -> dict[str, object]:
+        """The request as JSON data, dumped once for the log, the payload and the send."""
         return self.request.to_json_dict()
 
     @cached_property
