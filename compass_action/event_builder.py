@@ -29,7 +29,7 @@ from .inputs import ActionInputs
 from .job_ledger import Entry, JobLedger
 from .problems import InputProblems, Problem
 from .run_context import RunContext
-from .states import is_terminal
+from .states import deployment_status_state, is_terminal
 
 # The longest text Compass is known to show in full (Atlassian's own integrations cut there).
 MAX_TEXT = 255
@@ -99,13 +99,18 @@ class _Derivation:
     def default_display_name(self, environment: Environment | None) -> str:
         if environment is None:
             number = f" #{self.run.run_number}" if self.run.run_number is not None else ""
-            return f"Build {self.revision}{number}"
+            return f"Build of {self.run.ref_label or self.revision}{number}"
         return f"Deploy {self.revision} to {environment.name}"
 
     def default_description(self, environment: Environment | None) -> str:
         run = self.run
-        what = "Build" if environment is None else f"Deployment to {environment.name}"
-        parts = [f"{what} of {run.repository or 'the repository'} at {self.revision}"]
+        if environment is None:
+            where = f" ({run.ref_label})" if run.ref_label else ""
+            what = f"Build of {run.repository or 'the repository'}{where}"
+        else:
+            what = f"Deployment to {environment.name} of {run.repository or 'the repository'}"
+        parts = [f"{what} at {self.revision}"]
+        parts.extend(_github_deployment_notes(run))
         if run.commit_url:
             parts.append(f"commit {run.commit_url}")
         if run.run_number is not None:
@@ -147,11 +152,14 @@ def _keys(d: _Derivation) -> _Keys:
         "GITHUB_REPOSITORY is not set",
     )
     pipeline_id = d.need(
-        inputs.pipeline_id or identity.pipeline_id(run, inputs.check_run_id),
+        inputs.pipeline_id
+        or identity.pipeline_id(
+            run, inputs.check_run_id, deployment=inputs.event_type is EventType.DEPLOYMENT
+        ),
         "pipeline-id",
         "GITHUB_REPOSITORY, GITHUB_RUN_ID or GITHUB_JOB is not set",
     )
-    url = d.need(inputs.url or run.run_url, "url", "GITHUB_RUN_ID is not set")
+    url = d.need(inputs.url or _status_link(run) or run.run_url, "url", "GITHUB_RUN_ID is not set")
     d.check_started_at()
     environment: Environment | None = None
     sequence: int | None = None
@@ -161,6 +169,8 @@ def _keys(d: _Derivation) -> _Keys:
             d.problems.append(resolved)
         else:
             environment = resolved
+            if resolved.warning is not None:
+                d.warnings.append(resolved.warning)
         sequence = d.need(
             inputs.sequence_number
             if inputs.sequence_number is not None
@@ -196,17 +206,74 @@ def _sequencing(
     assert d.inputs.component_id is not None
     key = keys.ledger_key(d.inputs.component_id)
     earlier = ledger.get(key)
+    deployment = d.run.github_deployment if keys.environment is not None else None
     if d.inputs.started_at is not None:
         started_at = identity.rfc3339(d.inputs.started_at)
+    elif deployment is not None and deployment.created_at is not None:
+        # A GitHub deployment started when it was created, whichever run reports it.
+        started_at = identity.rfc3339(deployment.created_at)
     elif earlier is not None:
         started_at = earlier.started_at
     else:
         started_at = identity.rfc3339(d.now)
     usn = d.inputs.update_sequence_number
+    status = deployment.status if deployment is not None else None
+    if usn is None and status is not None:
+        usn = identity.status_update_sequence(status)
     if usn is None:
         usn = update_sequence.next(after=earlier.update_sequence_number if earlier else 0)
     ledger.put(key, Entry(started_at, usn))
     return started_at, usn
+
+
+def _state(inputs: ActionInputs, run: RunContext) -> str:
+    """The state input; else a GitHub deployment status's state; else the job's status."""
+    if inputs.state is not None:
+        return inputs.state
+    deployment = run.github_deployment
+    if inputs.event_type is EventType.DEPLOYMENT and deployment and deployment.status:
+        mapped = deployment_status_state(deployment.status.state)
+        # Statuses that are not reported are skipped before the event is built.
+        assert mapped is not None, "checked by reason_to_skip()"
+        return mapped
+    assert inputs.job_status is not None, "checked by load_inputs()"
+    return inputs.job_status
+
+
+def _reported_at(d: _Derivation, environment: Environment | None) -> datetime:
+    """When the reported state was reached: a GitHub deployment status's time, else now."""
+    deployment = d.run.github_deployment if environment is not None else None
+    if (
+        d.inputs.state is None
+        and deployment is not None
+        and deployment.status is not None
+        and deployment.status.created_at is not None
+    ):
+        return deployment.status.created_at
+    return d.now
+
+
+def _status_link(run: RunContext) -> str | None:
+    """A GitHub deployment status's log, else its target: where the deployment can be seen."""
+    deployment = run.github_deployment
+    if deployment is None or deployment.status is None:
+        return None
+    return deployment.status.log_url or deployment.status.target_url
+
+
+def _github_deployment_notes(run: RunContext) -> list[str]:
+    deployment = run.github_deployment
+    if deployment is None:
+        return []
+    notes = [f"GitHub deployment {deployment.id}"]
+    status = deployment.status
+    if status is not None:
+        notes.append(f"status {status.state}")
+        if status.description:
+            notes.append(status.description)
+        if status.environment_url:
+            notes.append(f"environment {status.environment_url}")
+    return notes
 
 
 def build_event(
@@ -217,10 +284,12 @@ def build_event(
     ledger: JobLedger | None = None,
 ) -> BuiltEvent:
     """Derive and validate the event; raise InputProblems naming every input to fix."""
-    assert inputs.state is not None and inputs.component_id is not None, "checked by load_inputs()"
+    assert inputs.component_id is not None, "checked by load_inputs()"
     d = _Derivation(inputs, run, now())
     keys = _keys(d)
     environment = keys.environment
+    state = _state(inputs, run)
+    reported_at = identity.rfc3339(_reported_at(d, environment))
     # Only numbered once the event is known to be valid.
     started_at, usn = _sequencing(d, keys, update_sequence, ledger or JobLedger(None))
     envelope: dict[str, Any] = {
@@ -231,12 +300,12 @@ def build_event(
             "description", inputs.description or d.default_description(environment)
         ),
         "url": keys.url,
-        "last_updated": identity.rfc3339(d.now),
+        "last_updated": reported_at,
         "update_sequence_number": usn,
         "external_event_source_id": keys.source_id,
     }
-    completed_at = identity.rfc3339(d.now) if is_terminal(inputs.state) else None
-    pipeline_url = run.job_url(inputs.check_run_id) or keys.url
+    completed_at = reported_at if is_terminal(state) else None
+    pipeline_url = _status_link(run) or run.job_url(inputs.check_run_id) or keys.url
     pipeline_name = d.fit("pipeline display name", d.pipeline_name)
     pipeline_id = keys.pipeline_id
     if environment is None:
@@ -244,7 +313,7 @@ def build_event(
             build=BuildEvent(
                 **envelope,
                 build_properties=BuildProperties(
-                    state=BuildState(inputs.state),
+                    state=BuildState(state),
                     pipeline=BuildPipeline(
                         pipeline_id=pipeline_id, url=pipeline_url, display_name=pipeline_name
                     ),
@@ -260,7 +329,7 @@ def build_event(
                 **envelope,
                 deployment_properties=DeploymentProperties(
                     sequence_number=keys.sequence,
-                    state=DeploymentState(inputs.state),
+                    state=DeploymentState(state),
                     pipeline=DeploymentPipeline(
                         pipeline_id=pipeline_id, url=pipeline_url, display_name=pipeline_name
                     ),
@@ -282,7 +351,7 @@ def build_event(
     return BuiltEvent(
         request=request,
         event_type=inputs.event_type,
-        state=inputs.state,
+        state=state,
         pipeline_id=pipeline_id,
         update_sequence_number=usn,
         environment=environment,

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from .compass_models import MAX_SAFE_INTEGER
+from .github_event import DeploymentStatus
 from .run_context import RunContext
 
 # sequenceNumber = run id * this + attempt. Run ids grow across all runs and attempts grow within
@@ -36,24 +37,79 @@ def external_event_source_id(run: RunContext) -> str | None:
     return None
 
 
-def pipeline_id(run: RunContext, check_run_id: int | None) -> str | None:
-    """One value per job attempt: the same for every step of the job, new for a re-run.
-
-    The check run id (``job.check_run_id``) tells matrix legs apart, which share the job id.
-    """
+def _job_attempt(run: RunContext) -> str | None:
     if run.repository is None or run.run_id is None or run.job is None:
         return None
-    value = f"{run.repository}/runs/{run.run_id}/attempts/{run.run_attempt}/jobs/{run.job}"
-    return value if check_run_id is None else f"{value}/{check_run_id}"
+    return f"{run.repository}/runs/{run.run_id}/attempts/{run.run_attempt}/jobs/{run.job}"
+
+
+def pipeline_id(run: RunContext, check_run_id: int | None, deployment: bool) -> str | None:
+    """One value per job attempt, or per GitHub object where the run reports one.
+
+    - A build, and a deployment from a push or dispatch: the job attempt, the same for every step
+      of the job, new for a re-run. The check run id (``job.check_run_id``) tells matrix legs
+      apart, which share the job id.
+    - A deployment from a ``release`` run: the release and the job attempt, without the run,
+      because one release starts several runs (``created``, ``published``, ``released``) that
+      must report one deployment; a re-run is still a new deployment.
+    - A GitHub deployment (``deployment``, ``deployment_status`` runs): the deployment itself, so
+      that every status of it, each reported by a run of its own, updates one Compass deployment.
+    """
+    if not deployment:
+        job = _job_attempt(run)
+        return job if job is None or check_run_id is None else f"{job}/{check_run_id}"
+    if run.repository is None:
+        return None
+    if run.github_deployment is not None:
+        return f"{run.repository}/deployments/{run.github_deployment.id}"
+    if run.release is not None:
+        if run.job is None:
+            return None
+        release = run.release.id
+        return f"{run.repository}/releases/{release}/attempts/{run.run_attempt}/jobs/{run.job}"
+    return pipeline_id(run, check_run_id, deployment=False)
+
+
+def _with_attempt(number: int, run: RunContext) -> int | None:
+    if not 1 <= run.run_attempt < ATTEMPTS_PER_RUN:
+        return None
+    value = number * ATTEMPTS_PER_RUN + run.run_attempt
+    return value if value <= MAX_SAFE_INTEGER else None
 
 
 def sequence_number(run: RunContext) -> int | None:
+    """Grows for every later deployment of a pipeline and environment, and for every re-run.
+
+    A GitHub deployment's id; a release's id with the attempt; else the run id with the attempt.
+    """
+    if run.github_deployment is not None:
+        return run.github_deployment.id
+    if run.release is not None:
+        return _with_attempt(run.release.id, run)
     if run.run_id is None:
         return None
-    if not 1 <= run.run_attempt < ATTEMPTS_PER_RUN:
+    return _with_attempt(run.run_id, run)
+
+
+# The order of a GitHub deployment's states, for two statuses set within the same second.
+_STATUS_ORDER = {"queued": 1, "waiting": 1, "pending": 2, "in_progress": 3}
+_FINAL_STATUS_ORDER = 4
+
+
+def status_update_sequence(status: DeploymentStatus) -> int | None:
+    """The update sequence number of a GitHub deployment status: its time, then its state.
+
+    Each status arrives in a run of its own, and runs can finish out of order; numbering by the
+    status's own time keeps Compass on the latest status whatever order the runs send in. GitHub
+    stamps statuses to the second, so the microseconds carry the state's place in the lifecycle
+    (queued, pending, in progress, then a final state), and the number stays on the scale of the
+    clock-based numbers of steps that report the same deployment.
+    """
+    if status.created_at is None:
         return None
-    value = run.run_id * ATTEMPTS_PER_RUN + run.run_attempt
-    return value if value <= MAX_SAFE_INTEGER else None
+    seconds = int(status.created_at.timestamp())
+    value = seconds * 1_000_000 + _STATUS_ORDER.get(status.state, _FINAL_STATUS_ORDER)
+    return value if 0 <= value <= MAX_SAFE_INTEGER else None
 
 
 class UpdateSequence:

@@ -99,6 +99,7 @@ class ActionInputs(BaseSettings):
     cloud_id: str | None = None
     event_type: EventType = EventType.DEPLOYMENT
     state: str | None = None
+    job_status: str | None = None
     environment: str | None = None
     environment_category: EnvironmentCategory | None = None
     environment_id: str | None = None
@@ -111,6 +112,7 @@ class ActionInputs(BaseSettings):
     url: str | None = None
     started_at: datetime | None = None
     check_run_id: int | None = Field(default=None, ge=1)
+    report_pull_requests: bool = False
     dry_run: bool = False
     fail_on: FailOn = "config"
     timeout: float = Field(default=60.0, gt=0, le=3600)
@@ -174,7 +176,7 @@ class ActionInputs(BaseSettings):
             )
         return value
 
-    @field_validator("state")
+    @field_validator("state", "job_status")
     @classmethod
     def _state_for_event_type(cls, value: str | None, info: ValidationInfo) -> str | None:
         # event_type is declared before state, so it is validated first; when it is invalid
@@ -236,7 +238,7 @@ def _missing(inputs: ActionInputs) -> list[Problem]:
                 f"({inputs.component.cloud_id!r}); leave cloud-id empty to take it from the ARI",
             )
         )
-    if inputs.state is None:
+    if inputs.state is None and inputs.job_status is None:
         problems.append(
             Problem("state", "is required, e.g. ${{ job.status }}, in_progress or successful")
         )

@@ -17,8 +17,9 @@ from .job_ledger import JobLedger
 from .policy import Failure, fail_on_fallback, fails_step
 from .problems import InputProblems, Problem
 from .report import Reporter
-from .results import RunResult, outputs, summary
+from .results import RunResult, outputs, skipped_summary, summary
 from .run_context import load_run_context
+from .skipping import reason_to_skip
 
 
 def main() -> int:
@@ -50,8 +51,17 @@ def run(reporter: Reporter, environ: Mapping[str, str]) -> int:
         fail_on = inputs.fail_on
         # A dry run leaves no trace for later steps to continue from.
         ledger = JobLedger(None) if inputs.dry_run else JobLedger.for_environ(environ)
+        run_context = load_run_context()
+        skip = reason_to_skip(
+            inputs.event_type,
+            run_context,
+            state_given=inputs.state is not None,
+            report_pull_requests=inputs.report_pull_requests,
+        )
+        if skip is not None:
+            return _skipped(reporter, skip)
         now = datetime.now(UTC)
-        event = build_event(inputs, load_run_context(), lambda: now, UpdateSequence(), ledger)
+        event = build_event(inputs, run_context, lambda: now, UpdateSequence(), ledger)
     except InputProblems as exc:
         return _bad_input(reporter, exc.problems, fail_on)
 
@@ -151,6 +161,14 @@ def _bad_input(reporter: Reporter, problems: list[Problem], fail_on: FailOn) -> 
     listing = "\n".join(f"- `{problem.input}`: {problem.message}" for problem in problems)
     reporter.write_summary(f"### Compass event not sent: fix the inputs\n\n{listing}\n\n")
     return code
+
+
+def _skipped(reporter: Reporter, reason: str) -> int:
+    """Nothing to report for this run: say why, succeed, and output that nothing was sent."""
+    reporter.annotate("notice", f"Nothing was sent to Compass: {reason}.", "Compass event skipped")
+    reporter.set_outputs(outputs(None, RunResult("skipped", False, "")))
+    reporter.write_summary(skipped_summary(reason))
+    return 0
 
 
 def _finish(reporter: Reporter, event: BuiltEvent, result: RunResult) -> int:

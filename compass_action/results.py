@@ -11,7 +11,7 @@ from .event_builder import BuiltEvent
 class RunResult:
     """How the run ended, in the terms of the ``status`` and ``delivered`` outputs."""
 
-    status: str  # the HTTP status, "dry-run", or "" when no answer came
+    status: str  # the HTTP status, "dry-run", "skipped", or "" when no answer came
     delivered: bool
     headline: str  # one sentence for the summary
 
@@ -71,3 +71,7 @@ def summary(event: BuiltEvent, result: RunResult) -> str:
     rows.append(("Result", result.headline))
     table = "\n".join(f"| {name} | {_cell(value)} |" for name, value in rows)
     return f"### Compass {event.event_type.value} event\n\n| | |\n|---|---|\n{table}\n\n"
+
+
+def skipped_summary(reason: str) -> str:
+    return f"### Compass event not sent\n\nNothing was sent: {_cell(reason)}.\n\n"

@@ -10,8 +10,22 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .github_event import (
+    GitHubDeployment,
+    PullRequest,
+    Release,
+    deployment_of,
+    is_pre_release_tag,
+    merge_queue_base,
+    pull_request_of,
+    release_of,
+)
 from .json_files import read_json_object
 from .problems import InputProblems, Problem
+
+# Runs for a change that is not merged yet: builds from them are optional (report-pull-requests).
+PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
+PRE_MERGE_EVENTS = PULL_REQUEST_EVENTS | {"merge_group"}
 
 
 class RunContext(BaseSettings):
@@ -45,33 +59,62 @@ class RunContext(BaseSettings):
         """The payload of the triggering event; {} when there is none or it is unreadable."""
         return read_json_object(self.event_path)
 
-    @property
-    def deployment_environment(self) -> str | None:
-        """``github.event.deployment.environment`` for deployment and deployment_status events."""
-        deployment = self.event.get("deployment")
-        if isinstance(deployment, dict):
-            environment = deployment.get("environment")
-            if isinstance(environment, str) and environment.strip():
-                return environment.strip()
-        return None
+    @cached_property
+    def release(self) -> Release | None:
+        """The release of a ``release`` run."""
+        return release_of(self.event_name, self.event)
+
+    @cached_property
+    def github_deployment(self) -> GitHubDeployment | None:
+        """The GitHub deployment of a ``deployment`` or ``deployment_status`` run."""
+        return deployment_of(self.event_name, self.event)
+
+    @cached_property
+    def pull_request(self) -> PullRequest | None:
+        if self.event_name not in PULL_REQUEST_EVENTS:
+            return None
+        return pull_request_of(self.event)
 
     @property
     def is_tag(self) -> bool:
         return self.ref_type == "tag" or (self.ref or "").startswith("refs/tags/")
 
     @property
-    def is_release(self) -> bool:
-        return self.event_name == "release"
-
-    @property
-    def version(self) -> str | None:
-        """The tag being released or deployed, when the run is for one."""
-        release = self.event.get("release")
-        if self.is_release and isinstance(release, dict) and release.get("tag_name"):
-            return str(release["tag_name"])
+    def tag(self) -> str | None:
+        """The tag the run is for: a release's tag, or the pushed or dispatched tag."""
+        if self.release is not None:
+            return self.release.tag
         if self.is_tag:
             return self.ref_name or (self.ref or "").removeprefix("refs/tags/")
         return None
+
+    @property
+    def is_pre_release(self) -> bool:
+        """GitHub's pre-release flag for a release; the SemVer pre-release part for a tag."""
+        if self.release is not None:
+            return self.release.prerelease
+        tag = self.tag
+        return tag is not None and is_pre_release_tag(tag)
+
+    @property
+    def version(self) -> str | None:
+        """The tag or ref being deployed, when the run is for one."""
+        if self.tag is not None:
+            return self.tag
+        deployment = self.github_deployment
+        return deployment.ref if deployment is not None else None
+
+    @property
+    def ref_label(self) -> str | None:
+        """Where a build comes from, in words: a pull request, a merge queue, a branch or a tag."""
+        if self.pull_request is not None:
+            return f"pull request #{self.pull_request.number}"
+        if self.event_name == "merge_group":
+            base = merge_queue_base(self.event)
+            return f"merge queue of {base}" if base else "merge queue"
+        if self.is_tag:
+            return f"tag {self.tag}"
+        return self.ref_name or None
 
     @property
     def host(self) -> str:

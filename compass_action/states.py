@@ -21,8 +21,25 @@ _STATES: dict[EventType, tuple[str, ...]] = {
 _TERMINAL = frozenset({"SUCCESSFUL", "FAILED", "CANCELLED", "ROLLED_BACK", "ERROR", "TIMED_OUT"})
 
 
-def allowed_states(event_type: EventType) -> tuple[str, ...]:
-    return _STATES[event_type]
+# A GitHub deployment status (``deployment_status.state``) as a Compass deployment state. GitHub
+# sets ``inactive`` on an earlier deployment when a later one to the environment succeeds: that
+# deployment did not fail or roll back, and sending anything would overwrite its real outcome, so
+# it has no entry and is not reported. ``error`` is a failure to deploy, as Atlassian's Jira app
+# counts it; Compass's deployments have no ERROR state.
+_DEPLOYMENT_STATUS = {
+    "queued": "PENDING",
+    "waiting": "PENDING",
+    "pending": "PENDING",
+    "in_progress": "IN_PROGRESS",
+    "success": "SUCCESSFUL",
+    "failure": "FAILED",
+    "error": "FAILED",
+}
+
+
+def deployment_status_state(github_state: str) -> str | None:
+    """The Compass state of a GitHub deployment status; None for one that must not be sent."""
+    return _DEPLOYMENT_STATUS.get(github_state.strip().lower())
 
 
 def resolve_state(raw: str, event_type: EventType) -> str:

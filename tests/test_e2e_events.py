@@ -13,6 +13,7 @@ from tools.compass_contract import contract_errors
 from tools.compass_standin import Standin
 
 from .conftest import CLOUD_ID, COMPONENT, EMAIL, TOKEN, credentials
+from .webhooks import payload, run_for
 
 
 def deployment(body: dict[str, Any]) -> dict[str, Any]:
@@ -56,12 +57,12 @@ def test_release_event_is_a_production_deployment(standin: Standin, workdir: Pat
     assert "v2.0.0" in standin.events()[0]["displayName"]
 
 
-def test_deployment_event_environment_comes_from_the_input_default(
+def test_deployment_event_environment_comes_from_the_payload(
     standin: Standin, workdir: Path
 ) -> None:
-    # action.yml's default for `environment` is ${{ github.event.deployment.environment }}.
-    run = Run(event_name="deployment", event={"deployment": {"environment": "staging"}})
-    result = run_step(run, credentials(standin), workdir)
+    event = payload("deployment/payload.json")
+    event["deployment"]["environment"] = "staging"
+    result = run_step(run_for("deployment/payload.json", event), credentials(standin), workdir)
 
     assert result.exit_code == 0, result.stderr
     assert result.outputs["environment-id"] == "staging"

@@ -2,91 +2,155 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from compass_action.compass_models import EnvironmentCategory as Cat
-from compass_action.environments import environment_id, infer_category, resolve_environment
+from compass_action.environments import (
+    category_of_name,
+    environment_id,
+    resolve_environment,
+    words_of,
+)
 from compass_action.problems import Problem
 from compass_action.run_context import RunContext
 
+from .webhooks import payload
 
-def ctx(**values: object) -> RunContext:
-    return RunContext.model_validate(values)
+
+def ctx(event: dict[str, Any] | None = None, **values: object) -> RunContext:
+    run = RunContext.model_validate(values)
+    run.__dict__["event"] = event or {}  # the payload, as if read from GITHUB_EVENT_PATH
+    return run
 
 
 BRANCH = ctx(ref="refs/heads/main", ref_type="branch", event_name="push")
 TAG = ctx(ref="refs/tags/v1.0.0", ref_type="tag", ref_name="v1.0.0", event_name="push")
-RELEASE = ctx(event_name="release")
+PRE_RELEASE_TAG = ctx(
+    ref="refs/tags/v1.2.3-rc.1", ref_type="tag", ref_name="v1.2.3-rc.1", event_name="push"
+)
+RELEASE = ctx(payload("release/published.payload.json"), event_name="release")
+PRE_RELEASE = ctx(payload("release/prereleased.payload.json"), event_name="release")
+
+D, T, S, P, U = Cat.DEVELOPMENT, Cat.TESTING, Cat.STAGING, Cat.PRODUCTION, Cat.UNMAPPED
+
+# Every environment name of Atlassian's github-for-jira mapping tests
+# (src/transforms/transform-deployment.test.ts, "deployment environment mapping", the cases
+# without a user config), with the type that app gives it. One category in Jira and in Compass.
+ATLASSIAN_TABLE = [
+    ("development", D), ("dev", D), ("trunk", D), ("develop", D),
+    ("testing", T), ("test", T), ("tests", T), ("tst", T), ("integration", T), ("integ", T),
+    ("intg", T), ("int", T), ("acceptance", T), ("accept", T), ("acpt", T), ("qa", T),
+    ("qc", T), ("control", T), ("quality", T),
+    ("staging", S), ("stage", S), ("stg", S), ("sta", S), ("preprod", S), ("model", S),
+    ("internal", S),
+    ("production", P), ("prod", P), ("prd", P), ("live", P),
+    ("prod-east", P), ("prod_east", P), ("east-staging", S), ("qa:1", T), ("mary-dev:1", D),
+    ("スパイク・スピーゲル-dev:1", D), ("trunk alpha", D), ("production(us-east)", P),
+    ("prd (eu-central)", P),
+    ("Staging", S), ("PROD-east", P),
+    ("stàging", S),
+    ("banana-east", U), ("internet", U), ("製造", U),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "category"), ATLASSIAN_TABLE)
+def test_names_get_the_category_atlassians_apps_give_them(name: str, category: Cat) -> None:
+    resolved = resolve_environment(name, None, BRANCH)
+    assert not isinstance(resolved, Problem)
+    assert resolved.category is category
+
+
+# Where we differ from Atlassian's mapping on purpose (README, "Environment category").
+DELIBERATE_DIFFERENCES = [
+    # Digits are words of their own: numbered environments keep their category (Jira: unmapped).
+    ("prod1", P), ("staging2", S), ("eu-prd2", P), ("qa3", T),
+    # Review apps and sandboxes are development environments (Jira: unmapped).
+    ("preview", D), ("pr-12 preview", D), ("sandbox", D),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "category"), DELIBERATE_DIFFERENCES)
+def test_deliberate_differences_from_atlassians_mapping(name: str, category: Cat) -> None:
+    decided = category_of_name(name)
+    assert decided is not None and decided[0] is category
 
 
 @pytest.mark.parametrize(
     ("name", "category"),
     [
-        ("production", Cat.PRODUCTION),
-        ("Prod", Cat.PRODUCTION),
-        ("prod-eu-west", Cat.PRODUCTION),
-        ("eu_prd_1", Cat.PRODUCTION),
-        ("LIVE", Cat.PRODUCTION),
-        ("prod1", Cat.PRODUCTION),
-        ("staging", Cat.STAGING),
-        ("stage", Cat.STAGING),
-        ("stg-2", Cat.STAGING),
-        ("preprod", Cat.STAGING),
-        ("UAT", Cat.STAGING),
-        ("test", Cat.TESTING),
-        ("testing", Cat.TESTING),
-        ("qa.eu", Cat.TESTING),
-        ("sit", Cat.TESTING),
-        ("dev", Cat.DEVELOPMENT),
-        ("development", Cat.DEVELOPMENT),
-        ("pr-12 preview", Cat.DEVELOPMENT),
-        ("sandbox", Cat.DEVELOPMENT),
-        ("eu-west-1", Cat.UNMAPPED),
-        ("products", Cat.UNMAPPED),
-        ("devops", Cat.UNMAPPED),
-        ("latest", Cat.UNMAPPED),
+        ("prod-test", T),
+        ("integration-prod", T),
+        ("prod-staging", S),
+        ("live-dev", D),
+        ("uat-of-prod", T),
+        ("production-like-preprod", S),
     ],
 )
-def test_category_from_the_words_of_the_name(name: str, category: Cat) -> None:
-    inferred, reason = infer_category(name, BRANCH)
-    assert inferred is category
-    assert name in reason
+def test_a_name_with_a_non_production_word_is_never_production(name: str, category: Cat) -> None:
+    decided = category_of_name(name)
+    assert decided is not None and decided[0] is category
 
 
-def test_the_first_category_word_wins() -> None:
-    assert infer_category("uat-of-prod", BRANCH)[0] is Cat.STAGING
-    assert infer_category("prod-like-uat", BRANCH)[0] is Cat.PRODUCTION
+def test_words_fold_case_and_accents_and_split_letters_from_digits() -> None:
+    assert words_of("Stàging-EU2") == ["staging", "eu", "2"]
+    assert words_of("products") == ["products"]  # no partial words: "products" is not "prod"
 
 
-@pytest.mark.parametrize("run", [TAG, RELEASE])
-def test_tags_and_releases_are_production_when_the_name_says_nothing(run: RunContext) -> None:
-    category, reason = infer_category("eu-west-1", run)
-    assert category is Cat.PRODUCTION
-    assert "tag" in reason or "release" in reason
+def test_an_unknown_explicit_name_is_unmapped_with_a_warning_even_in_a_tag_run() -> None:
+    for run in (BRANCH, TAG, RELEASE):
+        env = resolve_environment("eu-west-1", None, run)
+        assert not isinstance(env, Problem)
+        assert env.category is Cat.UNMAPPED
+        assert env.warning is not None and "environment-category" in env.warning
 
 
 def test_a_named_staging_environment_in_a_tag_run_stays_staging() -> None:
-    assert infer_category("staging", TAG)[0] is Cat.STAGING
+    env = resolve_environment("staging", None, TAG)
+    assert not isinstance(env, Problem) and env.category is Cat.STAGING
 
 
-def test_the_name_defaults_to_production_for_tags_and_releases() -> None:
-    for run in (TAG, RELEASE):
-        env = resolve_environment(None, None, run)
-        assert not isinstance(env, Problem)
-        assert (env.name, env.category) == ("production", Cat.PRODUCTION)
-
-
-def test_the_explicit_name_beats_the_deployment_event(tmp_path: object) -> None:
-    run = ctx(event_name="deployment")
-    run.__dict__["event"] = {"deployment": {"environment": "staging"}}
+@pytest.mark.parametrize("run", [TAG, RELEASE])
+def test_with_no_name_tags_and_releases_deploy_to_production(run: RunContext) -> None:
     env = resolve_environment(None, None, run)
-    assert (
-        not isinstance(env, Problem)
-        and env.name == "staging"
-        and env.source == "the deployment event"
-    )
-    env = resolve_environment("qa", None, run)
+    assert not isinstance(env, Problem)
+    assert (env.name, env.category) == ("production", Cat.PRODUCTION)
+    assert env.warning is None
+
+
+@pytest.mark.parametrize("run", [PRE_RELEASE_TAG, PRE_RELEASE])
+def test_pre_releases_deploy_to_staging_unless_told_otherwise(run: RunContext) -> None:
+    env = resolve_environment(None, None, run)
+    assert not isinstance(env, Problem)
+    assert (env.name, env.category) == ("staging", Cat.STAGING)
+    assert "pre-release" in env.category_reason
+    told = resolve_environment(None, Cat.PRODUCTION, run)
+    assert not isinstance(told, Problem)
+    assert (told.name, told.category) == ("production", Cat.PRODUCTION)
+    named = resolve_environment("production", None, run)
+    assert not isinstance(named, Problem) and named.category is Cat.PRODUCTION
+
+
+def test_a_github_deployment_names_the_environment() -> None:
+    run = ctx(payload("deployment/payload.json"), event_name="deployment")
+    env = resolve_environment(None, None, run)
+    assert not isinstance(env, Problem)
+    assert (env.name, env.source) == ("production", "the deployment event")
+    env = resolve_environment("qa", None, run)  # the input still wins
     assert not isinstance(env, Problem) and env.name == "qa"
+
+
+def test_githubs_production_flag_decides_where_the_name_does_not() -> None:
+    event = payload("deployment/payload.json")
+    event["deployment"] |= {"environment": "eu-west-1", "production_environment": True}
+    env = resolve_environment(None, None, ctx(event, event_name="deployment"))
+    assert not isinstance(env, Problem)
+    assert env.category is Cat.PRODUCTION and env.warning is None
+    assert "production environment" in env.category_reason
+    event["deployment"]["production_environment"] = False
+    env = resolve_environment(None, None, ctx(event, event_name="deployment"))
+    assert not isinstance(env, Problem) and env.category is Cat.UNMAPPED
 
 
 def test_an_explicit_category_wins_over_inference() -> None:

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
 
 from compass_action import identity
 from compass_action.compass_models import MAX_SAFE_INTEGER
+from compass_action.github_event import deployment_of
 from compass_action.run_context import RunContext
 
+from .webhooks import payload
 
-def ctx(**values: object) -> RunContext:
+
+def ctx(event: dict[str, Any] | None = None, **values: object) -> RunContext:
     base: dict[str, object] = {
         "repository": "acme/shop",
         "repository_id": "123",
@@ -19,7 +25,9 @@ def ctx(**values: object) -> RunContext:
         "job": "deploy",
         "workflow": "Deploy",
     }
-    return RunContext.model_validate(base | values)
+    run = RunContext.model_validate(base | values)
+    run.__dict__["event"] = event or {}  # the payload, as if read from GITHUB_EVENT_PATH
+    return run
 
 
 def test_the_event_source_is_one_per_repository() -> None:
@@ -40,22 +48,102 @@ def test_the_event_source_survives_a_rename_and_falls_back_to_the_name() -> None
     )
 
 
-def test_pipeline_id_is_the_same_within_a_job_attempt_and_new_otherwise() -> None:
-    same = identity.pipeline_id(ctx(), 7), identity.pipeline_id(ctx(), 7)
+@pytest.mark.parametrize("deployment", [False, True])
+def test_pipeline_id_is_the_same_within_a_job_attempt_and_new_otherwise(deployment: bool) -> None:
+    def pipeline(run: RunContext, check_run_id: int) -> str | None:
+        return identity.pipeline_id(run, check_run_id, deployment=deployment)
+
+    same = pipeline(ctx(), 7), pipeline(ctx(), 7)
     assert same[0] == same[1]
     others = {
-        identity.pipeline_id(ctx(run_attempt=2), 8),
-        identity.pipeline_id(ctx(run_id=19_500_000_002), 9),
-        identity.pipeline_id(ctx(job="other"), 10),
-        identity.pipeline_id(ctx(), 11),  # another matrix leg of the same job
+        pipeline(ctx(run_attempt=2), 8),
+        pipeline(ctx(run_id=19_500_000_002), 9),
+        pipeline(ctx(job="other"), 10),
+        pipeline(ctx(), 11),  # another matrix leg of the same job
         same[0],
     }
     assert len(others) == 5
 
 
 def test_pipeline_id_needs_the_run() -> None:
-    assert identity.pipeline_id(ctx(run_id=None), None) is None
-    assert identity.pipeline_id(ctx(job=None), None) is None
+    assert identity.pipeline_id(ctx(run_id=None), None, deployment=False) is None
+    assert identity.pipeline_id(ctx(job=None), None, deployment=True) is None
+
+
+RELEASE_ACTIONS = [
+    "release/created.payload.json",
+    "release/published.payload.json",
+    "release/released.json",
+]
+
+
+def test_the_runs_of_one_release_share_the_deployment_keys() -> None:
+    runs = [
+        ctx(payload(name), event_name="release", run_id=19_500_000_001 + index)
+        for index, name in enumerate(RELEASE_ACTIONS)
+    ]
+    keys = {
+        (identity.pipeline_id(run, 1000 + index, deployment=True), identity.sequence_number(run))
+        for index, run in enumerate(runs)
+    }
+    assert keys == {("acme/shop/releases/17372790/attempts/1/jobs/deploy", 17_372_790_001)}
+
+
+def test_a_release_rerun_is_a_new_later_deployment() -> None:
+    first = ctx(payload(RELEASE_ACTIONS[1]), event_name="release")
+    rerun = ctx(payload(RELEASE_ACTIONS[1]), event_name="release", run_attempt=2)
+    assert identity.pipeline_id(first, None, deployment=True) != identity.pipeline_id(
+        rerun, None, deployment=True
+    )
+    assert (identity.sequence_number(first) or 0) < (identity.sequence_number(rerun) or 0)
+
+
+def test_a_release_build_is_still_one_per_job_attempt() -> None:
+    run = ctx(payload(RELEASE_ACTIONS[1]), event_name="release")
+    assert identity.pipeline_id(run, 7, deployment=False) == (
+        "acme/shop/runs/19500000001/attempts/1/jobs/deploy/7"
+    )
+
+
+def test_every_status_of_a_github_deployment_shares_its_keys() -> None:
+    keys = set()
+    for run_id, (name, event_name) in enumerate(
+        [
+            ("deployment/payload.json", "deployment"),
+            ("deployment_status/payload.json", "deployment_status"),
+        ]
+    ):
+        run = ctx(payload(name), event_name=event_name, run_id=19_500_000_001 + run_id)
+        keys.add(
+            (identity.pipeline_id(run, run_id, deployment=True), identity.sequence_number(run))
+        )
+    assert keys == {("acme/shop/deployments/145988746", 145988746)}
+
+
+def status(state: str, at: str) -> dict[str, Any]:
+    event = payload("deployment_status/payload.json")
+    event["deployment_status"] |= {"state": state, "created_at": at, "updated_at": at}
+    return event
+
+
+def status_sequence(state: str, at: str) -> int:
+    deployment = deployment_of("deployment_status", status(state, at))
+    assert deployment is not None and deployment.status is not None
+    number = identity.status_update_sequence(deployment.status)
+    assert number is not None
+    return number
+
+
+def test_status_update_numbers_follow_time_then_the_lifecycle() -> None:
+    same_second = "2019-05-15T15:20:55Z"
+    lifecycle = ["queued", "pending", "in_progress", "success"]
+    numbers = [status_sequence(state, same_second) for state in lifecycle]
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
+    assert status_sequence("queued", "2019-05-15T15:20:56Z") > status_sequence(
+        "failure", same_second
+    )
+    # On the clock's scale (microseconds since 1970), so steps and statuses interleave by time.
+    assert numbers[0] // 1_000_000 == int(datetime(2019, 5, 15, 15, 20, 55, tzinfo=UTC).timestamp())
 
 
 def test_sequence_numbers_grow_with_attempts_and_runs() -> None:

@@ -1,0 +1,169 @@
+"""What the triggering GitHub event says: the release, the GitHub deployment, the ref.
+
+The runner hands every step the webhook payload of the event that started the run. Several
+payloads carry the truth about a deployment that the run itself does not: which release a
+``release`` run is for and whether it is a pre-release, which GitHub deployment and status a
+``deployment_status`` run reports, whether a push deleted its ref. Only the fields read here are
+trusted, and each is checked for its type, since the file is outside our control.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from .compass_models import MAX_SAFE_INTEGER
+
+# SemVer 2.0.0's pre-release part (`1.2.3-rc.1`, `v2.0.0-beta+build.5`): a tag that carries one is
+# not a production release.
+_PRE_RELEASE_TAG = re.compile(
+    r"^v?\d+(?:\.\d+){0,2}-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*(?:\+[0-9A-Za-z.-]+)?$"
+)
+
+
+def is_pre_release_tag(tag: str) -> bool:
+    return _PRE_RELEASE_TAG.fullmatch(tag) is not None
+
+
+def _object(data: Any, key: str) -> dict[str, Any]:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _text(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _id(data: dict[str, Any], key: str = "id") -> int | None:
+    value = data.get(key)
+    # bool is an int in Python; an id never is one.
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_SAFE_INTEGER:
+        return value
+    return None
+
+
+def _time(data: dict[str, Any], key: str) -> datetime | None:
+    text = _text(data, key)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.utcoffset() is not None else None
+
+
+@dataclass(frozen=True)
+class Release:
+    """``github.event.release`` of a ``release`` run."""
+
+    id: int
+    tag: str
+    action: str
+    prerelease: bool
+    draft: bool
+    url: str | None
+
+
+@dataclass(frozen=True)
+class DeploymentStatus:
+    """``github.event.deployment_status``: one state a GitHub deployment went through."""
+
+    id: int
+    state: str
+    created_at: datetime | None
+    log_url: str | None
+    target_url: str | None
+    environment_url: str | None
+    description: str | None
+
+
+@dataclass(frozen=True)
+class GitHubDeployment:
+    """``github.event.deployment`` of a ``deployment`` or ``deployment_status`` run."""
+
+    id: int
+    environment: str | None
+    ref: str | None
+    sha: str | None
+    created_at: datetime | None
+    production_environment: bool | None
+    status: DeploymentStatus | None
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    number: int
+    head: str | None
+    base: str | None
+
+
+def release_of(event_name: str | None, payload: dict[str, Any]) -> Release | None:
+    if event_name != "release":
+        return None
+    release = _object(payload, "release")
+    release_id, tag = _id(release), _text(release, "tag_name")
+    if release_id is None or tag is None:
+        return None
+    return Release(
+        id=release_id,
+        tag=tag,
+        action=_text(payload, "action") or "",
+        prerelease=release.get("prerelease") is True,
+        draft=release.get("draft") is True,
+        url=_text(release, "html_url"),
+    )
+
+
+def deployment_of(event_name: str | None, payload: dict[str, Any]) -> GitHubDeployment | None:
+    if event_name not in ("deployment", "deployment_status"):
+        return None
+    deployment = _object(payload, "deployment")
+    deployment_id = _id(deployment)
+    if deployment_id is None:
+        return None
+    status = _object(payload, "deployment_status") if event_name == "deployment_status" else {}
+    status_id, state = _id(status), _text(status, "state")
+    production = deployment.get("production_environment")
+    return GitHubDeployment(
+        id=deployment_id,
+        # A status names the environment it was set for; the deployment's is the fallback.
+        environment=_text(status, "environment") or _text(deployment, "environment"),
+        ref=_text(deployment, "ref"),
+        sha=_text(deployment, "sha"),
+        created_at=_time(deployment, "created_at"),
+        production_environment=production if isinstance(production, bool) else None,
+        status=None
+        if status_id is None or state is None
+        else DeploymentStatus(
+            id=status_id,
+            state=state.lower(),
+            created_at=_time(status, "updated_at") or _time(status, "created_at"),
+            log_url=_text(status, "log_url"),
+            target_url=_text(status, "target_url"),
+            environment_url=_text(status, "environment_url"),
+            description=_text(status, "description"),
+        ),
+    )
+
+
+def pull_request_of(payload: dict[str, Any]) -> PullRequest | None:
+    pull = _object(payload, "pull_request")
+    number = _id(pull, "number") or _id(payload, "number")
+    if number is None:
+        return None
+    head, base = _object(pull, "head"), _object(pull, "base")
+    return PullRequest(number=number, head=_text(head, "ref"), base=_text(base, "ref"))
+
+
+def merge_queue_base(payload: dict[str, Any]) -> str | None:
+    base = _text(_object(payload, "merge_group"), "base_ref")
+    return base.removeprefix("refs/heads/") if base else None
+
+
+def ref_deleted(payload: dict[str, Any]) -> bool:
+    """A push that deleted its branch or tag (``"deleted": true``)."""
+    return payload.get("deleted") is True

@@ -1,0 +1,81 @@
+"""Runs that must send nothing, because what triggered them is no deployment or build to count.
+
+Each rule here keeps a phantom out of Compass's metrics: a deleted tag is no release, an edited
+release no second deployment. A skipped run says why in a notice and ends successfully, with
+outputs that say nothing was sent.
+"""
+
+from __future__ import annotations
+
+from .compass_models import EventType
+from .github_event import ref_deleted
+from .run_context import PRE_MERGE_EVENTS, RunContext
+from .states import deployment_status_state
+
+# The release actions that mean "this release is out": one release fires several of them
+# (published and released, or published and prereleased; created when it was never a draft), and
+# they all report the same deployment. The others change or withdraw a release.
+DEPLOYING_RELEASE_ACTIONS = frozenset({"created", "published", "released", "prereleased"})
+
+
+def reason_to_skip(
+    event_type: EventType, run: RunContext, *, state_given: bool, report_pull_requests: bool
+) -> str | None:
+    """Why this run sends nothing, or None when it reports its event."""
+    for rule in (_deleted_ref, _release_action):
+        reason = rule(run)
+        if reason is not None:
+            return reason
+    if event_type is EventType.DEPLOYMENT and not state_given:
+        return _status_not_reported(run)
+    if event_type is EventType.BUILD and not report_pull_requests:
+        return _pre_merge_build(run)
+    return None
+
+
+def _deleted_ref(run: RunContext) -> str | None:
+    if run.event_name == "delete":
+        return "a delete event removes a branch or tag; nothing was built or deployed"
+    if run.event_name == "push" and ref_deleted(run.event):
+        return f"this push deleted {run.ref or 'its ref'}; nothing was built or deployed"
+    return None
+
+
+def _release_action(run: RunContext) -> str | None:
+    release = run.release
+    if release is None:
+        return None
+    if release.draft:
+        return f"release {release.tag} is a draft; it is reported once it is published"
+    if release.action not in DEPLOYING_RELEASE_ACTIONS:
+        return (
+            f"the release {release.tag} was {release.action or 'changed'}, which is no new "
+            "deployment; only created, published, released and prereleased runs report one "
+            "(use `on: release: types: [published]` to run once per release)"
+        )
+    return None
+
+
+def _status_not_reported(run: RunContext) -> str | None:
+    deployment = run.github_deployment
+    if deployment is None or deployment.status is None:
+        return None
+    status = deployment.status
+    if deployment_status_state(status.state) is not None:
+        return None
+    if status.state == "inactive":
+        return (
+            f"GitHub marked deployment {deployment.id} inactive because a later one replaced "
+            "it; its outcome stays as reported"
+        )
+    return f"the GitHub deployment status {status.state!r} is not one this action reports"
+
+
+def _pre_merge_build(run: RunContext) -> str | None:
+    if run.event_name not in PRE_MERGE_EVENTS:
+        return None
+    return (
+        f"builds of {run.ref_label or run.event_name} runs are not reported by default, so that "
+        "Compass's build success rate counts builds of merged code, as Compass's own GitHub app "
+        "does; set report-pull-requests: true to report them"
+    )
