@@ -113,7 +113,7 @@ def _check(kind: str, completed: subprocess.CompletedProcess[bytes], output: Pat
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--image", required=True)
-    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--runs", type=_positive, default=10, help="runs of each (default 10)")
     args = parser.parse_args()
     times: dict[str, list[float]] = {kind: [] for kind in KINDS}
     with tempfile.TemporaryDirectory() as folder, Standin(EMAIL, TOKEN) as server:
@@ -140,6 +140,13 @@ def main() -> int:
         print(f"action, {label}: {value:.0f} ms {spread[kind]}, ratio {value / floor:.2f}, "
               f"{value - floor:+.0f} ms")  # fmt: skip
     return 0
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("give at least one run")
+    return value
 
 
 def _quartiles(seconds: list[float]) -> str:
