@@ -95,3 +95,42 @@ def test_readme_examples_are_yaml_and_use_only_declared_inputs() -> None:
         assert set(step.get("with") or {}) <= set(ACTION["inputs"]), step
         if str(step["uses"]).startswith("docker://"):
             assert set(step.get("env") or {}) <= variables, step
+
+
+# GitHub Marketplace listing rules. Sources:
+# - https://docs.github.com/en/actions/how-tos/create-and-publish-actions/publish-in-github-marketplace
+#   ("Publishing actions in GitHub Marketplace"): the `name` must be unique; it cannot match a
+#   published action, a user or organisation, a Marketplace category, or a GitHub feature.
+# - The description limit is not in GitHub's documentation; the release form enforces it and
+#   says "Description must be less than 125 characters." (quoted by publishers whose release it
+#   refused, e.g. pyTooling/SynchronizeForks v1.0.1, korthout/backport-action#307 for the name).
+MARKETPLACE_DESCRIPTION_LIMIT = 125  # exclusive: 125 characters is already refused
+# GitHub documents no length limit for the name; ours, so that it reads as a title.
+NAME_LIMIT = 50
+# Marketplace categories for actions, and names that say nothing about what this action is.
+GENERIC_NAMES = {
+    "api management", "chat", "code quality", "code review", "continuous integration",
+    "dependency management", "deployment", "ides", "learning", "localization", "mobile",
+    "monitoring", "project management", "publishing", "security", "testing", "utilities",
+    "action", "github action", "my action", "hello world", "compass", "compass events",
+    "compass-action", "atlassian compass", "compass event", "deploy", "build",
+}  # fmt: skip
+
+
+def test_the_description_fits_the_marketplace_limit() -> None:
+    description = ACTION["description"]
+    assert isinstance(description, str) and "\n" not in description.strip()
+    assert len(description) < MARKETPLACE_DESCRIPTION_LIMIT, len(description)
+
+
+def test_the_name_is_short_specific_and_not_a_placeholder() -> None:
+    name = ACTION["name"]
+    assert isinstance(name, str) and name == name.strip()
+    assert len(name) <= NAME_LIMIT, len(name)
+    assert name.lower() not in GENERIC_NAMES
+    # It says what it does and for which product, in more than a word or two.
+    assert "Atlassian Compass" in name and len(name.split()) >= 4
+
+
+def test_the_readme_title_is_the_action_name() -> None:
+    assert README.splitlines()[0] == f"# {ACTION['name']}"
