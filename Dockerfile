@@ -15,6 +15,7 @@ COPY requirements/runtime.txt /app/requirements/runtime.txt
 RUN python -m pip install --require-hashes --only-binary=:all: --no-deps \
         -r /app/requirements/runtime.txt
 
+COPY LICENSE /app/LICENSE
 COPY entrypoint.py /app/entrypoint.py
 COPY compass_action /app/compass_action
 

@@ -157,3 +157,15 @@ def test_two_container_steps_of_a_job_update_one_deployment(
     # The startedAt of the first step, carried to the second through /github/home.
     first = started.outputs["payload"]
     assert f'"startedAt":"{props["startedAt"]}"' in first
+
+
+def test_the_image_carries_the_license() -> None:
+    # MIT asks that the notice travel with every copy, and the image is one.
+    shipped = subprocess.run(
+        ["podman", "run", "--rm", "--entrypoint", "/bin/cat", IMAGE, "/app/LICENSE"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert shipped.returncode == 0, shipped.stderr
+    assert shipped.stdout == (Path(__file__).parent.parent / "LICENSE").read_text(encoding="utf-8")
