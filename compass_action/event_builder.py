@@ -25,6 +25,7 @@ from .compass_models import (
     EventType,
 )
 from .environments import Environment, environment_id, resolve_environment
+from .github_event import DeploymentStatus, mirrored_status
 from .inputs import ActionInputs
 from .job_ledger import Entry, JobLedger
 from .problems import InputProblems, Problem
@@ -118,6 +119,14 @@ class _Derivation:
         if run.actor:
             parts.append(f"by {run.actor}")
         return "; ".join(parts)
+
+    @cached_property
+    def mirrored_status(self) -> DeploymentStatus | None:
+        return mirrored_status(
+            self.run.github_deployment,
+            reports_deployment=self.inputs.event_type is EventType.DEPLOYMENT,
+            state_given=self.inputs.state is not None,
+        )
 
     def check_started_at(self) -> None:
         given = self.inputs.started_at
@@ -217,39 +226,32 @@ def _sequencing(
     else:
         started_at = identity.rfc3339(d.now)
     usn = d.inputs.update_sequence_number
-    status = deployment.status if deployment is not None else None
-    if usn is None and status is not None:
-        usn = identity.status_update_sequence(status)
+    if usn is None and d.mirrored_status is not None:
+        usn = identity.status_update_sequence(d.mirrored_status)
     if usn is None:
         usn = update_sequence.next(after=earlier.update_sequence_number if earlier else 0)
     ledger.put(key, Entry(started_at, usn))
     return started_at, usn
 
 
-def _state(inputs: ActionInputs, run: RunContext) -> str:
-    """The state input; else a GitHub deployment status's state; else the job's status."""
-    if inputs.state is not None:
-        return inputs.state
-    deployment = run.github_deployment
-    if inputs.event_type is EventType.DEPLOYMENT and deployment and deployment.status:
-        mapped = deployment_status_state(deployment.status.state)
+def _state(d: _Derivation) -> str:
+    """The state input; else the mirrored GitHub deployment status's state; else the job's."""
+    if d.inputs.state is not None:
+        return d.inputs.state
+    if d.mirrored_status is not None:
+        mapped = deployment_status_state(d.mirrored_status.state)
         # Statuses that are not reported are skipped before the event is built.
         assert mapped is not None, "checked by reason_to_skip()"
         return mapped
-    assert inputs.job_status is not None, "checked by load_inputs()"
-    return inputs.job_status
+    assert d.inputs.job_status is not None, "checked by load_inputs()"
+    return d.inputs.job_status
 
 
-def _reported_at(d: _Derivation, environment: Environment | None) -> datetime:
-    """When the reported state was reached: a GitHub deployment status's time, else now."""
-    deployment = d.run.github_deployment if environment is not None else None
-    if (
-        d.inputs.state is None
-        and deployment is not None
-        and deployment.status is not None
-        and deployment.status.created_at is not None
-    ):
-        return deployment.status.created_at
+def _reported_at(d: _Derivation) -> datetime:
+    """When the reported state was reached: the mirrored status's time, else now."""
+    status = d.mirrored_status
+    if status is not None and status.created_at is not None:
+        return status.created_at
     return d.now
 
 
@@ -288,8 +290,8 @@ def build_event(
     d = _Derivation(inputs, run, now())
     keys = _keys(d)
     environment = keys.environment
-    state = _state(inputs, run)
-    reported_at = identity.rfc3339(_reported_at(d, environment))
+    state = _state(d)
+    reported_at = identity.rfc3339(_reported_at(d))
     # Only numbered once the event is known to be valid.
     started_at, usn = _sequencing(d, keys, update_sequence, ledger or JobLedger(None))
     envelope: dict[str, Any] = {

@@ -150,6 +150,19 @@ def deployment_of(event_name: str | None, payload: dict[str, Any]) -> GitHubDepl
     )
 
 
+def mirrored_status(
+    deployment: GitHubDeployment | None, *, reports_deployment: bool, state_given: bool
+) -> DeploymentStatus | None:
+    """The GitHub deployment status that a deployment event mirrors, if it mirrors one.
+
+    In a ``deployment_status`` run the status is the truth, not the reporting job's; a ``state``
+    input says the user knows better, and a build event is about the job.
+    """
+    if deployment is None or not reports_deployment or state_given:
+        return None
+    return deployment.status
+
+
 def pull_request_of(payload: dict[str, Any]) -> PullRequest | None:
     pull = _object(payload, "pull_request")
     number = _id(pull, "number") or _id(payload, "number")

@@ -8,7 +8,7 @@ outputs that say nothing was sent.
 from __future__ import annotations
 
 from .compass_models import EventType
-from .github_event import ref_deleted
+from .github_event import mirrored_status, ref_deleted
 from .run_context import PRE_MERGE_EVENTS, RunContext
 from .states import deployment_status_state
 
@@ -26,8 +26,9 @@ def reason_to_skip(
         reason = rule(run)
         if reason is not None:
             return reason
-    if event_type is EventType.DEPLOYMENT and not state_given:
-        return _status_not_reported(run)
+    reason = _status_not_reported(run, event_type is EventType.DEPLOYMENT, state_given)
+    if reason is not None:
+        return reason
     if event_type is EventType.BUILD and not report_pull_requests:
         return _pre_merge_build(run)
     return None
@@ -56,17 +57,18 @@ def _release_action(run: RunContext) -> str | None:
     return None
 
 
-def _status_not_reported(run: RunContext) -> str | None:
-    deployment = run.github_deployment
-    if deployment is None or deployment.status is None:
-        return None
-    status = deployment.status
-    if deployment_status_state(status.state) is not None:
+def _status_not_reported(
+    run: RunContext, reports_deployment: bool, state_given: bool
+) -> str | None:
+    status = mirrored_status(
+        run.github_deployment, reports_deployment=reports_deployment, state_given=state_given
+    )
+    if status is None or deployment_status_state(status.state) is not None:
         return None
     if status.state == "inactive":
         return (
-            f"GitHub marked deployment {deployment.id} inactive because a later one replaced "
-            "it; its outcome stays as reported"
+            "GitHub marked this deployment inactive because a later one replaced it; its "
+            "outcome stays as reported"
         )
     return f"the GitHub deployment status {status.state!r} is not one this action reports"
 
