@@ -10,8 +10,11 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .json_files import read_json_object
+from .json_files import JsonObject, read_json_object
 from .problems import InputProblems, Problem
+
+# GitHub caps webhook payloads at 25 MB; the runner writes the same payload to this file.
+EVENT_LIMIT = 32 * 1024 * 1024
 
 
 class RunContext(BaseSettings):
@@ -41,9 +44,14 @@ class RunContext(BaseSettings):
         return value.rstrip("/")
 
     @cached_property
+    def event_file(self) -> JsonObject:
+        """The payload file, read once; its ``problem`` says why it was ignored, if it was."""
+        return read_json_object(self.event_path, EVENT_LIMIT)
+
+    @cached_property
     def event(self) -> dict[str, Any]:
         """The payload of the triggering event; {} when there is none or it is unreadable."""
-        return read_json_object(self.event_path)
+        return self.event_file.data
 
     @property
     def deployment_environment(self) -> str | None:
