@@ -25,7 +25,7 @@ def write(path: Path, entry: object) -> None:
 
 
 def test_a_valid_entry_is_used_without_a_warning(tmp_path: Path) -> None:
-    path, warnings = tmp_path / "ledger.json", []
+    path, warnings = tmp_path / "ledger.json", list[str]()
     write(path, {"started_at": STARTED, "update_sequence_number": MAX_SAFE_INTEGER})
     assert ledger_at(path, warnings).get("k") == Entry(STARTED, MAX_SAFE_INTEGER)
     assert warnings == []
@@ -52,7 +52,7 @@ def test_a_valid_entry_is_used_without_a_warning(tmp_path: Path) -> None:
     ],
 )
 def test_a_garbage_entry_is_ignored_with_a_warning(tmp_path: Path, entry: object) -> None:
-    path, warnings = tmp_path / "ledger.json", []
+    path, warnings = tmp_path / "ledger.json", list[str]()
     write(path, entry)
     assert ledger_at(path, warnings).get("k") is None
     assert warnings == [
@@ -63,14 +63,14 @@ def test_a_garbage_entry_is_ignored_with_a_warning(tmp_path: Path, entry: object
 
 
 def test_a_start_slightly_after_now_survives_a_clock_stepped_back(tmp_path: Path) -> None:
-    path, warnings = tmp_path / "ledger.json", []
+    path, warnings = tmp_path / "ledger.json", list[str]()
     ahead = "2026-11-22T12:00:05.000Z"
     write(path, {"started_at": ahead, "update_sequence_number": 7})
     assert ledger_at(path, warnings).get("k") == Entry(ahead, 7)
 
 
 def test_a_fifo_at_the_path_is_reported_once_and_replaced(tmp_path: Path) -> None:
-    path, warnings = tmp_path / "sent-events.json", []
+    path, warnings = tmp_path / "sent-events.json", list[str]()
     os.mkfifo(path)
     ledger = ledger_at(path, warnings)
     assert ledger.get("k") is None
@@ -83,7 +83,7 @@ def test_a_fifo_at_the_path_is_reported_once_and_replaced(tmp_path: Path) -> Non
 
 
 def test_a_directory_at_the_path_leaves_no_temporary_file(tmp_path: Path) -> None:
-    path, warnings = tmp_path / "sent-events.json", []
+    path, warnings = tmp_path / "sent-events.json", list[str]()
     path.mkdir()
     ledger = ledger_at(path, warnings)
     ledger.put("k", Entry(STARTED, 5))
@@ -96,7 +96,7 @@ def test_a_directory_at_the_path_leaves_no_temporary_file(tmp_path: Path) -> Non
 
 
 def test_a_huge_ledger_is_ignored_and_replaced_by_a_small_one(tmp_path: Path) -> None:
-    path, warnings = tmp_path / "sent-events.json", []
+    path, warnings = tmp_path / "sent-events.json", list[str]()
     with path.open("wb") as handle:
         handle.truncate(8 * 1024**3)
     ledger = ledger_at(path, warnings)
@@ -109,7 +109,7 @@ def test_a_huge_ledger_is_ignored_and_replaced_by_a_small_one(tmp_path: Path) ->
 
 
 def test_a_deeply_nested_ledger_is_ignored(tmp_path: Path) -> None:
-    path, warnings = tmp_path / "sent-events.json", []
+    path, warnings = tmp_path / "sent-events.json", list[str]()
     path.write_text("[" * 200_000 + "]" * 200_000, encoding="utf-8")
     assert ledger_at(path, warnings).get("k") is None
     assert warnings == [
