@@ -10,21 +10,24 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from compass_action import main as action
 from compass_action.compass_models import MAX_SAFE_INTEGER
 from compass_action.report import Reporter
-from tools.action_runner import Run
+from tools.action_runner import REPO, Run, evaluate, step_env
 from tools.compass_standin import Standin
 
 from .conftest import COMPONENT, EMAIL, TOKEN
 
 LEDGER = Path(".compass-action") / "sent-events.json"
+README = REPO / "README.md"
 
 
 @dataclass
@@ -42,6 +45,22 @@ class Outcome:
         return [line for line in self.out.splitlines() if line.startswith("::warning ")]
 
 
+def run_in_process(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> Outcome:
+    """``compass_action.main.run`` with exactly ``env`` for COMPASS_*, GITHUB_* and RUNNER_*."""
+    for name in list(os.environ):
+        if name.startswith(("COMPASS_", "GITHUB_", "RUNNER_", "INPUT_")):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    out, err = io.StringIO(), io.StringIO()
+    reporter = Reporter(github=True, debug_enabled=False, out=out, err=err)
+    code = action.run(reporter, os.environ)
+    outcome = Outcome(code, out.getvalue(), err.getvalue())
+    assert "Traceback" not in outcome.out + outcome.err
+    assert "please report it" not in outcome.out + outcome.err
+    return outcome
+
+
 class Step:
     """One step of a job on GitHub: the job's home and payload, the run's variables."""
 
@@ -56,20 +75,9 @@ class Step:
         env = {"GITHUB_ACTIONS": "true", "HOME": str(self.home)}
         if in_a_run:
             env |= Run().github_env(self.event_path)
-        for name in list(os.environ):
-            if name.startswith(("COMPASS_", "GITHUB_", "RUNNER_")):
-                self.monkeypatch.delenv(name)
-        for name, value in env.items():
-            self.monkeypatch.setenv(name, value)
         for name, value in inputs.items():
-            self.monkeypatch.setenv("COMPASS_" + name.upper().replace("-", "_"), value)
-        out, err = io.StringIO(), io.StringIO()
-        reporter = Reporter(github=True, debug_enabled=False, out=out, err=err)
-        code = action.run(reporter, os.environ)
-        outcome = Outcome(code, out.getvalue(), err.getvalue())
-        assert "Traceback" not in outcome.out + outcome.err
-        assert "please report it" not in outcome.out + outcome.err
-        return outcome
+            env["COMPASS_" + name.upper().replace("-", "_")] = value
+        return run_in_process(self.monkeypatch, env)
 
 
 @pytest.fixture
@@ -312,6 +320,29 @@ def test_a_wrong_dry_run_does_not_call_credentials_missing(step: Step) -> None:
 def test_a_dry_run_shows_the_url_it_would_post_to(step: Step) -> None:
     outcome = step.run(DRY | {"site": "acme"})
     assert outcome.code == 0
+    assert "Dry run: would POST to https://acme.atlassian.net/gateway/api/compass/v1/events" in (
+        outcome.out.splitlines()
+    )
+
+
+def test_the_readme_fork_example_dry_runs_without_secrets_or_variables(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    [workflow] = [yaml.safe_load(block) for block in blocks if "head.repo.fork" in block]
+    [uses] = [
+        s for s in workflow["jobs"]["build"]["steps"] if "compass-action" in s.get("uses", "")
+    ]
+    fork = Run(
+        event_name="pull_request", event={"pull_request": {"head": {"repo": {"fork": True}}}}
+    )
+    # A fork's run gets neither secrets nor variables: both contexts are empty.
+    contexts = fork.contexts() | {"vars": {}, "secrets": {}}
+    with_ = {name: evaluate(str(value), contexts) for name, value in uses["with"].items()}
+    assert with_["dry-run"] == "true" and with_["api-token"] == ""
+    with_["component-id"] = COMPONENT  # the README shows where the real one goes
+    outcome = run_in_process(monkeypatch, step_env(fork, with_, tmp_path))
+    assert outcome.code == 0, outcome.out
     assert "Dry run: would POST to https://acme.atlassian.net/gateway/api/compass/v1/events" in (
         outcome.out.splitlines()
     )
