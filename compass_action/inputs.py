@@ -20,7 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .compass_models import MAX_SAFE_INTEGER, EnvironmentCategory, EventType
 from .identity import EARLIEST
-from .problems import InputProblems, Problem
+from .problems import InputProblems, Problem, check_text
 from .states import resolve_state
 
 EVENTS_PATH = "/gateway/api/compass/v1/events"
@@ -96,19 +96,6 @@ def _check_site_path(site: str) -> None:
         )
 
 
-def _check_text(value: str) -> None:
-    """Refuse what the runner passed as bytes that are not UTF-8.
-
-    Python hands such bytes over as lone surrogates, which every later encode (the Basic
-    credentials, the log, the request body) would fail on. The value is not repeated: it may be
-    the token.
-    """
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ValueError("is not valid UTF-8 text; set it again from a clean copy") from None
-
-
 def _check_start(value: datetime) -> None:
     given = value.isoformat()
     try:
@@ -167,7 +154,7 @@ class ActionInputs(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str):
-            _check_text(value)
+            check_text(value)
             value = value.strip()
             return value or None
         return value

@@ -11,7 +11,7 @@ from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .json_files import JsonObject, read_json_object
-from .problems import InputProblems, Problem
+from .problems import InputProblems, Problem, check_text
 
 # GitHub caps webhook payloads at 25 MB; the runner writes the same payload to this file.
 EVENT_LIMIT = 32 * 1024 * 1024
@@ -37,6 +37,13 @@ class RunContext(BaseSettings):
     event_name: str | None = None
     event_path: Path | None = None
     actor: str | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _utf8(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            check_text(value)
+        return value
 
     @field_validator("server_url")
     @classmethod
@@ -115,7 +122,9 @@ def load_run_context() -> RunContext:
         problems = [
             Problem(
                 "GITHUB_" + str(error["loc"][0]).upper(),
-                f"{error['msg']} (got {str(error.get('input'))[:80]!r})",
+                str(error["ctx"]["error"])
+                if error["type"] == "value_error"
+                else f"{error['msg']} (got {str(error.get('input'))[:80]!r})",
             )
             for error in exc.errors()
         ]

@@ -70,11 +70,14 @@ class Step:
         self.event_path = home / "event.json"
         self.event_path.write_text("{}", encoding="utf-8")
 
-    def run(self, inputs: dict[str, str], in_a_run: bool = True) -> Outcome:
+    def run(
+        self, inputs: dict[str, str], in_a_run: bool = True, run_env: dict[str, str] | None = None
+    ) -> Outcome:
         """``in_a_run=False``: no GITHUB_* but GITHUB_ACTIONS, so no key can be derived."""
         env = {"GITHUB_ACTIONS": "true", "HOME": str(self.home)}
         if in_a_run:
             env |= Run().github_env(self.event_path)
+        env |= run_env or {}
         for name, value in inputs.items():
             env["COMPASS_" + name.upper().replace("-", "_")] = value
         return run_in_process(self.monkeypatch, env)
@@ -181,6 +184,14 @@ def test_credentials_that_are_not_utf8_do_not_crash_main(
     assert [line for line in out.splitlines() if line.startswith("::error")] == [
         "::error title=Input user-email::is not valid UTF-8 text; set it again from a clean copy",
         "::error title=Input api-token::is not valid UTF-8 text; set it again from a clean copy",
+    ]
+
+
+def test_a_run_variable_that_is_not_utf8_is_named(step: Step) -> None:
+    outcome = step.run(DRY, run_env={"GITHUB_JOB": "deploy\udcff"})
+    assert outcome.code == 1
+    assert outcome.errors == [
+        "::error title=Input GITHUB_JOB::is not valid UTF-8 text; set it again from a clean copy"
     ]
 
 
