@@ -88,8 +88,9 @@ def step(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Step:
     return Step(monkeypatch, tmp_path)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def server() -> Iterator[Standin]:
+    # One for the module: stopping a stand-in takes half a second. Tests count bodies they add.
     with Standin(EMAIL, TOKEN) as running:
         yield running
 
@@ -200,6 +201,7 @@ def test_no_update_sequence_number_after_the_largest(step: Step, server: Standin
         sending(server) | {"state": "in_progress", "update-sequence-number": str(MAX_SAFE_INTEGER)}
     )
     assert first.code == 0, first.out
+    sent = len(server.bodies())
     final = step.run(sending(server))
     assert final.code == 1
     assert final.errors == [
@@ -208,7 +210,7 @@ def test_no_update_sequence_number_after_the_largest(step: Step, server: Standin
         f"{MAX_SAFE_INTEGER}) for this send. Give the earlier step a smaller "
         "update-sequence-number, or leave it empty there and here"
     ]
-    assert len(server.bodies()) == 1
+    assert len(server.bodies()) == sent  # nothing sent
 
 
 def _fifo(path: Path) -> None:
@@ -247,6 +249,7 @@ def test_a_hostile_ledger_is_ignored_with_a_warning(step: Step, server: Standin,
     path = step.home / LEDGER
     path.parent.mkdir()
     make(path)
+    sent = len(server.bodies())
     outcome = step.run(sending(server))
     assert outcome.code == 0, outcome.out
     assert outcome.warnings == [
@@ -254,7 +257,7 @@ def test_a_hostile_ledger_is_ignored_with_a_warning(step: Step, server: Standin,
         f"{problem.format(limit=1048576)}; ignored, so this send does not continue what earlier "
         "steps of the job sent"
     ]
-    assert len(server.events()) == 1
+    assert len(server.bodies()) == sent + 1
 
 
 @pytest.mark.parametrize("kind", HOSTILE)
@@ -282,11 +285,26 @@ def test_a_garbage_start_in_the_ledger_is_not_sent(step: Step, server: Standin) 
     final = step.run(sending(server))
     assert final.code == 0
     assert len(final.warnings) == 1 and "has an entry that is not a valid" in final.warnings[0]
-    started = server.events()[-1]["deploymentProperties"]["startedAt"]
+    body = json.loads(server.bodies()[-1])
+    started = body["event"]["deployment"]["deploymentProperties"]["startedAt"]
     assert "forged" not in started and started.endswith("Z")
 
 
 # -- item 8: every problem in one pass, the URL of a dry run -----------------------------------
+
+
+def test_a_deployment_without_environment_fails_before_sending(step: Step, server: Standin) -> None:
+    # Moved from the subprocess tests: the same checks, in process.
+    sent = len(server.bodies())
+    outcome = step.run(sending(server) | {"environment": ""})
+    assert outcome.code == 1
+    assert outcome.errors == [
+        "::error title=Input environment::is required for a deployment: set it to the "
+        "environment you deploy to (the same name as jobs.<id>.environment), e.g. "
+        "environment: staging"
+    ]
+    assert "  delivered=false" in outcome.out.splitlines()  # the outputs, listed
+    assert len(server.bodies()) == sent
 
 
 def test_every_problem_is_reported_in_one_pass(step: Step) -> None:
