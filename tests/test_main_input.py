@@ -137,10 +137,19 @@ def test_a_start_out_of_range_is_an_input_problem(
     assert outcome.errors == [f"::error title=Input started-at::{message}"]
 
 
-def test_fail_on_never_turns_an_input_problem_into_a_warning(step: Step) -> None:
-    outcome = step.run(DRY | {"started-at": "0001-01-01T00:00:00+01:00", "fail-on": "never"})
-    assert outcome.code == 0 and outcome.errors == []
-    assert [w.split("::")[1] for w in outcome.warnings] == ["warning title=Input started-at"]
+@pytest.mark.parametrize(
+    ("fail_on", "code", "level"),
+    [("config", 1, "error"), ("any", 1, "error"), ("never", 0, "warning")],
+)
+def test_fail_on_decides_the_exit_code_of_an_input_problem(
+    step: Step, fail_on: str, code: int, level: str
+) -> None:
+    outcome = step.run(DRY | {"started-at": "9999-12-31T23:59:59-01:00", "fail-on": fail_on})
+    assert outcome.code == code
+    assert [line for line in outcome.out.splitlines() if line.startswith("::")] == [
+        f"::{level} title=Input started-at::9999-12-31T23:59:59-01:00 is past the year 9999 in "
+        "UTC; give when the work started"
+    ]
 
 
 @pytest.mark.parametrize("name", ["api-token", "user-email"])
