@@ -13,6 +13,7 @@ Compass accepts wrong keys silently, so each rule here exists to keep its data t
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 
 from .compass_models import MAX_SAFE_INTEGER
 from .github_event import DeploymentStatus
+from .problems import InputProblems, Problem
 from .run_context import RunContext
 
 # sequenceNumber = run id * this + attempt. Run ids grow across all runs and attempts grow within
@@ -126,10 +128,43 @@ class UpdateSequence:
         self._lock = threading.Lock()
 
     def next(self, after: int = 0) -> int:
-        """The next number: from the clock, above the last one handed out and above ``after``."""
+        """The next number: from the clock, above the last one handed out and above ``after``.
+
+        Raises InputProblems when ``after`` (what an earlier step sent, perhaps given as
+        ``update-sequence-number``) leaves no larger number that Compass reads back exactly.
+        """
         with self._lock:
-            self._last = max(self._clock_ns() // 1000, self._last + 1, after + 1)
-            return self._last
+            value = max(self._clock_ns() // 1000, self._last + 1, after + 1)
+            if value > MAX_SAFE_INTEGER:
+                raise InputProblems([_exhausted(after)])
+            self._last = value
+            return value
+
+
+def _exhausted(after: int) -> Problem:
+    return Problem(
+        "update-sequence-number",
+        f"an earlier send of this event in this job used {after}; no larger number is left "
+        f"below 2^53 (at most {MAX_SAFE_INTEGER}) for this send. Give the earlier step a "
+        "smaller update-sequence-number, or leave it empty there and here",
+    )
+
+
+# The earliest time accepted as a start. Nothing this action reports can have started before
+# the Unix epoch, and from then on every time renders as the four-digit year RFC 3339 requires.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII)
+
+
+def parse_rfc3339(text: str) -> datetime | None:
+    """A time in the form ``rfc3339`` writes, from EARLIEST on; None for anything else."""
+    if not _RFC3339_UTC.fullmatch(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:  # 2026-02-30 and the like
+        return None
+    return moment if moment >= EARLIEST else None
 
 
 def rfc3339(moment: datetime) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -19,7 +19,8 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .compass_models import MAX_SAFE_INTEGER, EnvironmentCategory, EventType
-from .problems import InputProblems, Problem
+from .identity import EARLIEST
+from .problems import InputProblems, Problem, check_text
 from .states import resolve_state
 
 EVENTS_PATH = "/gateway/api/compass/v1/events"
@@ -76,6 +77,40 @@ def events_url_for_site(site: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{path}{EVENTS_PATH}"
 
 
+def _check_site_path(site: str) -> None:
+    """Refuse a path on an Atlassian host, where Compass's API is always at the root.
+
+    ``https://acme.atlassian.net/compass`` (copied from the browser) would otherwise post to
+    ``/compass/gateway/...`` and fail with a confusing 404. Another host may be a proxy or a
+    stand-in that serves the API under a path, so a path is kept there (a dry run shows the URL).
+    """
+    parts = urlsplit(site if "://" in site else "https://" + site)
+    host = (parts.hostname or "").rstrip(".")
+    if not (host == "atlassian.net" or host.endswith(".atlassian.net")):
+        return
+    path = parts.path.rstrip("/")
+    if path not in ("", "/gateway/api", EVENTS_PATH):
+        raise ValueError(
+            f"{site!r} has the path {path!r}, but Compass's API is at the root of an "
+            f"atlassian.net site; give {parts.scheme}://{parts.netloc} or just the site name"
+        )
+
+
+def _check_start(value: datetime) -> None:
+    given = value.isoformat()
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 lies in the year 0 in UTC, say
+        utc = None
+    if utc is None and value.year > EARLIEST.year:
+        raise ValueError(f"{given} is past the year 9999 in UTC; give when the work started")
+    if utc is None or utc < EARLIEST:
+        raise ValueError(
+            f"{given} is before {EARLIEST:%Y-%m-%d}; give when the work started, "
+            "e.g. 2026-01-31T12:00:00Z"
+        )
+
+
 def parse_component_ari(value: str) -> ComponentAri:
     match = _COMPONENT_ARI.fullmatch(value)
     if match is None:
@@ -121,6 +156,7 @@ class ActionInputs(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         if isinstance(value, str):
+            check_text(value)
             value = value.strip()
             return value or None
         return value
@@ -140,6 +176,7 @@ class ActionInputs(BaseSettings):
     def _site(cls, value: str | None) -> str | None:
         if value is not None:
             events_url_for_site(value)
+            _check_site_path(value)
         return value
 
     @field_validator("component_id")
@@ -170,10 +207,13 @@ class ActionInputs(BaseSettings):
     @field_validator("started_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        if value is not None and value.utcoffset() is None:
+        if value is None:
+            return value
+        if value.utcoffset() is None:
             raise ValueError(
                 "the time has no time zone; add one, e.g. 2026-01-31T12:00:00Z or +02:00"
             )
+        _check_start(value)
         return value
 
     @field_validator("state", "job_status")
@@ -214,23 +254,62 @@ def _describe(error: Any) -> Problem:
     return Problem(name, message)
 
 
-def load_inputs() -> ActionInputs:
-    """Read and check the inputs; raise InputProblems listing every problem found."""
-    try:
-        inputs = ActionInputs()
-    except ValidationError as exc:
-        raise InputProblems([_describe(error) for error in exc.errors()]) from None
-    problems = _missing(inputs)
-    if problems:
-        raise InputProblems(problems)
-    return inputs
+# Inputs whose check depends on another input: when that one is wrong, theirs is unknown.
+_CHECKED_AGAINST = {"event_type": ("state",)}
 
 
-def _missing(inputs: ActionInputs) -> list[Problem]:
+@dataclass(frozen=True)
+class LoadedInputs:
+    """The inputs with every wrong one left at its default, and every problem found in them.
+
+    ``unchecked`` names the fields whose value is unknown (wrong, or checked against a wrong
+    one), so that later checks neither call them missing nor derive from them.
+    """
+
+    inputs: ActionInputs
+    problems: list[Problem]
+    unchecked: frozenset[str]
+
+
+def read_inputs() -> LoadedInputs:
+    """Read and check every input, collecting all problems in one pass rather than stopping."""
     problems: list[Problem] = []
-    if inputs.component_id is None:
+    unset: dict[str, Any] = {}
+    # Each round leaves the wrong inputs at their defaults and reads again, so the rest is still
+    # checked; a default is always valid, so the loop ends after at most one round per field.
+    while True:
+        try:
+            inputs = ActionInputs(**unset)
+            break
+        except ValidationError as exc:
+            errors = [error for error in exc.errors() if str(error["loc"][0]) not in unset]
+            if not errors:
+                raise
+            for error in errors:
+                field = str(error["loc"][0])
+                problems.append(_describe(error))
+                for name in (field, *_CHECKED_AGAINST.get(field, ())):
+                    unset.setdefault(name, ActionInputs.model_fields[name].default)
+    unchecked = frozenset(unset)
+    return LoadedInputs(inputs, problems + _missing(inputs, unchecked), unchecked)
+
+
+def load_inputs() -> ActionInputs:
+    """The inputs; raise InputProblems listing every problem found in them."""
+    loaded = read_inputs()
+    if loaded.problems:
+        raise InputProblems(loaded.problems)
+    return loaded.inputs
+
+
+def _missing(inputs: ActionInputs, unchecked: frozenset[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    if inputs.component_id is None and "component_id" not in unchecked:
         problems.append(Problem("component-id", "is required: the component ARI from Compass"))
-    elif inputs.cloud_id is not None and inputs.cloud_id != inputs.component.cloud_id:
+    elif inputs.component_id is not None and inputs.cloud_id not in (
+        None,
+        inputs.component.cloud_id,
+    ):
         problems.append(
             Problem(
                 "cloud-id",
@@ -238,20 +317,19 @@ def _missing(inputs: ActionInputs) -> list[Problem]:
                 f"({inputs.component.cloud_id!r}); leave cloud-id empty to take it from the ARI",
             )
         )
-    if inputs.state is None and inputs.job_status is None:
+    if inputs.state is None and inputs.job_status is None and "state" not in unchecked:
         problems.append(
             Problem("state", "is required, e.g. ${{ job.status }}, in_progress or successful")
         )
-    if not inputs.dry_run:
+    # With dry-run itself wrong, whether credentials are needed is unknown.
+    if not inputs.dry_run and "dry_run" not in unchecked:
         hint = "needed to send the event (or set dry-run: true)"
-        if inputs.site is None:
-            problems.append(Problem("site", f"is required: your Compass site, e.g. acme; {hint}"))
-        if inputs.user_email is None:
-            problems.append(Problem("user-email", f"is required; {hint}"))
-        if inputs.api_token is None:
-            problems.append(
-                Problem(
-                    "api-token", f"is required, e.g. ${{{{ secrets.COMPASS_API_TOKEN }}}}; {hint}"
-                )
-            )
+        required = {
+            "site": f"is required: your Compass site, e.g. acme; {hint}",
+            "user_email": f"is required; {hint}",
+            "api_token": f"is required, e.g. ${{{{ secrets.COMPASS_API_TOKEN }}}}; {hint}",
+        }
+        for field, message in required.items():
+            if getattr(inputs, field) is None and field not in unchecked:
+                problems.append(Problem(input_name(field), message))
     return problems

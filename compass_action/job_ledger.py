@@ -5,6 +5,10 @@ runner mounts one home directory (``/github/home``) into every container step of
 empties it for the next job, so a small file there carries, per event, when it started and the
 last update sequence number sent. The final send of a deployment then reports the ``startedAt``
 of its IN_PROGRESS send, and its update sequence number is larger even if the clock stepped back.
+
+Anything in that directory could have put the file there, so it is read like untrusted input:
+through the hardened reader in ``json_files``, and each entry checked before it is used. A file
+or entry that fails is ignored with a warning, costing only the continuity, never the send.
 """
 
 from __future__ import annotations
@@ -12,13 +16,24 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from .compass_models import MAX_SAFE_INTEGER
+from .identity import parse_rfc3339
 from .json_files import read_json_object
 
 _FILE = Path(".compass-action") / "sent-events.json"
+# An entry is about 200 bytes; a job would need thousands of sends to come near this.
+LEDGER_LIMIT = 1024 * 1024
+# A start recorded by an earlier step lies before now; this much later is tolerated, because the
+# clock may have been stepped back between the steps, and refusing the entry would also drop its
+# update sequence number, the continuity that matters most.
+_CLOCK_SLACK = timedelta(hours=1)
+_COST = "this send does not continue what earlier steps of the job sent"
 
 
 @dataclass(frozen=True)
@@ -27,32 +42,71 @@ class Entry:
     update_sequence_number: int
 
 
+def _ignore(_message: str) -> None:
+    return None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class JobLedger:
-    def __init__(self, path: Path | None) -> None:
+    """``warn`` hears why a file or an entry was ignored; ``now`` bounds the recorded starts."""
+
+    def __init__(
+        self,
+        path: Path | None,
+        warn: Callable[[str], None] = _ignore,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self._path = path
+        self._warn = warn
+        self._now = now
+        self._data: dict[str, Any] | None = None
 
     @classmethod
-    def for_environ(cls, environ: Mapping[str, str]) -> JobLedger:
+    def for_environ(
+        cls,
+        environ: Mapping[str, str],
+        warn: Callable[[str], None] = _ignore,
+        now: Callable[[], datetime] = _utc_now,
+    ) -> JobLedger:
         """A ledger in the job's home directory on GitHub; none elsewhere, where HOME is shared."""
         home = environ.get("HOME", "")
         if environ.get("GITHUB_ACTIONS") != "true" or not home:
-            return cls(None)
-        return cls(Path(home) / _FILE)
+            return cls(None, warn, now)
+        return cls(Path(home) / _FILE, warn, now)
+
+    def _entries(self) -> dict[str, Any]:
+        """The file's object, read once per process, so a broken file is reported once."""
+        if self._data is None:
+            read = read_json_object(self._path, LEDGER_LIMIT)
+            if read.problem is not None:
+                self._warn(f"{self._what} {read.problem}; ignored, so {_COST}")
+            self._data = read.data
+        return self._data
+
+    @property
+    def _what(self) -> str:
+        return f"The job's record of earlier sends ({self._path})"
 
     def get(self, key: str) -> Entry | None:
-        item = read_json_object(self._path).get(key)
-        if not isinstance(item, dict):
+        item = self._entries().get(key)
+        if item is None:
             return None
-        started, usn = item.get("started_at"), item.get("update_sequence_number")
-        if isinstance(started, str) and isinstance(usn, int):
-            return Entry(started, usn)
-        return None
+        entry = _valid_entry(item, self._now() + _CLOCK_SLACK)
+        if entry is None:
+            self._warn(
+                f"{self._what} has an entry that is not a valid start time and update sequence "
+                f"number; ignored, so {_COST}"
+            )
+        return entry
 
     def put(self, key: str, entry: Entry) -> None:
         """Record the entry; a ledger that cannot be written only costs the continuity."""
         if self._path is None:
             return
-        data = read_json_object(self._path)
+        data = dict(self._entries())
         data[key] = {
             "started_at": entry.started_at,
             "update_sequence_number": entry.update_sequence_number,
@@ -64,6 +118,27 @@ class JobLedger:
                 "w", dir=self._path.parent, delete=False, encoding="utf-8"
             ) as handle:
                 json.dump(data, handle)
-            os.replace(handle.name, self._path)
         except OSError:
             return
+        try:
+            os.replace(handle.name, self._path)
+        except OSError:  # a directory at the path, say: leave no temporary file behind
+            Path(handle.name).unlink(missing_ok=True)
+            return
+        self._data = data
+
+
+def _valid_entry(item: object, latest: datetime) -> Entry | None:
+    """The entry if it is what ``put`` writes: a start we could send, a number Compass reads."""
+    if not isinstance(item, dict):
+        return None
+    started, usn = item.get("started_at"), item.get("update_sequence_number")
+    if not isinstance(started, str):
+        return None
+    moment = parse_rfc3339(started)
+    if moment is None or moment > latest:
+        return None
+    # bool is an int in Python; JSON true is no sequence number.
+    if type(usn) is not int or not 0 <= usn <= MAX_SAFE_INTEGER:
+        return None
+    return Entry(started, usn)

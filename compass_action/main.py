@@ -10,23 +10,22 @@ from datetime import UTC, datetime
 
 from .compass_responses import explain_rejection, explain_untrusted
 from .delivery import Delivery, DeliveryResult, Outcome
-from .event_builder import BuiltEvent, build_event
-from .identity import UpdateSequence
-from .inputs import ActionInputs, FailOn, load_inputs
-from .job_ledger import JobLedger
+from .event_builder import BuiltEvent
+from .inputs import ActionInputs, FailOn
 from .policy import Failure, fail_on_fallback, fails_step
+from .prepare import Skipped, prepare
 from .problems import InputProblems, Problem
 from .report import Reporter
 from .results import RunResult, outputs, skipped_summary, summary
-from .run_context import load_run_context
-from .skipping import reason_to_skip
 
 
 def main() -> int:
     environ = os.environ
     reporter = Reporter.from_environ(environ)
     # Registered before anything is read or printed, so even an error about them is scrubbed.
-    reporter.add_credentials(environ.get("COMPASS_USER_EMAIL"), environ.get("COMPASS_API_TOKEN"))
+    reporter.add_credentials(
+        _printable(environ.get("COMPASS_USER_EMAIL")), _printable(environ.get("COMPASS_API_TOKEN"))
+    )
     fail_on = fail_on_fallback(environ.get("COMPASS_FAIL_ON"))
     try:
         return run(reporter, environ)
@@ -44,29 +43,31 @@ def main() -> int:
         )
 
 
+def _printable(value: str | None) -> str | None:
+    """``value`` with bytes that are not UTF-8 replaced, so that even its mask can be printed.
+
+    The runner hands such bytes over as lone surrogates, which no print or encode accepts; the
+    inputs check refuses the value itself, so it is never sent or shown in any form.
+    """
+    if value is None:
+        return None
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def run(reporter: Reporter, environ: Mapping[str, str]) -> int:
     fail_on = fail_on_fallback(environ.get("COMPASS_FAIL_ON"))
     try:
-        inputs = load_inputs()
-        fail_on = inputs.fail_on
-        # A dry run leaves no trace for later steps to continue from.
-        ledger = JobLedger(None) if inputs.dry_run else JobLedger.for_environ(environ)
-        run_context = load_run_context()
-        skip = reason_to_skip(
-            inputs.event_type,
-            run_context,
-            state_given=inputs.state is not None,
-            report_pull_requests=inputs.report_pull_requests,
-        )
-        if skip is not None:
-            return _skipped(reporter, skip)
-        now = datetime.now(UTC)
-        event = build_event(inputs, run_context, lambda: now, UpdateSequence(), ledger)
+        prepared = prepare(reporter, environ, datetime.now(UTC))
     except InputProblems as exc:
         return _bad_input(reporter, exc.problems, fail_on)
+    if isinstance(prepared, Skipped):
+        return _skipped(reporter, prepared.reason)
+    inputs, event = prepared.inputs, prepared.event
 
     _log_event(reporter, event)
     if inputs.dry_run:
+        if inputs.site is not None:
+            reporter.info(f"Dry run: would POST to {inputs.events_url}")
         reporter.group("Dry run: the request body that would be sent", _pretty(event.body))
         return _finish(reporter, event, RunResult("dry-run", False, "Dry run: nothing was sent"))
 

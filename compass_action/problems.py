@@ -29,3 +29,15 @@ class InputProblems(Exception):
     def __init__(self, problems: list[Problem]) -> None:
         super().__init__("; ".join(str(problem) for problem in problems))
         self.problems = problems
+
+
+def check_text(value: str) -> None:
+    """Refuse text made from bytes that are not UTF-8, without repeating it (it may be a secret).
+
+    Python hands such bytes in the environment over as lone surrogates, which every later encode
+    (the Basic credentials, the log, the request body) would fail on.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("is not valid UTF-8 text; set it again from a clean copy") from None

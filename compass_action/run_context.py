@@ -20,8 +20,11 @@ from .github_event import (
     pull_request_of,
     release_of,
 )
-from .json_files import read_json_object
-from .problems import InputProblems, Problem
+from .json_files import JsonObject, read_json_object
+from .problems import InputProblems, Problem, check_text
+
+# GitHub caps webhook payloads at 25 MB; the runner writes the same payload to this file.
+EVENT_LIMIT = 32 * 1024 * 1024
 
 # Runs for a change that is not merged yet: builds from them are optional (report-pull-requests).
 PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
@@ -49,15 +52,27 @@ class RunContext(BaseSettings):
     event_path: Path | None = None
     actor: str | None = None
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _utf8(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            check_text(value)
+        return value
+
     @field_validator("server_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
     @cached_property
+    def event_file(self) -> JsonObject:
+        """The payload file, read once; its ``problem`` says why it was ignored, if it was."""
+        return read_json_object(self.event_path, EVENT_LIMIT)
+
+    @cached_property
     def event(self) -> dict[str, Any]:
         """The payload of the triggering event; {} when there is none or it is unreadable."""
-        return read_json_object(self.event_path)
+        return self.event_file.data
 
     @cached_property
     def release(self) -> Release | None:
@@ -150,7 +165,9 @@ def load_run_context() -> RunContext:
         problems = [
             Problem(
                 "GITHUB_" + str(error["loc"][0]).upper(),
-                f"{error['msg']} (got {str(error.get('input'))[:80]!r})",
+                str(error["ctx"]["error"])
+                if error["type"] == "value_error"
+                else f"{error['msg']} (got {str(error.get('input'))[:80]!r})",
             )
             for error in exc.errors()
         ]

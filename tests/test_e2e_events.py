@@ -175,18 +175,6 @@ def test_dry_run_needs_no_credentials_and_sends_nothing(standin: Standin, workdi
     assert not (workdir / ".compass-action").exists()  # nothing for later steps to continue
 
 
-def test_a_deployment_without_environment_fails_before_sending(
-    standin: Standin, workdir: Path
-) -> None:
-    result = run_step(Run(), credentials(standin), workdir)
-
-    assert result.exit_code == 1
-    assert "::error title=Input environment::" in result.stdout
-    assert "Traceback" not in result.stdout + result.stderr
-    assert result.outputs["delivered"] == "false"
-    assert standin.bodies() == []
-
-
 def test_workflow_env_wins_over_the_input_mapping(standin: Standin, workdir: Path) -> None:
     result = run_step(
         Run(),

@@ -11,6 +11,7 @@ import pytest
 from compass_action import identity
 from compass_action.compass_models import MAX_SAFE_INTEGER
 from compass_action.github_event import deployment_of
+from compass_action.problems import InputProblems, Problem
 from compass_action.run_context import RunContext
 
 from .webhooks import payload
@@ -197,3 +198,35 @@ def test_update_sequence_numbers_exceed_what_an_earlier_step_sent() -> None:
     sequence = identity.UpdateSequence(clock_ns=lambda: 1_000_000_000_000_000_000)
     assert sequence.next(after=5_000_000_000_000_000) == 5_000_000_000_000_001
     assert sequence.next() == 5_000_000_000_000_002
+
+
+def test_no_update_sequence_number_is_left_after_the_largest_safe_one() -> None:
+    # An earlier step gave update-sequence-number 2^53 - 1; a default step cannot follow it.
+    sequence = identity.UpdateSequence(clock_ns=lambda: 1_795_000_000_000_000_000)
+    assert sequence.next(after=MAX_SAFE_INTEGER - 1) == MAX_SAFE_INTEGER
+    with pytest.raises(InputProblems) as caught:
+        identity.UpdateSequence().next(after=MAX_SAFE_INTEGER)
+    assert caught.value.problems == [
+        Problem(
+            "update-sequence-number",
+            "an earlier send of this event in this job used 9007199254740991; no larger number "
+            "is left below 2^53 (at most 9007199254740991) for this send. Give the earlier step "
+            "a smaller update-sequence-number, or leave it empty there and here",
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("2026-11-22T11:53:00.123Z", datetime(2026, 11, 22, 11, 53, 0, 123000, tzinfo=UTC)),
+        ("1970-01-01T00:00:00.000Z", identity.EARLIEST),
+        ("1969-12-31T23:59:59.999Z", None),
+        ("2026-11-22T11:53:00Z", None),
+        ("2026-11-22T11:53:00.123+00:00", None),
+        ("2026-13-01T00:00:00.000Z", None),
+        ("2026-11-22T11:53:00.123Z\n", None),
+    ],
+)
+def test_only_times_as_we_write_them_are_read_back(text: str, parsed: datetime | None) -> None:
+    assert identity.parse_rfc3339(text) == parsed

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from compass_action.compass_models import EnvironmentCategory, EventType
-from compass_action.inputs import events_url_for_site, load_inputs, parse_component_ari
+from compass_action.inputs import (
+    events_url_for_site,
+    load_inputs,
+    parse_component_ari,
+    read_inputs,
+)
 from compass_action.problems import InputProblems
 
 from .conftest import CLOUD_ID, COMPONENT, EMAIL, TOKEN
@@ -167,3 +172,55 @@ def test_component_and_state_are_required(env: pytest.MonkeyPatch) -> None:
 def test_a_cloud_id_that_contradicts_the_component_is_refused(env: pytest.MonkeyPatch) -> None:
     env.setenv("COMPASS_CLOUD_ID", "11111111-2222-3333-4444-555555555555")
     assert "is not the cloud of component-id" in problems_of(env)["cloud-id"]
+
+
+@pytest.mark.parametrize(
+    "site",
+    [
+        "https://acme.atlassian.net/compass",
+        "acme.atlassian.net/compass/",
+        "https://acme.atlassian.net/jira/software/projects",
+        "https://ACME.Atlassian.NET./wiki",
+    ],
+)
+def test_a_path_on_an_atlassian_site_is_refused(env: pytest.MonkeyPatch, site: str) -> None:
+    env.setenv("COMPASS_SITE", site)
+    message = problems_of(env)["site"]
+    assert message.startswith(f"{site!r} has the path '/")
+    assert "Compass's API is at the root of an atlassian.net site" in message
+
+
+@pytest.mark.parametrize(
+    "site",
+    [
+        "https://acme.atlassian.net/gateway/api/compass/v1/events",
+        "https://acme.atlassian.net/gateway/api/",
+        "https://compass-proxy.example.com/atlassian",  # a proxy may serve the API under a path
+    ],
+)
+def test_the_api_path_or_another_host_with_a_path_is_kept(
+    env: pytest.MonkeyPatch, site: str
+) -> None:
+    env.setenv("COMPASS_SITE", site)
+    assert load_inputs().site == site
+
+
+def test_any_input_that_is_not_utf8_is_named_without_its_value(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_ENVIRONMENT", "stag\udce9ing")
+    env.setenv("COMPASS_API_TOKEN", TOKEN[:10] + "\udcff" + TOKEN[10:])
+    problems = problems_of(env)
+    assert problems == {
+        "environment": "is not valid UTF-8 text; set it again from a clean copy",
+        "api-token": "is not valid UTF-8 text; set it again from a clean copy",
+    }
+
+
+def test_wrong_inputs_are_left_unset_and_the_rest_still_checked(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_EVENT_TYPE", "deploy")
+    env.setenv("COMPASS_TIMEOUT", "soon")
+    env.delenv("COMPASS_USER_EMAIL")
+    loaded = read_inputs()
+    assert [p.input for p in loaded.problems] == ["event-type", "timeout", "user-email"]
+    # state is checked against event-type, so with that wrong it is neither valid nor missing.
+    assert loaded.unchecked == {"event_type", "state", "timeout"}
+    assert loaded.inputs.timeout == 60 and loaded.inputs.state is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -12,11 +13,9 @@ from unittest import mock
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from compass_action.event_builder import build_event
-from compass_action.identity import UpdateSequence
-from compass_action.inputs import load_inputs
+from compass_action.prepare import Skipped, prepare
 from compass_action.problems import InputProblems
-from compass_action.run_context import load_run_context
+from compass_action.report import Reporter
 from tools.action_runner import ACTION
 from tools.compass_contract import contract_errors
 
@@ -24,10 +23,12 @@ from .conftest import COMPONENT
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 junk = st.text(max_size=300)
+# What os.environ makes of bytes that are not UTF-8: lone surrogates.
+undecodable = st.builds(lambda a, b: f"{a}\udcff{b}", st.text(max_size=10), st.text(max_size=10))
 
 
 def either(*choices: object) -> st.SearchStrategy[str]:
-    return st.one_of(st.sampled_from([str(choice) for choice in choices]), junk)
+    return st.one_of(st.sampled_from([str(choice) for choice in choices]), junk, undecodable)
 
 
 INPUT_VALUES: dict[str, st.SearchStrategy[str]] = {
@@ -37,6 +38,7 @@ INPUT_VALUES: dict[str, st.SearchStrategy[str]] = {
         "https://acme.atlassian.net",
         "http://127.0.0.1:1",
         "http://x.com",
+        "https://acme.atlassian.net/compass",
         "",
     ),
     "user-email": either("me@example.com", ""),
@@ -67,7 +69,14 @@ INPUT_VALUES: dict[str, st.SearchStrategy[str]] = {
     "description": either("", "d" * 1000),
     "url": either("", "https://example.com/x", "ftp://x", "nope"),
     "started-at": either(
-        "", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00", "2999-01-01T00:00:00Z", "yesterday"
+        "",
+        "2026-01-01T00:00:00Z",
+        "2026-01-01T00:00:00",
+        "2999-01-01T00:00:00Z",
+        "yesterday",
+        "0001-01-01T00:00:00+01:00",
+        "0999-12-31T23:59:59Z",
+        "9999-12-31T23:59:59-01:00",
     ),
     "dry-run": either("true", "false", "", "maybe"),
     "fail-on": either("config", "any", "never", "", "sometimes"),
@@ -138,16 +147,21 @@ def test_inputs_give_a_valid_request_or_named_problems(
         env["GITHUB_EVENT_PATH"] = str(event_path)
         kept = {k: v for k, v in os.environ.items() if not k.startswith(("COMPASS_", "GITHUB_"))}
         with mock.patch.dict(os.environ, kept | env, clear=True):
+            reporter = Reporter(github=True, debug_enabled=False, out=io.StringIO())
             try:
-                built = build_event(
-                    load_inputs(), load_run_context(), lambda: NOW, UpdateSequence()
-                )
+                prepared = prepare(reporter, os.environ, NOW)
             except InputProblems as exc:
                 assert exc.problems
+                names = [problem.input for problem in exc.problems]
+                assert len(names) == len(set(names)), names  # one problem per input
                 for problem in exc.problems:
                     assert problem.input in KNOWN_INPUTS, problem
                     assert problem.message.strip()
                 event("problems")
                 return
-    assert contract_errors(built.body) == []
-    event(f"valid {built.event_type.value}")
+    if isinstance(prepared, Skipped):
+        assert prepared.reason.strip()
+        event("skipped")
+        return
+    assert contract_errors(prepared.event.body) == []
+    event(f"valid {prepared.event.event_type.value}")

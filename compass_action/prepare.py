@@ -1,0 +1,123 @@
+"""From the environment to a validated event, naming every problem in one pass.
+
+A person who fixes one input and reruns should not meet five more: the problems in the inputs,
+in the run context and in what is derived from both are collected together and reported at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from .event_builder import BuiltEvent, build_event
+from .identity import UpdateSequence
+from .inputs import ActionInputs, LoadedInputs, read_inputs
+from .job_ledger import JobLedger
+from .problems import InputProblems, Problem
+from .report import Reporter
+from .run_context import RunContext, load_run_context
+from .skipping import reason_to_skip
+
+# Stands in for a missing or wrong component-id while the other inputs are checked by deriving
+# an event from them; that event is thrown away, never sent, logged or recorded.
+_PROBE_COMPONENT = "ari:cloud:compass:00000000-0000-0000-0000-000000000000:component/probe/probe"
+_WARNING_TITLE = "compass-action"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    inputs: ActionInputs
+    event: BuiltEvent
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """The run has nothing to report (skipping.py says why)."""
+
+    reason: str
+
+
+def prepare(reporter: Reporter, environ: Mapping[str, str], now: datetime) -> Prepared | Skipped:
+    """The inputs and the event to send, or why there is none; raise InputProblems naming every
+    problem found."""
+    loaded = read_inputs()
+    problems = list(loaded.problems)
+    try:
+        run: RunContext | None = load_run_context()
+    except InputProblems as exc:
+        problems += exc.problems
+        run = None
+    if run is not None:
+        _warn_about_the_event_file(reporter, run)
+    if problems:
+        if run is not None:
+            problems += _derivation_problems(loaded, run, now)
+        raise InputProblems(_first_per_input(problems))
+    inputs = loaded.inputs
+    assert run is not None
+    skip = reason_to_skip(
+        inputs.event_type,
+        run,
+        state_given=inputs.state is not None,
+        report_pull_requests=inputs.report_pull_requests,
+    )
+    if skip is not None:
+        return Skipped(skip)
+    # A dry run leaves no trace for later steps to continue from.
+    ledger = (
+        JobLedger(None)
+        if inputs.dry_run
+        else JobLedger.for_environ(environ, _warner(reporter), lambda: now)
+    )
+    return Prepared(inputs, build_event(inputs, run, lambda: now, UpdateSequence(), ledger))
+
+
+def _derivation_problems(loaded: LoadedInputs, run: RunContext, now: datetime) -> list[Problem]:
+    """What deriving the event would find, with the inputs known to be wrong left out.
+
+    Which rules apply depends on event-type, so nothing is derived while it is wrong.
+    """
+    if "event_type" in loaded.unchecked:
+        return []
+    inputs = loaded.inputs
+    probe = inputs.model_copy(
+        update={
+            "state": inputs.state or "UNKNOWN",  # a state of both event types
+            "component_id": inputs.component_id or _PROBE_COMPONENT,
+        }
+    )
+    try:
+        build_event(probe, run, lambda: now, UpdateSequence(), JobLedger(None))
+    except InputProblems as exc:
+        return exc.problems
+    return []
+
+
+def _first_per_input(problems: list[Problem]) -> list[Problem]:
+    """One problem per input: an input that is wrong is not also reported as underived."""
+    seen: set[str] = set()
+    kept = []
+    for problem in problems:
+        if problem.input not in seen:
+            seen.add(problem.input)
+            kept.append(problem)
+    return kept
+
+
+def _warn_about_the_event_file(reporter: Reporter, run: RunContext) -> None:
+    problem = run.event_file.problem
+    if problem is not None:
+        reporter.annotate(
+            "warning",
+            f"The event payload at GITHUB_EVENT_PATH ({run.event_path}) {problem}; ignored, so "
+            "nothing is taken from it (a deployment's environment, a release's tag)",
+            "GITHUB_EVENT_PATH",
+        )
+
+
+def _warner(reporter: Reporter) -> Callable[[str], None]:
+    def warn(message: str) -> None:
+        reporter.annotate("warning", message, _WARNING_TITLE)
+
+    return warn
