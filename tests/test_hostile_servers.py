@@ -7,6 +7,9 @@ slack, never tightly: each hostile answer, unbounded, would take many times the 
 from __future__ import annotations
 
 import base64
+import contextlib
+import socket
+import threading
 import time
 import tracemalloc
 
@@ -142,3 +145,72 @@ def test_plain_http_to_loopback_never_goes_through_a_proxy(monkeypatch: pytest.M
 
 def test_the_limit_is_64_kib() -> None:
     assert MAX_ANSWER_BYTES == 64 * 1024
+
+
+class TricklingProxy:
+    """A proxy that answers a CONNECT one byte every ``interval`` seconds, on loopback."""
+
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._stop = threading.Event()
+        self.requests: list[bytes] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        connection, _ = self._listener.accept()
+        with connection:
+            self.requests.append(connection.recv(4096))
+            for byte in b"HTTP/1.1 200 Connection established\r\n\r\n":
+                if self._stop.wait(self._interval):
+                    return
+                with contextlib.suppress(OSError):
+                    connection.sendall(bytes([byte]))
+
+    def __enter__(self) -> TricklingProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._listener.close()
+
+
+def test_https_still_goes_through_the_proxy_and_the_deadline_holds_there_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with TricklingProxy(interval=0.2) as proxy:  # 8 s to answer the CONNECT
+        for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("HTTPS_PROXY", proxy.url)
+        started = time.monotonic()
+        with Delivery(
+            "https://acme.atlassian.net" + EVENTS, EMAIL, TOKEN, 2, lambda _: None, pacer=Pacer()
+        ) as delivery:
+            result = delivery.send(b"{}")
+        took = time.monotonic() - started
+
+    assert proxy.requests[0].startswith(b"CONNECT acme.atlassian.net:443 ")
+    assert (result.outcome, result.attempts) == (Outcome.UNAVAILABLE, 1)
+    assert "no answer in time (timeout)" in result.reason
+    assert took < 2 + SLACK
+
+
+def test_hostile_modes_can_be_scripted_from_json() -> None:
+    item = {
+        "status": 503,
+        "body": "busy",
+        "trickle": 0.5,
+        "trickle_head": True,
+        "body_size": 1000,
+        "gzip_bomb": 1 << 20,
+        "echo": True,
+        "nest": 30,
+    }
+    assert ScriptedAnswer.from_json(item) == ScriptedAnswer(
+        503, "busy", {}, 0.0, 0.5, True, 1000, 1 << 20, True, 30
+    )
