@@ -96,13 +96,13 @@ def test_a_retry_after_that_is_not_a_number_is_ignored(step: Step, workdir: Path
 
 def test_retry_after_zero_is_not_obeyed_to_the_letter(step: Step, workdir: Path) -> None:
     with scripted_standin([ScriptedAnswer(429, headers={"Retry-After": "0"})] * 50) as server:
-        result, took = step(_inputs(server, timeout="2"), workdir)
+        result, took = step(_inputs(server, timeout="3"), workdir)
         requests = len(server.received())
 
     assert result.outputs["delivered"] == "false"
     assert "Compass asked to wait 0 s); retrying in 1.0 s" in result.stdout
-    assert requests == 2  # one a second at most, within the 2 s
-    assert took < 2 + SLACK
+    assert 2 <= requests <= 3  # one a second at most within the 3 s (it once sent 101 in 60 s)
+    assert took < 3 + SLACK
 
 
 def test_plain_http_never_goes_through_the_proxy_from_the_environment(
