@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from enum import Enum
 
 # The one Compass error type documented as worth retrying: a concurrent write to the same event.
 RETRYABLE_ERROR_TYPES = frozenset({"STORE_CONFLICT_EXCEPTION"})
 _BODY_PREVIEW = 200
+# An HTML page's <title> is looked for in its first few KB only: it sits in the <head>, and a
+# bounded scan keeps a hostile page from costing more than that.
+_TITLE_SCAN = 4096
 
 
 class Verdict(Enum):
@@ -52,22 +54,41 @@ def read_answer(status: int, content_type: str, body: bytes, location: str | Non
     return Answer(status=status, errors=errors, body_note=note, location=location)
 
 
+def unread_answer(status: int, why: str, location: str | None = None) -> Answer:
+    """An answer whose body was not read to its end (too large, undecodable, out of time)."""
+    return Answer(status=status, errors=(), body_note=why, location=location)
+
+
 def _parse_body(content_type: str, body: bytes) -> tuple[tuple[CompassError, ...], str]:
     text = body.decode("utf-8", errors="replace").strip()
     if not text:
         return (), "an empty body"
     if "html" in content_type.lower() or text[:15].lower().startswith(("<!doctype", "<html")):
-        title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-        label = f" titled {_one_line(title.group(1))!r}" if title else ""
+        title = _html_title(text)
+        label = f" titled {_one_line(title)!r}" if title else ""
         return (), f"an HTML page{label} ({len(body)} bytes), not a Compass answer"
     try:
         payload = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python recurses
         return (), f"a body that is not JSON: {_one_line(text)!r}"
     errors = _errors_of(payload)
     if errors:
         return errors, "; ".join(str(error) for error in errors)
     return (), f"JSON without Compass errors: {_one_line(text)!r}"
+
+
+def _html_title(text: str) -> str | None:
+    """The text of the first <title> element, found by a linear scan of the page's start."""
+    head = text[:_TITLE_SCAN]
+    lowered = head.lower()
+    opening = lowered.find("<title")
+    if opening < 0:
+        return None
+    start = lowered.find(">", opening)
+    end = lowered.find("</title", start)
+    if start < 0 or end < 0:
+        return None
+    return head[start + 1 : end]
 
 
 def _errors_of(payload: object) -> tuple[CompassError, ...]:

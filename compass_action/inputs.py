@@ -42,12 +42,29 @@ class ComponentAri:
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
+    """True only for a loopback IP literal (127.0.0.0/8, ::1): no name is looked up.
+
+    ``localhost`` is handled by the caller, which pins it to 127.0.0.1; other names, even
+    ``*.localhost``, would go through the resolver, which can answer anything.
+    """
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _port(netloc: str) -> int | None:
+    """The port of a URL's authority, checked here so that none can wrap around later."""
+    host_and_port = netloc.rpartition("@")[2]
+    text = host_and_port.rpartition("]")[2] if host_and_port.startswith("[") else host_and_port
+    if ":" not in text:
+        return None
+    digits = text.rpartition(":")[2]
+    if not digits:
+        return None
+    if not re.fullmatch(r"[0-9]{1,5}", digits) or not 1 <= int(digits) <= 65535:
+        raise ValueError(f"the port must be a number from 1 to 65535, not {digits!r}")
+    return int(digits)
 
 
 def events_url_for_site(site: str) -> str:
@@ -56,25 +73,34 @@ def events_url_for_site(site: str) -> str:
         return f"https://{site.lower()}.atlassian.net{EVENTS_PATH}"
     if "://" not in site:
         site = "https://" + site
-    parts = urlsplit(site)
+    try:
+        parts = urlsplit(site)
+    except ValueError:  # e.g. an unclosed [IPv6] literal
+        parts = urlsplit("")
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError(f"{site!r} is not a site name, a host name or an https:// URL")
+    port = _port(parts.netloc)
     if parts.username or parts.password:
         raise ValueError("the URL must not carry credentials; use user-email and api-token")
     if parts.query or parts.fragment:
         raise ValueError("the URL must not have a query or a fragment")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        raise ValueError(
-            "plain http:// would send the API token unencrypted; use https:// "
-            "(http:// is accepted only for a loopback host such as 127.0.0.1)"
-        )
+    netloc = parts.netloc
+    if parts.scheme == "http":
+        if parts.hostname == "localhost":
+            # Pinned rather than resolved: the plain-http request must stay on this machine.
+            netloc = "127.0.0.1" if port is None else f"127.0.0.1:{port}"
+        elif not _is_loopback(parts.hostname):
+            raise ValueError(
+                "plain http:// would send the API token unencrypted; use https:// "
+                "(http:// is accepted only for a loopback address: 127.0.0.1, [::1] or localhost)"
+            )
     path = parts.path.rstrip("/")
     # Accept a pasted gateway or events URL without doubling the path.
     for suffix in (EVENTS_PATH, "/gateway/api"):
         if path.endswith(suffix):
             path = path[: -len(suffix)]
             break
-    return f"{parts.scheme}://{parts.netloc}{path}{EVENTS_PATH}"
+    return f"{parts.scheme}://{netloc}{path}{EVENTS_PATH}"
 
 
 def _check_site_path(site: str) -> None:

@@ -8,7 +8,8 @@ memory. Every path that waits or reads takes its limits from here rather than it
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 
 
 class DeadlineExceeded(Exception):
@@ -21,6 +22,10 @@ class TooLarge(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"more than {limit} bytes")
         self.limit = limit
+
+
+class Undecodable(Exception):
+    """A body in a content encoding we cannot (or will not) decode."""
 
 
 class Deadline:
@@ -47,20 +52,62 @@ class Deadline:
             raise DeadlineExceeded(f"the timeout of {self.budget:g} s ran out")
 
 
-def read_bounded(chunks: Iterable[bytes], limit: int, deadline: Deadline | None = None) -> bytes:
+def read_bounded(
+    chunks: Iterable[bytes],
+    limit: int,
+    deadline: Deadline | None = None,
+    *,
+    encoding: str = "identity",
+) -> bytes:
     """Join ``chunks`` into one body of at most ``limit`` bytes, within ``deadline``.
 
     Raises TooLarge as soon as the limit is passed (nothing more is read) and DeadlineExceeded
     when the deadline passes between two chunks, so a peer that sends a byte at a time cannot
-    stretch the read past the budget.
+    stretch the read past the budget. ``encoding`` is an HTTP Content-Encoding; a gzip or
+    deflate body is decoded here, and the limit holds for the bytes read and for the decoded
+    bytes alike, so a small bomb cannot expand past it either. Others raise Undecodable.
     """
     parts: list[bytes] = []
+    size = 0
+    for piece in _decoded(_capped(chunks, limit, deadline), encoding, limit):
+        size += len(piece)
+        if size > limit:
+            raise TooLarge(limit)
+        parts.append(piece)
+    return b"".join(parts)
+
+
+def _capped(chunks: Iterable[bytes], limit: int, deadline: Deadline | None) -> Iterator[bytes]:
+    """The chunks as read, stopping at ``limit`` bytes or at the deadline."""
     size = 0
     for chunk in chunks:
         size += len(chunk)
         if size > limit:
             raise TooLarge(limit)
-        parts.append(chunk)
         if deadline is not None:
             deadline.check()
-    return b"".join(parts)
+        yield chunk
+
+
+# gzip and zlib ("deflate" in HTTP) streams alike: zlib tells them apart by their header.
+_GZIP_OR_ZLIB = 32 + zlib.MAX_WBITS
+
+
+def _decoded(chunks: Iterable[bytes], encoding: str, limit: int) -> Iterator[bytes]:
+    name = encoding.strip().lower()
+    if name in ("", "identity"):
+        yield from chunks
+        return
+    if name not in ("gzip", "x-gzip", "deflate"):
+        raise Undecodable(f"a body in the {encoding!r} encoding, which was not asked for")
+    decoder = zlib.decompressobj(_GZIP_OR_ZLIB)
+    try:
+        for chunk in chunks:
+            data = chunk
+            # max_length keeps each step at limit + 1 bytes: enough to see the limit passed,
+            # never the whole expansion of a bomb in memory at once.
+            while data and not decoder.eof:
+                yield decoder.decompress(data, limit + 1)
+                data = decoder.unconsumed_tail
+    except zlib.error as exc:
+        raise Undecodable(f"a {name} body that does not decompress ({exc})") from None

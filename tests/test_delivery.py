@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import base64
+import gzip
 import ssl
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
 import pytest
-from pytest_httpx import HTTPXMock
+from pytest_httpx import HTTPXMock, IteratorStream
 
 from compass_action.delivery import (
+    MIN_RETRY_AFTER,
     Clock,
     Delivery,
     DeliveryResult,
@@ -185,6 +188,14 @@ def test_the_pacer_allows_100_requests_a_minute(fake: FakeTime) -> None:
         ("soon", None),
         ("", None),
         (None, None),
+        ("²", None),  # str.isdigit() says yes, float() says no: ignored, not a crash
+        ("٣", None),  # an Arabic-Indic three, a digit to str.isdigit() too
+        ("-1", None),
+        ("1.5", None),
+        ("1e3", None),
+        ("Fri, 31 Dec 99999 23:59:59 GMT", None),
+        ("Fri, 31 Feb 2026 23:59:59 GMT", None),
+        ("9" * 400, float("9" * 400)),  # beyond any budget: ends the retries, see below
     ],
 )
 def test_retry_after_forms(header: str | None, seconds: float | None) -> None:
@@ -201,3 +212,111 @@ def test_a_certificate_that_fails_verification_is_not_retried(
     assert (result.outcome, result.attempts) == (Outcome.UNTRUSTED, 1)
     assert "self-signed" in result.reason
     assert fake.sleeps == []
+
+
+def test_a_malformed_retry_after_falls_back_to_the_backoff(
+    httpx_mock: HTTPXMock, fake: FakeTime
+) -> None:
+    httpx_mock.add_response(status_code=429, headers={b"Retry-After": "²".encode()})
+    httpx_mock.add_response(status_code=202)
+    result = send(fake)
+    assert (result.outcome, result.attempts) == (Outcome.ACCEPTED, 2)
+    assert 1 <= fake.sleeps[0] <= 2
+
+
+def test_retry_after_zero_cannot_make_us_hammer(httpx_mock: HTTPXMock, fake: FakeTime) -> None:
+    # It once sent 101 requests in 60 s with timeout 5: the waits were 0 s, then the pacer
+    # slept past the budget. Now every wait is at least MIN_RETRY_AFTER and all fit the budget.
+    httpx_mock.add_response(status_code=429, headers={"Retry-After": "0"}, is_reusable=True)
+    start = fake.now
+    result = send(fake, budget=5)
+    assert result.outcome is Outcome.UNAVAILABLE and result.status == 429
+    assert fake.sleeps == [MIN_RETRY_AFTER] * 4
+    assert len(httpx_mock.get_requests()) == 5
+    assert fake.now - start <= 5
+
+
+def test_the_pacer_does_not_sleep_past_the_deadline(httpx_mock: HTTPXMock, fake: FakeTime) -> None:
+    pacer = Pacer(limit=2, window=60, clock=fake.monotonic, sleep=fake.sleep)
+    pacer.wait_turn()
+    pacer.wait_turn()  # the window is full for the next 60 s
+    with Delivery(
+        URL, "me@example.com", "tok", 5, lambda _: None, clock=fake.clock(), pacer=pacer
+    ) as delivery:
+        result = delivery.send(BODY)
+    assert (result.outcome, result.attempts, result.answer) == (Outcome.UNAVAILABLE, 1, None)
+    assert result.reason == (
+        "the pace of 100 requests per user per minute would make the next request wait 60 s; "
+        "no more retries within the timeout of 5 s"
+    )
+    assert fake.sleeps == []
+    assert httpx_mock.get_requests() == []
+
+
+def test_a_trickled_body_is_read_until_the_deadline_only(
+    httpx_mock: HTTPXMock, fake: FakeTime
+) -> None:
+    pulled: list[float] = []
+
+    def trickle() -> Iterator[bytes]:
+        while True:
+            fake.now += 2  # a byte every 2 s
+            pulled.append(fake.now)
+            yield b"x"
+
+    httpx_mock.add_response(status_code=503, stream=IteratorStream(trickle()))
+    start = fake.now
+    result = send(fake, budget=5)
+    assert result.outcome is Outcome.UNAVAILABLE and result.attempts == 1
+    assert "a body that did not arrive in full in time" in result.reason
+    assert len(pulled) == 3 and fake.now - start == 6  # the chunk that passed the deadline
+
+
+def test_a_huge_body_is_pulled_no_further_than_the_limit(
+    httpx_mock: HTTPXMock, fake: FakeTime
+) -> None:
+    pulled: list[int] = []
+
+    def gigabyte() -> Iterator[bytes]:
+        for index in range(16 * 1024):
+            pulled.append(index)
+            yield bytes(64 * 1024)
+
+    httpx_mock.add_response(status_code=400, stream=IteratorStream(gigabyte()))
+    result = send(fake)
+    assert (result.outcome, result.status) == (Outcome.REJECTED, 400)
+    assert result.answer is not None
+    assert result.answer.body_note == "a body larger than 64 KiB, not read further"
+    assert len(pulled) == 2  # 64 KiB is the limit; the second chunk passes it
+
+
+def test_compressed_answers_are_not_asked_for_but_decoded(
+    httpx_mock: HTTPXMock, fake: FakeTime
+) -> None:
+    errors = b'{"errors":[{"type":"INVALID_INPUT","message":"environment is wrong"}]}'
+    httpx_mock.add_response(
+        status_code=400, content=gzip.compress(errors), headers={"Content-Encoding": "gzip"}
+    )
+    result = send(fake)
+    assert httpx_mock.get_requests()[0].headers["Accept-Encoding"] == "identity"
+    assert result.answer is not None
+    assert result.answer.body_note == "INVALID_INPUT: environment is wrong"
+
+
+def test_a_gzip_bomb_is_not_expanded(httpx_mock: HTTPXMock, fake: FakeTime) -> None:
+    bomb = gzip.compress(bytes(16 << 20))  # 16 MiB of zeros in about 16 KB
+    httpx_mock.add_response(status_code=502, content=bomb, headers={"Content-Encoding": "gzip"})
+    result = send(fake, budget=1)
+    assert result.answer is not None
+    assert result.answer.body_note == "a body larger than 64 KiB, not read further"
+
+
+def test_an_answer_in_an_encoding_not_asked_for_is_described(
+    httpx_mock: HTTPXMock, fake: FakeTime
+) -> None:
+    httpx_mock.add_response(
+        status_code=400, content=b"\x1b\x00", headers={"Content-Encoding": "br"}
+    )
+    result = send(fake)
+    assert result.answer is not None
+    assert result.answer.body_note == "a body in the 'br' encoding, which was not asked for"

@@ -1,4 +1,9 @@
-"""Compass faults, injected through the stand-in, seen through the real entrypoint."""
+"""Compass faults, injected through the stand-in, seen through the real entrypoint.
+
+Where a case runs for each ``fail-on``, the default (``config``) runs entrypoint.py as a
+subprocess with real waits; the other two settings change only the exit code and run main()
+in process with the waits skipped (tests/inprocess.py), which keeps the suite fast.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from tools.action_runner import Run, StepResult, run_step
 from tools.compass_standin import ScriptedAnswer, Standin
 
 from .conftest import COMPONENT, EMAIL, TOKEN, credentials, scripted_standin
+from .inprocess import InProcess
 
 HTML_500 = ScriptedAnswer(
     500,
@@ -26,9 +32,30 @@ COMPASS_400 = ScriptedAnswer(
 )
 
 
-def _step(server: Standin, workdir: Path, **with_: str) -> StepResult:
+@pytest.fixture
+def in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> InProcess:
+    return InProcess(monkeypatch, capsys)
+
+
+def _via(fail_on: str, in_process: InProcess) -> InProcess | None:
+    """None (a subprocess) for the default fail-on, else main() in process."""
+    return None if fail_on == "config" else in_process
+
+
+def _step(server: Standin, workdir: Path, via: InProcess | None = None, **with_: str) -> StepResult:
     inputs = credentials(server) | {"environment": "production"} | with_
-    return run_step(Run(), inputs, workdir, step_env_vars={"RUNNER_DEBUG": "1"})
+    return _run(inputs, workdir, via, {"RUNNER_DEBUG": "1"})
+
+
+def _run(
+    inputs: dict[str, str],
+    workdir: Path,
+    via: InProcess | None,
+    env_vars: dict[str, str] | None = None,
+) -> StepResult:
+    if via is None:
+        return run_step(Run(), inputs, workdir, step_env_vars=env_vars)
+    return via(inputs, workdir, env_vars, skip_waits=True)
 
 
 def _assert_identical_bodies(server: Standin, count: int) -> None:
@@ -38,10 +65,12 @@ def _assert_identical_bodies(server: Standin, count: int) -> None:
 
 
 @pytest.mark.parametrize("fail_on", ["config", "any", "never"])
-def test_503_503_then_202_is_delivered_on_the_third_attempt(fail_on: str, workdir: Path) -> None:
+def test_503_503_then_202_is_delivered_on_the_third_attempt(
+    fail_on: str, workdir: Path, in_process: InProcess
+) -> None:
     script = [ScriptedAnswer(503, "busy"), ScriptedAnswer(503, "busy")]
     with scripted_standin(script) as server:
-        result = _step(server, workdir, **{"fail-on": fail_on})
+        result = _step(server, workdir, _via(fail_on, in_process), **{"fail-on": fail_on})
         _assert_identical_bodies(server, 3)
         assert len(server.events()) == 1
 
@@ -79,7 +108,7 @@ def _expect(codes: tuple[int, int, int], fail_on: str) -> int:
 
 
 @pytest.mark.parametrize("fail_on", ["config", "any", "never"])
-def test_connection_refused(fail_on: str, workdir: Path) -> None:
+def test_connection_refused(fail_on: str, workdir: Path, in_process: InProcess) -> None:
     inputs = {
         "site": f"http://127.0.0.1:{_closed_port()}",
         "user-email": EMAIL,
@@ -89,7 +118,7 @@ def test_connection_refused(fail_on: str, workdir: Path) -> None:
         "timeout": "3",
         "fail-on": fail_on,
     }
-    result = run_step(Run(), inputs, workdir)
+    result = _run(inputs, workdir, _via(fail_on, in_process))
 
     assert result.exit_code == _expect(UNAVAILABLE, fail_on)
     level = "error" if result.exit_code else "warning"
@@ -100,9 +129,12 @@ def test_connection_refused(fail_on: str, workdir: Path) -> None:
 
 
 @pytest.mark.parametrize("fail_on", ["config", "any", "never"])
-def test_a_server_that_hangs_past_the_budget(fail_on: str, workdir: Path) -> None:
+def test_a_server_that_hangs_past_the_budget(
+    fail_on: str, workdir: Path, in_process: InProcess
+) -> None:
     with scripted_standin([ScriptedAnswer(202, hang=8)]) as server:
-        result = _step(server, workdir, timeout="2", **{"fail-on": fail_on})
+        via = _via(fail_on, in_process)
+        result = _step(server, workdir, via, timeout="2", **{"fail-on": fail_on})
         assert len(server.bodies()) <= 1
 
     assert result.exit_code == _expect(UNAVAILABLE, fail_on)
@@ -111,10 +143,13 @@ def test_a_server_that_hangs_past_the_budget(fail_on: str, workdir: Path) -> Non
 
 
 @pytest.mark.parametrize("fail_on", ["config", "any", "never"])
-def test_500_with_an_html_page_is_reported_not_crashed_on(fail_on: str, workdir: Path) -> None:
+def test_500_with_an_html_page_is_reported_not_crashed_on(
+    fail_on: str, workdir: Path, in_process: InProcess
+) -> None:
     with scripted_standin([HTML_500] * 10) as server:
         # Four seconds always leave room for a second attempt after the first wait (1 to 2 s).
-        result = _step(server, workdir, timeout="4", **{"fail-on": fail_on})
+        via = _via(fail_on, in_process)
+        result = _step(server, workdir, via, timeout="4", **{"fail-on": fail_on})
         count = len(server.bodies())
         assert count >= 2
         _assert_identical_bodies(server, count)
@@ -140,10 +175,15 @@ REJECTIONS: list[tuple[ScriptedAnswer, str, str]] = [
 @pytest.mark.parametrize("fail_on", ["config", "any", "never"])
 @pytest.mark.parametrize(("answer", "title", "says"), REJECTIONS)
 def test_rejections_are_not_retried_and_say_what_to_fix(
-    answer: ScriptedAnswer, title: str, says: str, fail_on: str, workdir: Path
+    answer: ScriptedAnswer,
+    title: str,
+    says: str,
+    fail_on: str,
+    workdir: Path,
+    in_process: InProcess,
 ) -> None:
     with scripted_standin([answer]) as server:
-        result = _step(server, workdir, **{"fail-on": fail_on})
+        result = _step(server, workdir, _via(fail_on, in_process), **{"fail-on": fail_on})
         assert len(server.bodies()) == 1
 
     assert result.exit_code == _expect(REJECTED, fail_on)

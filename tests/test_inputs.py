@@ -49,7 +49,7 @@ def problems_of(env: pytest.MonkeyPatch) -> dict[str, str]:
             "https://acme.atlassian.net/gateway/api/compass/v1/events",
         ),
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080/gateway/api/compass/v1/events"),
-        ("http://localhost:9", "http://localhost:9/gateway/api/compass/v1/events"),
+        ("http://localhost:9", "http://127.0.0.1:9/gateway/api/compass/v1/events"),
         ("http://[::1]:9", "http://[::1]:9/gateway/api/compass/v1/events"),
     ],
 )

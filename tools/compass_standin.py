@@ -6,7 +6,9 @@ It does what matters about the real one:
 - stores events the way Compass keys them: a deployment by pipelineId + environmentId +
   sequenceNumber, a build by pipelineId; an update whose updateSequenceNumber is not larger than
   the stored one is dropped, yet still answered with 202, just as Compass does;
-- can play a script of answers first (503, 429 with Retry-After, HTML pages, hangs, ...).
+- can play a script of answers first (503, 429 with Retry-After, HTML pages, hangs, ...), and
+  hostile ones: an answer trickled a byte at a time, a gzip bomb, a huge body, an error page that
+  echoes the request's Authorization header and body, JSON nested deeper than parsers recurse.
 
 ``GET /_standin/requests`` lists what it received and ``GET /_standin/events`` what it stored.
 
@@ -18,11 +20,14 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import functools
 import json
 import ssl
 import sys
 import threading
 import time
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,12 +40,29 @@ EVENTS_PATH = "/gateway/api/compass/v1/events"
 
 @dataclass
 class ScriptedAnswer:
-    """One answer to play instead of the normal handling. ``hang`` delays it by seconds."""
+    """One answer to play instead of the normal handling.
+
+    ``hang`` delays it by seconds. The hostile modes, each usable alone:
+    - ``trickle``: send the body a byte at a time, this many seconds apart (with
+      ``trickle_head``, the status line and the headers too);
+    - ``body_size``: stream a body of this many bytes (``body`` repeated, or "x"), never held
+      whole;
+    - ``gzip_bomb``: a gzip body that expands to this many bytes of zeros, sent with
+      ``Content-Encoding: gzip`` whatever the client asked for;
+    - ``echo``: an HTML error page that reflects the request's Authorization header and body;
+    - ``nest``: a JSON body nested this many arrays deep under ``errors``.
+    """
 
     status: int
     body: str = ""
     headers: dict[str, str] = field(default_factory=dict)
     hang: float = 0.0
+    trickle: float = 0.0
+    trickle_head: bool = False
+    body_size: int = 0
+    gzip_bomb: int = 0
+    echo: bool = False
+    nest: int = 0
 
     @classmethod
     def from_json(cls, item: dict[str, Any]) -> ScriptedAnswer:
@@ -50,7 +72,63 @@ class ScriptedAnswer:
             body=body if isinstance(body, str) else json.dumps(body),
             headers={str(k): str(v) for k, v in item.get("headers", {}).items()},
             hang=float(item.get("hang", 0.0)),
+            trickle=float(item.get("trickle", 0.0)),
+            trickle_head=bool(item.get("trickle_head", False)),
+            body_size=int(item.get("body_size", 0)),
+            gzip_bomb=int(item.get("gzip_bomb", 0)),
+            echo=bool(item.get("echo", False)),
+            nest=int(item.get("nest", 0)),
         )
+
+    def render(self, authorization: str, request_body: str) -> tuple[dict[str, str], Body]:
+        """The headers and the body to send, the body as chunks made only as they are sent."""
+        headers = dict(self.headers)
+        if self.gzip_bomb:
+            headers.setdefault("Content-Type", "application/json")
+            headers["Content-Encoding"] = "gzip"
+            bomb = _gzip_of_zeros(self.gzip_bomb)
+            return headers, Body(len(bomb), _chunked(bomb))
+        text = self.body
+        if self.echo:
+            headers.setdefault("Content-Type", "text/html")
+            text = (
+                "<!DOCTYPE html><html><head><title>Bad request</title></head><body><pre>"
+                f"{self.body}\nAuthorization: {authorization}\n\n{request_body}</pre></body></html>"
+            )
+        elif self.nest:
+            text = '{"errors":' + "[" * self.nest + "]" * self.nest + "}"
+        data = text.encode()
+        if self.body_size:
+            return headers, Body(self.body_size, _repeated(data or b"x", self.body_size))
+        return headers, Body(len(data), iter([data] if data else []))
+
+
+@dataclass
+class Body:
+    length: int
+    chunks: Iterator[bytes]
+
+
+def _chunked(data: bytes, size: int = 64 * 1024) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def _repeated(unit: bytes, total: int, size: int = 64 * 1024) -> Iterator[bytes]:
+    block = (unit * (size // len(unit) + 1))[:size]
+    for start in range(0, total, size):
+        yield block[: min(size, total - start)]
+
+
+@functools.lru_cache(maxsize=4)
+def _gzip_of_zeros(size: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    block = bytes(1 << 20)
+    parts = [
+        packer.compress(block[: min(len(block), size - done)])
+        for done in range(0, size, len(block))
+    ]
+    return b"".join([*parts, packer.flush()])
 
 
 @dataclass
@@ -58,6 +136,7 @@ class Received:
     body: str
     authorized: bool
     status: int
+    sent_bytes: int = 0  # of the answer's body, as far as the client took it
 
 
 class StandinState:
@@ -69,6 +148,7 @@ class StandinState:
         self.events: dict[str, dict[str, Any]] = {}
         self.dropped = 0
         self.lock = threading.Lock()
+        self.stopping = threading.Event()  # ends a trickle when the stand-in shuts down
 
     def store(self, body: dict[str, Any]) -> None:
         """Keep the event as Compass would: keyed, and only if its update sequence number grew."""
@@ -107,15 +187,40 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _reply(self, status: int, body: str = "", headers: dict[str, str] | None = None) -> None:
         payload = body.encode()
-        self.send_response(status)
-        headers = dict(headers or {})
-        if body and not any(name.lower() == "content-type" for name in headers):
+        self._send(status, dict(headers or {}), Body(len(payload), iter([payload])))
+
+    def _send(
+        self,
+        status: int,
+        headers: dict[str, str],
+        body: Body,
+        trickle: float = 0.0,
+        trickle_head: bool = False,
+    ) -> int:
+        """Send an answer; return how many bytes of its body went out before the client left."""
+        if body.length and not any(name.lower() == "content-type" for name in headers):
             headers["Content-Type"] = "application/json"
-        for name, value in headers.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
+        headers["Content-Length"] = str(body.length)
+        reason = self.responses.get(status, ("",))[0]
+        head = f"{self.protocol_version} {status} {reason}\r\n"
+        head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+        sent = 0
+        # The client may have given up waiting, as a client with a timeout does.
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._write(head.encode(), trickle if trickle_head else 0.0)
+            for chunk in body.chunks:
+                self._write(chunk, trickle)
+                sent += len(chunk)
+        return sent
+
+    def _write(self, data: bytes, trickle: float) -> None:
+        if not trickle:
+            self.wfile.write(data)
+            return
+        for index in range(len(data)):
+            if self.server.state.stopping.wait(trickle):
+                raise BrokenPipeError("the stand-in is shutting down")
+            self.wfile.write(data[index : index + 1])
 
     def do_GET(self) -> None:
         state = self.server.state
@@ -135,21 +240,25 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length).decode("utf-8", errors="replace")
-        authorized = self.headers.get("Authorization") == state.expected_auth
+        authorization = self.headers.get("Authorization", "")
+        authorized = authorization == state.expected_auth
         with state.lock:
             scripted = state.script.pop(0) if state.script else None
         if scripted is not None:
-            status, body, headers = scripted.status, scripted.body, scripted.headers
+            status, trickle, trickle_head = scripted.status, scripted.trickle, scripted.trickle_head
+            headers, body = scripted.render(authorization, raw)
             if scripted.hang:
                 time.sleep(scripted.hang)
         else:
-            status, body = self._handle(raw, authorized)
-            headers = {}
+            status, text = self._handle(raw, authorized)
+            headers, body = {}, Body(len(text.encode()), iter([text.encode()]))
+            trickle, trickle_head = 0.0, False
+        record = Received(body=raw, authorized=authorized, status=status)
         with state.lock:
-            state.received.append(Received(body=raw, authorized=authorized, status=status))
-        # The client may have given up waiting, as a client with a timeout does.
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self._reply(status, body, headers)
+            state.received.append(record)
+        sent = self._send(status, headers, body, trickle, trickle_head)
+        with state.lock:
+            record.sent_bytes = sent
 
     def _handle(self, raw: str, authorized: bool) -> tuple[int, str]:
         state = self.server.state
@@ -211,7 +320,10 @@ class Standin:
         if tls is not None:
             serve_tls(self._server, *tls)
             self._scheme = "https"
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll keeps shutdown() quick: it waits for the next poll.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:
@@ -222,12 +334,17 @@ class Standin:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self.state.stopping.set()
         self._server.shutdown()
         self._server.server_close()
 
     def bodies(self) -> list[str]:
         with self.state.lock:
             return [item.body for item in self.state.received]
+
+    def received(self) -> list[Received]:
+        with self.state.lock:
+            return list(self.state.received)
 
     def events(self) -> list[dict[str, Any]]:
         with self.state.lock:
