@@ -167,3 +167,22 @@ def test_component_and_state_are_required(env: pytest.MonkeyPatch) -> None:
 def test_a_cloud_id_that_contradicts_the_component_is_refused(env: pytest.MonkeyPatch) -> None:
     env.setenv("COMPASS_CLOUD_ID", "11111111-2222-3333-4444-555555555555")
     assert "is not the cloud of component-id" in problems_of(env)["cloud-id"]
+
+
+def test_a_token_too_short_to_be_an_api_token_is_refused_without_echoing_it(
+    env: pytest.MonkeyPatch,
+) -> None:
+    messages = set()
+    for token in ["x", "tok", "p" * 15, f"  {'q' * 15}  "]:
+        env.setenv("COMPASS_API_TOKEN", token)
+        problems = problems_of(env)
+        assert list(problems) == ["api-token"]
+        messages.add(problems["api-token"])
+    # One message for every token: none of them is in it.
+    assert len(messages) == 1
+    assert messages.pop().startswith("is shorter than 16 characters, so it is not an Atlassian")
+
+
+def test_a_token_of_the_minimum_length_is_accepted(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_API_TOKEN", "p" * 16)
+    assert load_inputs().api_token is not None

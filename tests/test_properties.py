@@ -20,7 +20,7 @@ from compass_action.run_context import load_run_context
 from tools.action_runner import ACTION
 from tools.compass_contract import contract_errors
 
-from .conftest import COMPONENT
+from .conftest import COMPONENT, TOKEN
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 junk = st.text(max_size=300)
@@ -40,7 +40,7 @@ INPUT_VALUES: dict[str, st.SearchStrategy[str]] = {
         "",
     ),
     "user-email": either("me@example.com", ""),
-    "api-token": either("tok", ""),
+    "api-token": either(TOKEN, "tok", ""),
     "component-id": either(COMPONENT, "", "ari:cloud:compass:x:component/a"),
     "cloud-id": either("", COMPONENT.split(":")[3], "other"),
     "event-type": either("deployment", "build", "BUILD", "push", ""),
@@ -100,7 +100,7 @@ KNOWN_INPUTS = set(ACTION["inputs"]) | set(RUN_VALUES)
 VALID_INPUTS = {
     "site": "acme",
     "user-email": "me@example.com",
-    "api-token": "tok",
+    "api-token": TOKEN,
     "component-id": COMPONENT,
     "state": "success",
     "environment": "production",
