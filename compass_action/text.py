@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import re
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 ELLIPSIS = "…"
 REDACTED = "***"
@@ -41,11 +41,17 @@ def cut(text: str, limit: int) -> str:
 def _encodings(form: str) -> set[str]:
     """The spellings of ``form`` that an echoing server or proxy page may show.
 
-    Percent-encoding with and without '/' kept (encodeURIComponent, Python's quote), and the
-    JSON escape of '/'. Case variants (lower-case hex, a lower-cased page) are matched by the
-    case-insensitive pattern, not listed here.
+    Percent-encoding with and without '/' kept (encodeURIComponent, Python's quote), form
+    encoding, and the JSON escape of '/'. Case variants (lower-case hex, a lower-cased page)
+    are matched by the case-insensitive pattern, not listed here.
     """
-    return {form, quote(form, safe=""), quote(form, safe="/"), form.replace("/", "\\/")}
+    return {
+        form,
+        quote(form, safe=""),
+        quote(form, safe="/"),
+        quote_plus(form, safe=""),  # form encoding: a space is "+"
+        form.replace("/", "\\/"),
+    }
 
 
 class Scrubber:

@@ -115,6 +115,12 @@ def test_every_encoded_form_is_scrubbed(form: str) -> None:
     assert scrubbed == "echo: <***> done"
 
 
+def test_a_form_encoded_secret_with_a_space_is_scrubbed() -> None:
+    secrets = Scrubber()
+    secrets.add("pass phrase of twenty chars")
+    assert secrets.scrub("p=pass+phrase+of+twenty+chars&x=1") == "p=***&x=1"
+
+
 def test_short_secrets_are_not_registered_so_text_is_not_turned_to_soup() -> None:
     secrets = Scrubber()
     assert secrets.add("e" * (MIN_SECRET_LENGTH - 1)) == []
