@@ -100,12 +100,21 @@ class Scrubber:
         return text if pattern is None else pattern.sub(REDACTED, text)
 
     def preview(self, text: str, limit: int) -> str:
-        """Scrub, then cut to ``limit``; a cut leaves no recognisable start of a secret."""
-        clean = self.scrub(text)
-        if len(clean) <= limit:
+        """Scrub, then cut to ``limit``; a cut leaves no recognisable start of a secret.
+
+        Only the head that can reach the result is scrubbed, so a huge body costs no more than
+        a short one: any secret that starts before ``limit`` ends inside it. A secret that the
+        head cuts short can only be at its very end, where the cut drops it.
+        """
+        head = text[: limit + self._longest_spelling()]
+        clean = self.scrub(head)
+        if len(clean) <= limit and len(head) == len(text):
             return clean
         kept = clean[: max(0, limit - 1)]
         return kept[: len(kept) - self._secret_prefix_at_end(kept)] + ELLIPSIS
+
+    def _longest_spelling(self) -> int:
+        return max((len(s) for form in self._forms for s in _encodings(form)), default=0)
 
     def _secret_prefix_at_end(self, text: str) -> int:
         """Length of the longest end of ``text`` that starts a secret form (0 if under 8)."""

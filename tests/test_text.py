@@ -149,6 +149,28 @@ def test_a_preview_scrubs_before_it_cuts(limit: int) -> None:
             assert form[start : start + 8].lower() not in shown.lower()
 
 
+@given(
+    pieces=st.lists(
+        st.one_of(
+            st.text(max_size=40),
+            st.sampled_from([TOKEN, BASIC, TOKEN_B64, quote(BASIC, safe=""), TOKEN.upper()]),
+        ),
+        max_size=8,
+    ),
+    limit=st.integers(min_value=1, max_value=400),
+)
+def test_no_preview_shows_8_characters_of_a_secret(pieces: list[str], limit: int) -> None:
+    text = "".join(pieces)
+    shown = scrubber().preview(text, limit)
+    assert len(shown) <= limit
+    if len(text) <= limit:
+        assert shown == scrubber().scrub(text)
+    folded = shown.casefold()
+    for form in (TOKEN, BASIC, TOKEN_B64, quote(BASIC, safe="")):
+        for start in range(len(form) - 7):
+            assert form[start : start + 8].casefold() not in folded
+
+
 def test_a_cut_drops_a_trailing_start_of_a_secret_the_server_had_already_cut() -> None:
     # An error page that echoed the first 44 characters of the Basic credentials.
     body = "Unauthorized for Basic " + BASIC[:44] + "…and more text after it, long enough to cut"
