@@ -203,16 +203,23 @@ def log_line(text: str) -> str:
 # ASCII characters with no meaning in an inline Markdown or table context. Every other ASCII
 # punctuation character is written as a numeric character reference, which Markdown shows as
 # the character but never reads as syntax: | (cell end), < > & (HTML), [ ] ! ( links, images),
-# ` * _ ~ (code, emphasis, strike-through), # (headings), $ (maths), \ (escapes), : . @
-# (autolinks of URLs, www. names and e-mail addresses).
+# ` * _ ~ (code, emphasis, strike-through), # (headings), $ (maths), \ (escapes), : . (autolinks
+# of URLs and www. names).
 _MARKDOWN_PLAIN = frozenset(" -,;/=+()'\"%?")
+# GitHub's Markdown (cmark-gfm) links e-mail addresses after decoding character references,
+# so "a&#64;b.example" still becomes a mailto: link: an element around the @ (and the # of an
+# issue reference) splits the text, and only literal text is left. Checked with cmark-gfm.
+_IN_ELEMENT = {"@": "<span>&#64;</span>", "#": "<span>&#35;</span>"}
+
+
+def _markdown_char(char: str) -> str:
+    if char in _IN_ELEMENT:
+        return _IN_ELEMENT[char]
+    if char.isascii() and not char.isalnum() and char not in _MARKDOWN_PLAIN:
+        return f"&#{ord(char)};"
+    return char
 
 
 def markdown_text(value: str) -> str:
     """A value as literal text in a Markdown table cell or list item: one line, no syntax."""
-    return "".join(
-        f"&#{ord(char)};"
-        if char.isascii() and not char.isalnum() and char not in _MARKDOWN_PLAIN
-        else char
-        for char in visible(value)
-    )
+    return "".join(map(_markdown_char, visible(value)))

@@ -15,8 +15,13 @@ from .test_event_builder import build, inputs, run
 from .test_text import hostile_text
 
 # Our own markup: the heading, the table, bold and <code> around values. Nothing else may be.
-OUR_TAGS = re.compile(r"</?code>|&#[0-9]+;")
+OUR_TAGS = re.compile(r"</?code>|<span>&#(64|35);</span>|&#[0-9]+;")
 ROW = re.compile(r"^\| [^|]+ \| [^|]* \|$")
+
+
+def rendered_text(markdown: str) -> str:
+    """The text a reader sees of escaped values (the spans only split the text)."""
+    return html.unescape(markdown.replace("<span>", "").replace("</span>", ""))
 
 
 def _assert_plain_table(markdown: str, rows: int) -> None:
@@ -39,7 +44,7 @@ def test_no_value_can_leave_its_cell(environment: str, pipeline: str, headline: 
     )
     markdown = summary(event, RunResult("400", False, headline))
     _assert_plain_table(markdown, rows=8)
-    assert visible(f"p{pipeline}".strip()) in html.unescape(markdown)
+    assert visible(f"p{pipeline}".strip()) in rendered_text(markdown)
 
 
 def test_a_long_compass_message_is_cut_in_the_summary() -> None:
@@ -47,8 +52,8 @@ def test_a_long_compass_message_is_cut_in_the_summary() -> None:
     message = "INVALID_INPUT: " + "the environment is wrong. " * 2400  # 60 KB
     markdown = summary(event, RunResult("400", False, f"Rejected: {message}"))
     result_row = markdown.strip().split("\n")[-1]
-    assert len(html.unescape(result_row)) <= MAX_CELL + len("| Result |  |")
-    assert html.unescape(result_row).endswith("… |")
+    assert len(rendered_text(result_row)) <= MAX_CELL + len("| Result |  |")
+    assert rendered_text(result_row).endswith("… |")
 
 
 def test_problems_are_listed_as_plain_text() -> None:
