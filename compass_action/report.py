@@ -31,6 +31,10 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
+def _has_surrogates(text: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in text)
+
+
 @dataclass
 class Reporter:
     github: bool
@@ -71,7 +75,10 @@ class Reporter:
             return
         for form in forms:
             for variant in dict.fromkeys((form, form.lower(), form.upper())):
-                self._command("add-mask", _escape_data(variant))
+                # Undecodable bytes (lone surrogates) cannot be printed as they are, so they
+                # never reach the log unescaped; everything printed is scrubbed before that.
+                if not _has_surrogates(variant):
+                    self._command("add-mask", _escape_data(variant))
 
     def scrub(self, text: str) -> str:
         return self.secrets.scrub(text)

@@ -45,13 +45,20 @@ def _encodings(form: str) -> set[str]:
     encoding, and the JSON escape of '/'. Case variants (lower-case hex, a lower-cased page)
     are matched by the case-insensitive pattern, not listed here.
     """
+    raw = "surrogateescape"  # the bytes a variable held, if they were not UTF-8
     return {
         form,
-        quote(form, safe=""),
-        quote(form, safe="/"),
-        quote_plus(form, safe=""),  # form encoding: a space is "+"
+        quote(form, safe="", errors=raw),
+        quote(form, safe="/", errors=raw),
+        quote_plus(form, safe="", errors=raw),  # form encoding: a space is "+"
         form.replace("/", "\\/"),
     }
+
+
+def _base64(text: str) -> str:
+    # A variable with bytes that are not UTF-8 reaches us as lone surrogates; encode them back
+    # to those bytes rather than fail before anything is masked.
+    return base64.b64encode(text.encode("utf-8", "surrogateescape")).decode()
 
 
 class Scrubber:
@@ -69,7 +76,7 @@ class Scrubber:
         for value in dict.fromkeys((secret, secret.strip())):
             if len(value) >= MIN_SECRET_LENGTH:
                 new += self._add_form(value)
-                new += self._add_form(base64.b64encode(value.encode()).decode())
+                new += self._add_form(_base64(value))
         return new
 
     def add_credentials(self, user: str | None, token: str | None) -> list[str]:
@@ -77,7 +84,7 @@ class Scrubber:
         new = self.add(token)
         if user and token and len(token.strip()) >= MIN_SECRET_LENGTH:
             for pair in dict.fromkeys((f"{user}:{token}", f"{user.strip()}:{token.strip()}")):
-                new += self._add_form(base64.b64encode(pair.encode()).decode())
+                new += self._add_form(_base64(pair))
         return new
 
     def _add_form(self, form: str) -> list[str]:

@@ -76,6 +76,18 @@ def test_secrets_are_masked_first_and_scrubbed_everywhere(tmp_path: Path) -> Non
     assert rest.count("***") == 7
 
 
+def test_a_token_with_undecodable_bytes_is_scrubbed_and_the_rest_masked(tmp_path: Path) -> None:
+    report, out, _ = reporter(tmp_path)
+    token = TOKEN + "\udcff"  # how Python reads a variable holding a byte that is not UTF-8
+    report.add_credentials(EMAIL, token)
+    report.info(f"echo {token}")
+    lines = out.getvalue().splitlines()
+    assert lines[-1] == "echo ***"
+    raw_bytes = base64.b64encode(TOKEN.encode() + b"\xff").decode()
+    assert f"::add-mask::{raw_bytes}" in lines
+    assert not any("\udcff" in line for line in lines)
+
+
 def test_a_short_secret_is_neither_masked_nor_scrubbed(tmp_path: Path) -> None:
     report, out, _ = reporter(tmp_path)
     report.add_credentials(EMAIL, "e")
