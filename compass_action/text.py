@@ -66,6 +66,9 @@ class Scrubber:
 
     def __init__(self) -> None:
         self._forms: set[str] = set()
+        # Every spelling of every form, longest first, and the pattern that finds them; made
+        # again, once, at the first use after a form was added.
+        self._spellings: list[str] = []
         self._pattern: re.Pattern[str] | None = None
 
     def add(self, secret: str | None) -> list[str]:
@@ -91,15 +94,15 @@ class Scrubber:
         if form in self._forms:
             return []
         self._forms.add(form)
-        self._pattern = None  # compiled again, once, at the next scrub
+        self._pattern = None
         return [form]
 
     def _compiled(self) -> re.Pattern[str] | None:
         if self._pattern is None and self._forms:
             spellings = set().union(*(_encodings(form) for form in self._forms))
             # Longest first, so that a form containing another is replaced whole.
-            ordered = sorted(spellings, key=len, reverse=True)
-            self._pattern = re.compile("|".join(map(re.escape, ordered)), re.IGNORECASE)
+            self._spellings = sorted(spellings, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, self._spellings)), re.IGNORECASE)
         return self._pattern
 
     def scrub(self, text: str) -> str:
@@ -113,27 +116,27 @@ class Scrubber:
         a short one: any secret that starts before ``limit`` ends inside it. A secret that the
         head cuts short can only be at its very end, where the cut drops it.
         """
-        head = text[: limit + self._longest_spelling()]
+        if self._compiled() is None:
+            return cut(text, limit)
+        head = text[: limit + len(self._spellings[0])]
         clean = self.scrub(head)
         if len(clean) <= limit and len(head) == len(text):
             return clean
         kept = clean[: max(0, limit - 1)]
         return kept[: len(kept) - self._secret_prefix_at_end(kept)] + ELLIPSIS
 
-    def _longest_spelling(self) -> int:
-        return max((len(s) for form in self._forms for s in _encodings(form)), default=0)
-
     def _secret_prefix_at_end(self, text: str) -> int:
-        """Length of the longest end of ``text`` that starts a secret form (0 if under 8)."""
-        folded = text[-max((len(form) for form in self._forms), default=0) :].casefold()
+        """Length of the longest end of ``text`` that starts a secret spelling (0 if under 8)."""
+        folded = text[-len(self._spellings[0]) :].casefold()
         longest = 0
-        for form in self._forms:
-            for spelling in _encodings(form):
-                start = spelling.casefold()
-                for size in range(min(len(start), len(folded)), MIN_SECRET_PREFIX - 1, -1):
-                    if size > longest and folded.endswith(start[:size]):
-                        longest = size
-                        break
+        for spelling in self._spellings:
+            start = spelling.casefold()
+            for size in range(
+                min(len(start), len(folded)), max(longest, MIN_SECRET_PREFIX - 1), -1
+            ):
+                if folded.endswith(start[:size]):
+                    longest = size
+                    break
         return longest
 
 

@@ -178,6 +178,14 @@ def test_a_cut_drops_a_trailing_start_of_a_secret_the_server_had_already_cut() -
     assert shown == "Unauthorized for Basic " + ELLIPSIS
 
 
+def test_a_cut_drops_a_trailing_start_of_an_encoded_secret_longer_than_the_secret() -> None:
+    secrets = Scrubber()
+    token = "A/B+C=" * 10  # 60 characters, percent-encoded 120
+    secrets.add(token)
+    echoed = quote(token, safe="")[:100]
+    assert secrets.preview(f"said {echoed} and more text", 106) == "said " + ELLIPSIS
+
+
 def test_a_cut_keeps_a_short_coincidental_ending() -> None:
     body = "word " + TOKEN[:7] + "x" * 50
     assert scrubber().preview(body, 13) == "word " + TOKEN[:7] + ELLIPSIS
