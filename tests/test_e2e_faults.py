@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tools.action_runner import Run, StepResult, run_step
+from tools.action_runner import Run, StepResult, run_step, run_step_in_process
 from tools.compass_standin import ScriptedAnswer, Standin
 
 from .conftest import COMPONENT, EMAIL, TOKEN, credentials, scripted_standin
@@ -218,7 +218,9 @@ def test_the_token_never_shows(
     name: str, script: list[ScriptedAnswer], extra: dict[str, Any], workdir: Path
 ) -> None:
     with scripted_standin(script) as server:
-        result = _step(server, workdir, **extra)
+        # In this process: the same path through the action as the entrypoint, ten times faster.
+        inputs = credentials(server) | {"environment": "production"} | extra
+        result = run_step_in_process(Run(), inputs, workdir, {"RUNNER_DEBUG": "1"})
 
     visible = _visible_text(result)
     for secret in SECRET_FORMS:

@@ -11,20 +11,16 @@ import base64
 import html
 import io
 import json
-import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from unittest import mock
 from urllib.parse import quote, quote_plus
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from compass_action.main import start
-from compass_action.text import Scrubber
-from tools.action_runner import Run, parse_output_file, step_env
+from tools.action_runner import Run, parse_output_file, start_in_process, step_env
 from tools.compass_standin import ScriptedAnswer, Standin
 
 from .conftest import COMPONENT, EMAIL, TOKEN
@@ -49,26 +45,19 @@ class Step:
 
 def run_in_process(env: Mapping[str, str]) -> Step:
     """The action as ``entrypoint.py`` runs it, with ``env`` as its whole environment."""
-    kept = {name: value for name, value in os.environ.items() if name in ("PATH", "TMPDIR")}
-    # A fresh scrubber, as each run is a process of its own.
-    secrets = Scrubber()
-    with (
-        mock.patch.dict(os.environ, kept | dict(env), clear=True),
-        mock.patch("compass_action.text.SECRETS", secrets),
-    ):
-        reporter = RecordingReporter.from_environ(os.environ)
-        reporter.out, reporter.err, reporter.secrets = io.StringIO(), io.StringIO(), secrets
-        code = start(reporter, os.environ)
-    assert isinstance(reporter, RecordingReporter) and isinstance(reporter.out, io.StringIO)
-    assert isinstance(reporter.err, io.StringIO)
+    out, err = io.StringIO(), io.StringIO()
+    reporter = RecordingReporter.from_environ(env)
+    assert isinstance(reporter, RecordingReporter)
+    reporter.out, reporter.err = out, err
+    code = start_in_process(env, reporter)
 
     def read(name: str) -> str:
         return Path(env[name]).read_text(encoding="utf-8") if env.get(name) else ""
 
     return Step(
         code,
-        reporter.out.getvalue(),
-        reporter.err.getvalue(),
+        out.getvalue(),
+        err.getvalue(),
         read("GITHUB_OUTPUT"),
         read("GITHUB_STEP_SUMMARY"),
         reporter.meant,
