@@ -143,10 +143,6 @@ class Scrubber:
 SECRETS = Scrubber()
 
 
-def scrub(text: str) -> str:
-    return SECRETS.scrub(text)
-
-
 def preview(text: str, limit: int) -> str:
     """Text from outside (a server body, an input) cut for a message: scrubbed before the cut."""
     return SECRETS.preview(text, limit)
@@ -212,7 +208,7 @@ def log_line(text: str) -> str:
 
 # ASCII characters with no meaning in an inline Markdown or table context. Every other ASCII
 # punctuation character is written as a numeric character reference, which Markdown shows as
-# the character but never reads as syntax: | (cell end), < > & (HTML), [ ] ! ( links, images),
+# the character but never reads as syntax: | (cell end), < > & (HTML), [ ] ! (links, images),
 # ` * _ ~ (code, emphasis, strike-through), # (headings), $ (maths), \ (escapes), : . (autolinks
 # of URLs and www. names).
 _MARKDOWN_PLAIN = frozenset(" -,;/=+()'\"%?")
