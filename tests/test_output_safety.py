@@ -11,7 +11,7 @@ import base64
 import html
 import io
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, quote_plus
@@ -325,3 +325,61 @@ def test_the_lower_case_token_is_the_one_used(server: Standin, tmp_path: Path) -
     assert step.exit_code == 0
     assert parse_output_file(step.outputs)["delivered"] == "true"
     assert len(server.bodies()) == received + 1
+
+
+HOSTILE_BODY = (
+    "busy\n::error::forged\r##[stop-commands]t\n::t::\x1b[31mred\u2028::warning::x |\n# h"
+)
+HARMLESS_BODY = "busy " + "x" * (len(HOSTILE_BODY) - 5)
+
+
+def _html(body: str) -> list[ScriptedAnswer]:
+    page = f"<html><title>{body}</title></html>"
+    return [ScriptedAnswer(502, page, {"Content-Type": "text/html", "Retry-After": "0"})]
+
+
+HOSTILE_ANSWERS: dict[str, Callable[[str], list[ScriptedAnswer]]] = {
+    "5xx text, in the retry line": lambda body: [ScriptedAnswer(503, body, {"Retry-After": "0"})],
+    "5xx HTML title, in the retry line": _html,
+    "400 Compass errors": lambda body: [
+        ScriptedAnswer(400, json.dumps({"errors": [{"type": body, "message": body}]}))
+    ],
+    "404 not JSON": lambda body: [ScriptedAnswer(404, body)],
+    # A header holds printable ASCII only (h11 refuses the rest).
+    "redirect": lambda body: [
+        ScriptedAnswer(
+            301,
+            "",
+            {"Location": "https://e.example/" + "".join(c for c in body if " " <= c <= "~")},
+        )
+    ],
+}
+
+
+@pytest.mark.parametrize("github", [True, False], ids=["GitHub", "elsewhere"])
+@pytest.mark.parametrize("answers", HOSTILE_ANSWERS.values(), ids=HOSTILE_ANSWERS.keys())
+def test_no_server_answer_can_make_a_command_or_a_line(
+    server: Standin,
+    answers: Callable[[str], list[ScriptedAnswer]],
+    github: bool,
+    tmp_path: Path,
+) -> None:
+    def answered(body: str) -> Step:
+        with server.state.lock:
+            server.state.script = answers(body)
+        inputs = {
+            "site": server.base_url,
+            "user-email": EMAIL,
+            "api-token": TOKEN,
+            "component-id": COMPONENT,
+            "environment": "production",
+        }
+        env = step_env(Run(), inputs, tmp_path, {"RUNNER_DEBUG": "1"})
+        if not github:
+            env["GITHUB_ACTIONS"] = "false"
+        return run_in_process(env)
+
+    step, harmless = answered(HOSTILE_BODY), answered(HARMLESS_BODY)
+    assert_no_forged_command(step)
+    assert len(step.printed.splitlines()) == len(harmless.printed.splitlines())
+    assert len(step.summary.splitlines()) == len(harmless.summary.splitlines())
