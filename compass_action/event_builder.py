@@ -31,6 +31,7 @@ from .job_ledger import Entry, JobLedger
 from .problems import InputProblems, Problem
 from .run_context import RunContext
 from .states import deployment_status_state, is_terminal
+from .text import cut
 
 # The longest text Compass is known to show in full (Atlassian's own integrations cut there).
 MAX_TEXT = 255
@@ -83,7 +84,7 @@ class _Derivation:
         self.warnings.append(
             f"{name} is {len(value)} characters long; cut to {MAX_TEXT}, the most Compass shows"
         )
-        return value[: MAX_TEXT - 1] + "…"
+        return cut(value, MAX_TEXT)
 
     @property
     def revision(self) -> str:

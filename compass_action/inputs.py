@@ -22,6 +22,7 @@ from .compass_models import MAX_SAFE_INTEGER, EnvironmentCategory, EventType
 from .identity import EARLIEST
 from .problems import InputProblems, Problem, check_text
 from .states import resolve_state
+from .text import MIN_SECRET_LENGTH, preview
 
 EVENTS_PATH = "/gateway/api/compass/v1/events"
 
@@ -221,6 +222,19 @@ class ActionInputs(BaseSettings):
             )
         return value
 
+    @field_validator("api_token")
+    @classmethod
+    def _token_length(cls, value: SecretStr | None) -> SecretStr | None:
+        # A value this short cannot be an Atlassian API token (24 characters or more), and
+        # masking it would hide every occurrence of a few common letters in the log.
+        if value is not None and len(value.get_secret_value()) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                f"is shorter than {MIN_SECRET_LENGTH} characters, so it is not an Atlassian API "
+                "token; create one at id.atlassian.com/manage/api-tokens and pass it from a "
+                "secret, e.g. ${{ secrets.COMPASS_API_TOKEN }}"
+            )
+        return value
+
     @field_validator("url")
     @classmethod
     def _absolute_url(cls, value: str | None) -> str | None:
@@ -276,7 +290,7 @@ def _describe(error: Any) -> Problem:
         message = error["msg"]
         given = error.get("input")
         if isinstance(given, str) and name not in _SECRET_INPUTS:
-            message += f" (got {given[:80]!r})"
+            message += f" (got {preview(given, 80)!r})"
     return Problem(name, message)
 
 

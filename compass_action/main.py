@@ -16,23 +16,25 @@ from .policy import Failure, fail_on_fallback, fails_step
 from .prepare import Skipped, prepare
 from .problems import InputProblems, Problem
 from .report import Reporter
-from .results import RunResult, outputs, skipped_summary, summary
+from .results import RunResult, outputs, problems_summary, skipped_summary, summary
 
 
 def main() -> int:
     environ = os.environ
-    reporter = Reporter.from_environ(environ)
+    return start(Reporter.from_environ(environ), environ)
+
+
+def start(reporter: Reporter, environ: Mapping[str, str]) -> int:
+    """The action with its reporter: secrets registered first, then the run, bugs reported."""
     # Registered before anything is read or printed, so even an error about them is scrubbed.
-    reporter.add_credentials(
-        _printable(environ.get("COMPASS_USER_EMAIL")), _printable(environ.get("COMPASS_API_TOKEN"))
-    )
+    register_secrets(reporter, environ)
     fail_on = fail_on_fallback(environ.get("COMPASS_FAIL_ON"))
     try:
         return run(reporter, environ)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug of ours: say so plainly, keep the traceback for debug logs
-        reporter.debug(traceback.format_exc())
+        reporter.debug("The traceback:", traceback.format_exc())
         return _fail(
             reporter,
             Failure.INTERNAL,
@@ -43,15 +45,21 @@ def main() -> int:
         )
 
 
-def _printable(value: str | None) -> str | None:
-    """``value`` with bytes that are not UTF-8 replaced, so that even its mask can be printed.
+# Where the token and the e-mail can come from. pydantic-settings reads COMPASS_* without regard
+# to case, so "compass_api_token" works and must be masked too; the runner also sets the input
+# itself as INPUT_API-TOKEN.
+_TOKEN_VARIABLES = frozenset({"COMPASS_API_TOKEN", "INPUT_API-TOKEN", "INPUT_API_TOKEN"})
+_EMAIL_VARIABLES = frozenset({"COMPASS_USER_EMAIL", "INPUT_USER-EMAIL", "INPUT_USER_EMAIL"})
 
-    The runner hands such bytes over as lone surrogates, which no print or encode accepts; the
-    inputs check refuses the value itself, so it is never sent or shown in any form.
-    """
-    if value is None:
-        return None
-    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+def register_secrets(reporter: Reporter, environ: Mapping[str, str]) -> None:
+    """Mask every token the environment holds, in any spelling of its variable's name."""
+    tokens = [value for name, value in environ.items() if name.upper() in _TOKEN_VARIABLES]
+    emails = [value for name, value in environ.items() if name.upper() in _EMAIL_VARIABLES]
+    for token in tokens:
+        reporter.add_secret(token)
+        for email in emails:
+            reporter.add_credentials(email, token)
 
 
 def run(reporter: Reporter, environ: Mapping[str, str]) -> int:
@@ -71,7 +79,7 @@ def run(reporter: Reporter, environ: Mapping[str, str]) -> int:
         reporter.group("Dry run: the request body that would be sent", _pretty(event.body))
         return _finish(reporter, event, RunResult("dry-run", False, "Dry run: nothing was sent"))
 
-    reporter.debug(f"POST {inputs.events_url}\n{_pretty(event.body)}")
+    reporter.debug(f"POST {inputs.events_url}", _pretty(event.body))
     with _delivery(inputs, reporter) as delivery:
         result = delivery.send(event.json_text.encode())
     return _report_delivery(reporter, inputs, event, result)
@@ -159,8 +167,7 @@ def _bad_input(reporter: Reporter, problems: list[Problem], fail_on: FailOn) -> 
             title += f" ({problem.env_var})"
         code = max(code, _fail(reporter, Failure.BAD_INPUT, fail_on, problem.message, title))
     reporter.set_outputs(outputs(None, RunResult("", False, "")))
-    listing = "\n".join(f"- `{problem.input}`: {problem.message}" for problem in problems)
-    reporter.write_summary(f"### Compass event not sent: fix the inputs\n\n{listing}\n\n")
+    reporter.write_summary(problems_summary(problems))
     return code
 
 

@@ -42,6 +42,11 @@ def prepare(reporter: Reporter, environ: Mapping[str, str], now: datetime) -> Pr
     """The inputs and the event to send, or why there is none; raise InputProblems naming every
     problem found."""
     loaded = read_inputs()
+    # What was actually read, in case a spelling main.register_secrets does not know supplied it.
+    token = loaded.inputs.api_token
+    reporter.add_credentials(
+        loaded.inputs.user_email, token.get_secret_value() if token is not None else None
+    )
     problems = list(loaded.problems)
     try:
         run: RunContext | None = load_run_context()

@@ -1,20 +1,26 @@
 """Everything the action tells people and later steps: log lines, annotations, outputs, summary.
 
-Every line leaves through ``Reporter``, which scrubs the registered secrets first, so no message,
-output or summary can carry the API token, whatever text reaches it (an exception, a server body).
+Every line leaves through ``Reporter._print``, after the registered secrets are scrubbed, the
+text is cut and ``text.log_line`` has escaped it, so no message can carry the API token or a
+workflow command, whatever text reaches it (an input, an exception, a server body). A message is
+one line: a line break inside it is shown as ``\\n``. Only ``block`` prints several lines, for our
+own multi-line text (the dry-run body), each line escaped on its own.
 """
 
 from __future__ import annotations
 
-import base64
 import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-_REDACTED = "***"
+from .text import SECRETS, Scrubber, log_line, visible
+
+# The most characters of one message we print, after scrubbing; a server body or an input can
+# be long, a log line need not be.
+MAX_MESSAGE = 4000
 
 
 def _escape_data(text: str) -> str:
@@ -25,9 +31,8 @@ def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def _neutralise_commands(line: str) -> str:
-    """A logged line that starts with '::' would be run by the runner as a workflow command."""
-    return line.replace("::", ": :", 1) if line.lstrip().startswith("::") else line
+def _has_surrogates(text: str) -> bool:
+    return any("\ud800" <= char <= "\udfff" for char in text)
 
 
 @dataclass
@@ -38,7 +43,8 @@ class Reporter:
     summary_path: Path | None = None
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
-    _secrets: list[str] = field(default_factory=list)
+    # The process's scrubber by default: text cut elsewhere (text.preview) is scrubbed with it.
+    secrets: Scrubber = field(default_factory=lambda: SECRETS)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Reporter:
@@ -57,66 +63,90 @@ class Reporter:
 
     def add_secret(self, value: str | None) -> None:
         """Mask a secret in the runner's log and scrub it from everything written here."""
-        if not value or not value.strip():
-            return
-        for variant in {value, value.strip()}:
-            if variant not in self._secrets:
-                self._secrets.append(variant)
-                if self.github:
-                    print(f"::add-mask::{_escape_data(variant)}", file=self.out, flush=True)
-        # Longest first, so a secret that contains another is replaced whole.
-        self._secrets.sort(key=len, reverse=True)
+        self._mask(self.secrets.add(value))
 
     def add_credentials(self, user: str | None, token: str | None) -> None:
-        self.add_secret(token)
-        if user and token:
-            for pair in {f"{user}:{token}", f"{user.strip()}:{token.strip()}"}:
-                self.add_secret(base64.b64encode(pair.encode()).decode())
+        self._mask(self.secrets.add_credentials(user, token))
+
+    def _mask(self, forms: Iterable[str]) -> None:
+        # The runner masks these in this step's log and in every later step's; the line itself
+        # is consumed, not shown. Case variants are masked too, as the runner matches exactly.
+        if not self.github:
+            return
+        for form in forms:
+            for variant in dict.fromkeys((form, form.lower(), form.upper())):
+                # Undecodable bytes (lone surrogates) cannot be printed as they are, so they
+                # never reach the log unescaped; everything printed is scrubbed before that.
+                if not _has_surrogates(variant):
+                    self._command("add-mask", _escape_data(variant))
 
     def scrub(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, _REDACTED)
-        return text
+        return self.secrets.scrub(text)
 
     # -- log lines ----------------------------------------------------------------------
 
-    def info(self, message: str) -> None:
-        for line in self.scrub(message).splitlines() or [""]:
-            print(_neutralise_commands(line) if self.github else line, file=self.out, flush=True)
+    def _line(self, message: str) -> str:
+        """A message as one safe line: scrubbed, then cut, then escaped."""
+        return log_line(self.secrets.preview(message, MAX_MESSAGE))
 
-    def debug(self, message: str) -> None:
+    def _lines(self, text: str) -> list[str]:
+        """Our own multi-line text as safe lines, one for each of its lines."""
+        return [self._line(line) for line in self.secrets.scrub(text).split("\n")]
+
+    @staticmethod
+    def _print(stream: TextIO, line: str) -> None:
+        print(line, file=stream, flush=True)
+
+    def _command(self, name: str, data: str, properties: str = "") -> None:
+        """The only way a workflow command is printed; ``data`` and ``properties`` are escaped."""
+        self._print(self.out, f"::{name}{properties}::{data}")
+
+    def info(self, message: str) -> None:
+        self._print(self.out, self._line(message))
+
+    def block(self, text: str) -> None:
+        for line in self._lines(text):
+            self._print(self.out, line)
+
+    def debug(self, message: str, detail: str = "") -> None:
+        """A debug line, and our own multi-line ``detail`` (a body, a traceback) below it."""
         if not self.debug_enabled:
             return
+        lines = [self._line(message)] + (self._lines(detail) if detail else [])
         if self.github:
-            print(f"::debug::{_escape_data(self.scrub(message))}", file=self.out, flush=True)
+            self._command("debug", "%0A".join(map(_escape_data, lines)))
         else:
-            print(f"debug: {self.scrub(message)}", file=self.err, flush=True)
+            for line in lines:
+                self._print(self.err, f"debug: {line}")
 
     def annotate(self, level: str, message: str, title: str | None = None) -> None:
         """``level`` is error, warning or notice: an annotation on GitHub, a line elsewhere."""
-        message = self.scrub(message)
+        text = self._line(message)
+        label = self._line(title) if title else ""
         if self.github:
-            props = f" title={_escape_property(self.scrub(title))}" if title else ""
-            print(f"::{level}{props}::{_escape_data(message)}", file=self.out, flush=True)
+            props = f" title={_escape_property(label)}" if label else ""
+            self._command(level, _escape_data(text), props)
         else:
-            label = f"{title}: " if title else ""
-            print(f"{level}: {label}{message}", file=self.err, flush=True)
+            self._print(self.err, f"{level}: {label}: {text}" if label else f"{level}: {text}")
 
     def group(self, title: str, body: str) -> None:
         if self.github:
-            print(f"::group::{_escape_data(self.scrub(title))}", file=self.out)
-            self.info(body)
-            print("::endgroup::", file=self.out, flush=True)
+            self._command("group", _escape_data(self._line(title)))
+            self.block(body)
+            self._command("endgroup", "")
         else:
-            self.info(f"{title}:\n{body}")
+            self.info(f"{title}:")
+            self.block(body)
 
     # -- outputs and summary ----------------------------------------------------------------
 
     def set_outputs(self, outputs: Mapping[str, str]) -> None:
         """Write step outputs with a fresh heredoc delimiter, so any value may span lines."""
         if self.output_path is None:
-            listing = "\n".join(f"  {name}={value}" for name, value in outputs.items() if value)
-            self.info(f"Outputs:\n{listing}")
+            self.info("Outputs:")
+            for name, value in outputs.items():
+                if value:
+                    self.info(f"  {name}={visible(value)}")
             return
         chunks = []
         for name, value in outputs.items():
@@ -129,6 +159,7 @@ class Reporter:
             handle.write("".join(chunks))
 
     def write_summary(self, markdown: str) -> None:
+        """Append Markdown whose values were escaped by ``text.markdown_text`` (see results)."""
         if self.summary_path is None:
             return
         with self.summary_path.open("a", encoding="utf-8") as handle:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .event_builder import BuiltEvent
+from .problems import Problem
+from .text import markdown_text, preview
+
+# The most characters of one value in the job summary, after scrubbing: a Compass error message
+# can be 60 KB, and the summary file has a limit of 1 MiB per step.
+MAX_CELL = 500
 
 
 @dataclass(frozen=True)
@@ -44,34 +51,49 @@ def outputs(event: BuiltEvent | None, result: RunResult) -> dict[str, str]:
     return values
 
 
-def _cell(value: object) -> str:
-    return str(value).replace("|", "\\|").replace("\n", " ")
+def cell(value: object) -> str:
+    """Any value as literal text of one table cell or list item: scrubbed, cut, escaped."""
+    return markdown_text(preview(str(value), MAX_CELL))
+
+
+def _code(value: object) -> str:
+    # Not a `code span`: inside one, Markdown shows character references as written.
+    return f"<code>{cell(value)}</code>"
 
 
 def summary(event: BuiltEvent, result: RunResult) -> str:
-    request = event.request
+    """The job summary table; every value passes ``cell``, only the layout is ours."""
     rows = [
-        ("Event", f"{event.event_type.value}, state **{event.state}**"),
-        ("Component", f"`{request.component_id}`"),
+        ("Event", f"{cell(event.event_type.value)}, state **{cell(event.state)}**"),
+        ("Component", _code(event.request.component_id)),
     ]
     if event.environment is not None:
         env = event.environment
         rows.append(
             (
                 "Environment",
-                f"{env.name} → **{env.category.value}** (because of {env.category_reason})",
+                f"{cell(env.name)} → **{cell(env.category.value)}** "
+                f"(because of {cell(env.category_reason)})",
             )
         )
-    rows.append(("Pipeline ID", f"`{event.pipeline_id}`"))
+    rows.append(("Pipeline ID", _code(event.pipeline_id)))
     if event.environment_id is not None:
-        rows.append(("Environment ID", f"`{event.environment_id}`"))
+        rows.append(("Environment ID", _code(event.environment_id)))
     if event.sequence_number is not None:
-        rows.append(("Sequence number", f"`{event.sequence_number}`"))
-    rows.append(("Update sequence number", f"`{event.update_sequence_number}`"))
-    rows.append(("Result", result.headline))
-    table = "\n".join(f"| {name} | {_cell(value)} |" for name, value in rows)
-    return f"### Compass {event.event_type.value} event\n\n| | |\n|---|---|\n{table}\n\n"
+        rows.append(("Sequence number", _code(event.sequence_number)))
+    rows.append(("Update sequence number", _code(event.update_sequence_number)))
+    rows.append(("Result", cell(result.headline)))
+    table = "\n".join(f"| {name} | {value} |" for name, value in rows)
+    kind = cell(event.event_type.value)
+    return f"### Compass {kind} event\n\n| | |\n|---|---|\n{table}\n\n"
+
+
+def problems_summary(problems: Iterable[Problem]) -> str:
+    """The job summary when the inputs were wrong: each input with what to fix."""
+    listing = "\n".join(f"- <code>{cell(p.input)}</code>: {cell(p.message)}" for p in problems)
+    return f"### Compass event not sent: fix the inputs\n\n{listing}\n\n"
 
 
 def skipped_summary(reason: str) -> str:
-    return f"### Compass event not sent\n\nNothing was sent: {_cell(reason)}.\n\n"
+    """The job summary when the run had nothing to report."""
+    return f"### Compass event not sent\n\nNothing was sent: {cell(reason)}.\n\n"

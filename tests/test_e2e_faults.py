@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tools.action_runner import Run, StepResult, run_step
+from tools.action_runner import Run, StepResult, run_step, run_step_in_process
 from tools.compass_standin import ScriptedAnswer, Standin
 
 from .conftest import COMPONENT, EMAIL, TOKEN, credentials, scripted_standin
@@ -258,16 +258,19 @@ def test_the_token_never_shows(
     name: str, script: list[ScriptedAnswer], extra: dict[str, Any], workdir: Path
 ) -> None:
     with scripted_standin(script) as server:
-        result = _step(server, workdir, **extra)
+        # In this process: the same path through the action as the entrypoint, ten times faster.
+        inputs = credentials(server) | {"environment": "production"} | extra
+        result = run_step_in_process(Run(), inputs, workdir, {"RUNNER_DEBUG": "1"})
 
     visible = _visible_text(result)
     for secret in SECRET_FORMS:
         assert secret not in visible, f"{name}: a form of the token leaked"
     assert "Authorization" not in visible
     # The runner is told to mask the token and the Basic credentials before anything else.
-    first_lines = result.stdout.splitlines()[:3]
-    assert f"::add-mask::{TOKEN}" in first_lines
-    assert f"::add-mask::{SECRET_FORMS[1]}" in first_lines
+    lines = result.stdout.splitlines()
+    masks = [line for line in lines if line.startswith("::add-mask::")]
+    assert lines[: len(masks)] == masks
+    assert {f"::add-mask::{TOKEN}", f"::add-mask::{SECRET_FORMS[1]}"} <= set(masks)
 
 
 @pytest.fixture(scope="module")

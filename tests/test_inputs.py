@@ -224,3 +224,22 @@ def test_wrong_inputs_are_left_unset_and_the_rest_still_checked(env: pytest.Monk
     # state is checked against event-type, so with that wrong it is neither valid nor missing.
     assert loaded.unchecked == {"event_type", "state", "timeout"}
     assert loaded.inputs.timeout == 60 and loaded.inputs.state is None
+
+
+def test_a_token_too_short_to_be_an_api_token_is_refused_without_echoing_it(
+    env: pytest.MonkeyPatch,
+) -> None:
+    messages = set()
+    for token in ["x", "tok", "p" * 15, f"  {'q' * 15}  "]:
+        env.setenv("COMPASS_API_TOKEN", token)
+        problems = problems_of(env)
+        assert list(problems) == ["api-token"]
+        messages.add(problems["api-token"])
+    # One message for every token: none of them is in it.
+    assert len(messages) == 1
+    assert messages.pop().startswith("is shorter than 16 characters, so it is not an Atlassian")
+
+
+def test_a_token_of_the_minimum_length_is_accepted(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_API_TOKEN", "p" * 16)
+    assert load_inputs().api_token is not None

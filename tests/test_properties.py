@@ -19,7 +19,7 @@ from compass_action.report import Reporter
 from tools.action_runner import ACTION
 from tools.compass_contract import contract_errors
 
-from .conftest import COMPONENT
+from .conftest import COMPONENT, TOKEN
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 junk = st.text(max_size=300)
@@ -42,7 +42,7 @@ INPUT_VALUES: dict[str, st.SearchStrategy[str]] = {
         "",
     ),
     "user-email": either("me@example.com", ""),
-    "api-token": either("tok", ""),
+    "api-token": either(TOKEN, "tok", ""),
     "component-id": either(COMPONENT, "", "ari:cloud:compass:x:component/a"),
     "cloud-id": either("", COMPONENT.split(":")[3], "other"),
     "event-type": either("deployment", "build", "BUILD", "push", ""),
@@ -92,16 +92,32 @@ RUN_VALUES: dict[str, st.SearchStrategy[str]] = {
     "GITHUB_JOB": either("deploy", ""),
     "GITHUB_REF": either("refs/heads/main", "refs/tags/v1.0.0", ""),
     "GITHUB_REF_TYPE": either("branch", "tag", ""),
-    "GITHUB_EVENT_NAME": either("push", "release", "deployment", ""),
+    "GITHUB_EVENT_NAME": either("push", "release", "deployment", "deployment_status", ""),
     "GITHUB_SHA": either("0123456789abcdef", ""),
 }
 EVENT_PAYLOADS = st.one_of(
     st.just(""),
     st.just("not json"),
     st.builds(
-        lambda env: json.dumps({"deployment": {"environment": env}}), st.one_of(junk, st.integers())
+        lambda env, ident, state: json.dumps(
+            {"deployment": {"id": ident, "environment": env}, "deployment_status": {"state": state}}
+        ),
+        st.one_of(junk, st.integers()),
+        st.one_of(junk, st.integers()),
+        st.one_of(junk, st.sampled_from(["success", "inactive", "queued", "error"])),
     ),
-    st.builds(lambda tag: json.dumps({"release": {"tag_name": tag}}), junk),
+    st.builds(
+        lambda tag, ident, action, prerelease: json.dumps(
+            {
+                "action": action,
+                "release": {"tag_name": tag, "id": ident, "prerelease": prerelease},
+            }
+        ),
+        junk,
+        st.one_of(junk, st.integers()),
+        st.one_of(junk, st.sampled_from(["published", "edited", "released"])),
+        st.one_of(st.booleans(), junk),
+    ),
 )
 KNOWN_INPUTS = set(ACTION["inputs"]) | set(RUN_VALUES)
 
@@ -109,7 +125,7 @@ KNOWN_INPUTS = set(ACTION["inputs"]) | set(RUN_VALUES)
 VALID_INPUTS = {
     "site": "acme",
     "user-email": "me@example.com",
-    "api-token": "tok",
+    "api-token": TOKEN,
     "component-id": COMPONENT,
     "state": "success",
     "environment": "production",

@@ -23,7 +23,7 @@ from .action_runner import EXAMPLE_COMPONENT, REPO, Run, step_env
 from .compass_standin import Standin
 
 EMAIL = "bench@example.com"
-TOKEN = "bench-token"  # noqa: S105 - the stand-in's own
+TOKEN = "bench-token-of-the-stand-in"  # noqa: S105 - the stand-in's own
 FLOOR = [sys.executable, "-c", "import httpx, pydantic, pydantic_settings, tenacity"]
 
 

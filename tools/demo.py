@@ -16,7 +16,7 @@ from .action_runner import EXAMPLE_COMPONENT, Run, run_step
 from .compass_standin import Standin
 
 EMAIL = "demo@example.com"
-TOKEN = "demo-token"  # noqa: S105 - the stand-in's own, not a real credential
+TOKEN = "demo-token-of-the-stand-in"  # noqa: S105 - the stand-in's own, not a real credential
 
 
 def main() -> int:
