@@ -18,10 +18,10 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .compass_models import MAX_SAFE_INTEGER, EnvironmentCategory, EventType
-from .identity import EARLIEST
+from .events.contract import MAX_SAFE_INTEGER, EnvironmentCategory, EventType
+from .events.identity import EARLIEST
+from .events.states import resolve_state
 from .problems import InputProblems, Problem, check_text
-from .states import resolve_state
 from .text import MIN_SECRET_LENGTH, preview
 
 EVENTS_PATH = "/gateway/api/compass/v1/events"

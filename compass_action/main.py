@@ -8,15 +8,15 @@ import traceback
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-from .compass_responses import explain_rejection, explain_untrusted
-from .delivery import Delivery, DeliveryResult, Outcome
-from .event_builder import BuiltEvent
+from .clients.compass_answers import explain_rejection, explain_untrusted
+from .clients.delivery import Delivery, DeliveryResult, Outcome
+from .events.builder import BuiltEvent
 from .inputs import ActionInputs, FailOn
 from .policy import Failure, fail_on_fallback, fails_step
 from .prepare import Skipped, prepare
 from .problems import InputProblems, Problem
-from .report import Reporter
-from .results import RunResult, outputs, problems_summary, skipped_summary, summary
+from .report.reporter import Reporter
+from .report.results import RunResult, outputs, problems_summary, skipped_summary, summary
 
 
 def main() -> int:

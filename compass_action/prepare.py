@@ -10,14 +10,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from .event_builder import BuiltEvent, build_event
-from .identity import UpdateSequence
+from .events.builder import BuiltEvent, build_event
+from .events.identity import UpdateSequence
+from .events.ledger import JobLedger
+from .events.skipping import reason_to_skip
+from .github.run_context import RunContext, load_run_context
 from .inputs import ActionInputs, LoadedInputs, read_inputs
-from .job_ledger import JobLedger
 from .problems import InputProblems, Problem
-from .report import Reporter
-from .run_context import RunContext, load_run_context
-from .skipping import reason_to_skip
+from .report.reporter import Reporter
 
 # Stands in for a missing or wrong component-id while the other inputs are checked by deriving
 # an event from them; that event is thrown away, never sent, logged or recorded.
@@ -33,7 +33,7 @@ class Prepared:
 
 @dataclass(frozen=True)
 class Skipped:
-    """The run has nothing to report (skipping.py says why)."""
+    """The run has nothing to report (events/skipping.py says why)."""
 
     reason: str
 

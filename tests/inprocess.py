@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from compass_action import delivery
+from compass_action.clients import delivery
 
 # The real classes, bound before any test replaces them in the delivery module.
-from compass_action.delivery import Clock as RealClock
-from compass_action.delivery import Pacer as RealPacer
+from compass_action.clients.delivery import Clock as RealClock
+from compass_action.clients.delivery import Pacer as RealPacer
 from compass_action.main import main
 from tools.action_runner import Run, StepResult, parse_output_file, step_env
 

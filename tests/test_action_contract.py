@@ -10,7 +10,7 @@ import yaml
 from pydantic import TypeAdapter
 
 from compass_action.inputs import ActionInputs, input_name
-from compass_action.results import RunResult, outputs
+from compass_action.report.results import RunResult, outputs
 from tools.action_runner import ACTION, REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

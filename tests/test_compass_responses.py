@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from compass_action.compass_responses import Verdict, read_answer, unread_answer
+from compass_action.clients.compass_answers import Verdict, read_answer, unread_answer
 
 
 def test_compass_errors_are_read() -> None:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pytest_httpx import HTTPXMock, IteratorStream
 
-from compass_action.delivery import (
+from compass_action.clients.delivery import (
     MIN_RETRY_AFTER,
     Clock,
     Delivery,

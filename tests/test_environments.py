@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 
-from compass_action.compass_models import EnvironmentCategory as Cat
-from compass_action.environments import (
+from compass_action.events.contract import EnvironmentCategory as Cat
+from compass_action.events.environments import (
     category_of_name,
     environment_id,
     resolve_environment,
     words_of,
 )
+from compass_action.github.run_context import RunContext
 from compass_action.problems import Problem
-from compass_action.run_context import RunContext
 
 from .webhooks import payload
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from compass_action.compass_models import BuildState, DeploymentState, EventType
-from compass_action.event_builder import MAX_TEXT, BuiltEvent, build_event
-from compass_action.identity import UpdateSequence
+from compass_action.events.builder import MAX_TEXT, BuiltEvent, build_event
+from compass_action.events.contract import BuildState, DeploymentState, EventType
+from compass_action.events.identity import UpdateSequence
+from compass_action.events.ledger import Entry, JobLedger
+from compass_action.github.run_context import RunContext
 from compass_action.inputs import ActionInputs
-from compass_action.job_ledger import Entry, JobLedger
 from compass_action.problems import InputProblems
-from compass_action.run_context import RunContext
 from tools.compass_contract import contract_errors
 
 from .conftest import COMPONENT

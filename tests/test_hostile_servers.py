@@ -16,7 +16,13 @@ import tracemalloc
 import httpx
 import pytest
 
-from compass_action.delivery import MAX_ANSWER_BYTES, Delivery, DeliveryResult, Outcome, Pacer
+from compass_action.clients.delivery import (
+    MAX_ANSWER_BYTES,
+    Delivery,
+    DeliveryResult,
+    Outcome,
+    Pacer,
+)
 from tools.compass_standin import ScriptedAnswer, Standin
 
 from .conftest import EMAIL, TOKEN

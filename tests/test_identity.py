@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from compass_action import identity
-from compass_action.compass_models import MAX_SAFE_INTEGER
-from compass_action.github_event import deployment_of
+from compass_action.events import identity
+from compass_action.events.contract import MAX_SAFE_INTEGER
+from compass_action.github.payload import deployment_of
+from compass_action.github.run_context import RunContext
 from compass_action.problems import InputProblems, Problem
-from compass_action.run_context import RunContext
 
 from .webhooks import payload
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from compass_action.compass_models import EnvironmentCategory, EventType
+from compass_action.events.contract import EnvironmentCategory, EventType
 from compass_action.inputs import (
     events_url_for_site,
     load_inputs,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from compass_action.compass_models import MAX_SAFE_INTEGER
-from compass_action.job_ledger import Entry, JobLedger
+from compass_action.events.contract import MAX_SAFE_INTEGER
+from compass_action.events.ledger import Entry, JobLedger
 
 NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
 STARTED = "2026-11-22T11:53:00.000Z"

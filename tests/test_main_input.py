@@ -19,8 +19,8 @@ import pytest
 import yaml
 
 from compass_action import main as action
-from compass_action.compass_models import MAX_SAFE_INTEGER
-from compass_action.report import Reporter
+from compass_action.events.contract import MAX_SAFE_INTEGER
+from compass_action.report.reporter import Reporter
 from tools.action_runner import REPO, Run, evaluate, step_env
 from tools.compass_standin import Standin
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from compass_action.prepare import Skipped, prepare
 from compass_action.problems import InputProblems
-from compass_action.report import Reporter
+from compass_action.report.reporter import Reporter
 from tools.action_runner import ACTION
 from tools.compass_contract import contract_errors
 

@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compass_action.report import MAX_MESSAGE, Reporter
+from compass_action.report.reporter import MAX_MESSAGE, Reporter
 from compass_action.text import Scrubber
 from tools.action_runner import parse_output_file
 

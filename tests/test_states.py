@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from compass_action.compass_models import BuildState, DeploymentState, EventType
-from compass_action.states import is_terminal, resolve_state
+from compass_action.events.contract import BuildState, DeploymentState, EventType
+from compass_action.events.states import is_terminal, resolve_state
 
 
 @pytest.mark.parametrize("event_type", list(EventType))

@@ -26,7 +26,7 @@ import yaml
 
 from compass_action import text
 from compass_action.main import start
-from compass_action.report import Reporter
+from compass_action.report.reporter import Reporter
 
 REPO = Path(__file__).resolve().parent.parent
 # A component ARI of the documented shape, for local runs against the stand-in.

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from enum import Enum
 
-from .text import preview
+from ..text import preview
 
 # The one Compass error type documented as worth retrying: a concurrent write to the same event.
 RETRYABLE_ERROR_TYPES = frozenset({"STORE_CONFLICT_EXCEPTION"})

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .event_builder import BuiltEvent
-from .problems import Problem
-from .text import markdown_text, preview
+from ..events.builder import BuiltEvent
+from ..problems import Problem
+from ..text import markdown_text, preview
 
 # The most characters of one value in the job summary, after scrubbing: a Compass error message
 # can be 60 KB, and the summary file has a limit of 1 MiB per step.

@@ -7,9 +7,9 @@ outputs that say nothing was sent.
 
 from __future__ import annotations
 
-from .compass_models import EventType
-from .github_event import mirrored_status, ref_deleted
-from .run_context import PRE_MERGE_EVENTS, RunContext
+from ..github.payload import mirrored_status, ref_deleted
+from ..github.run_context import PRE_MERGE_EVENTS, RunContext
+from .contract import EventType
 from .states import deployment_status_state
 
 # The release actions that mean "this release is out": one release fires several of them

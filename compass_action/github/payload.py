@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .compass_models import MAX_SAFE_INTEGER
+from ..events.contract import MAX_SAFE_INTEGER
 
 # SemVer 2.0.0's pre-release part (`1.2.3-rc.1`, `v2.0.0-beta+build.5`): a tag that carries one is
 # not a production release.

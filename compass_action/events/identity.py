@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from .compass_models import MAX_SAFE_INTEGER
-from .github_event import DeploymentStatus
-from .problems import InputProblems, Problem
-from .run_context import RunContext
+from ..github.payload import DeploymentStatus
+from ..github.run_context import RunContext
+from ..problems import InputProblems, Problem
+from .contract import MAX_SAFE_INTEGER
 
 # sequenceNumber = run id * this + attempt. Run ids grow across all runs and attempts grow within
 # one, so the number grows for every re-run and every later run. Run ids in the 10**10s leave a

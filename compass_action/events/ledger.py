@@ -22,9 +22,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .compass_models import MAX_SAFE_INTEGER
+from ..json_files import read_json_object
+from .contract import MAX_SAFE_INTEGER
 from .identity import parse_rfc3339
-from .json_files import read_json_object
 
 _FILE = Path(".compass-action") / "sent-events.json"
 # An entry is about 200 bytes; a job would need thousands of sends to come near this.

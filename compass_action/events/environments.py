@@ -12,9 +12,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .compass_models import EnvironmentCategory
-from .problems import Problem
-from .run_context import RunContext
+from ..github.run_context import RunContext
+from ..problems import Problem
+from .contract import EnvironmentCategory
 
 # In this order: a name with words of several categories takes the first, so that a name that
 # carries a non-production word ("prod-test", "integration-prod") is never PRODUCTION by the name.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .compass_models import BuildState, DeploymentState, EventType
+from .contract import BuildState, DeploymentState, EventType
 
 # `job.status` as a step sees it (the default of the `state` input) is one of these three.
 _JOB_STATUS = {

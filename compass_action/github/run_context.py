@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from .github_event import (
+from ..json_files import JsonObject, read_json_object
+from ..problems import InputProblems, Problem, check_text
+from .payload import (
     GitHubDeployment,
     PullRequest,
     Release,
@@ -20,8 +22,6 @@ from .github_event import (
     pull_request_of,
     release_of,
 )
-from .json_files import JsonObject, read_json_object
-from .problems import InputProblems, Problem, check_text
 
 # GitHub caps webhook payloads at 25 MB; the runner writes the same payload to this file.
 EVENT_LIMIT = 32 * 1024 * 1024

@@ -25,9 +25,9 @@ import httpcore
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, wait_exponential_jitter
 
-from . import __version__
-from .compass_responses import Answer, Verdict, describe_retry_reason, read_answer, unread_answer
-from .limits import Deadline, DeadlineExceeded, TooLarge, Undecodable, read_bounded
+from .. import __version__
+from ..limits import Deadline, DeadlineExceeded, TooLarge, Undecodable, read_bounded
+from .compass_answers import Answer, Verdict, describe_retry_reason, read_answer, unread_answer
 
 # A single attempt never waits longer than this, however much of the budget is left.
 PER_ATTEMPT_TIMEOUT = 15.0

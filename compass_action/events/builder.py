@@ -9,8 +9,13 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
+from ..github.payload import DeploymentStatus, mirrored_status
+from ..github.run_context import RunContext
+from ..inputs import ActionInputs
+from ..problems import InputProblems, Problem
+from ..text import cut
 from . import identity
-from .compass_models import (
+from .contract import (
     BuildEvent,
     BuildPipeline,
     BuildProperties,
@@ -25,13 +30,8 @@ from .compass_models import (
     EventType,
 )
 from .environments import Environment, environment_id, resolve_environment
-from .github_event import DeploymentStatus, mirrored_status
-from .inputs import ActionInputs
-from .job_ledger import Entry, JobLedger
-from .problems import InputProblems, Problem
-from .run_context import RunContext
+from .ledger import Entry, JobLedger
 from .states import deployment_status_state, is_terminal
-from .text import cut
 
 # The longest text Compass is known to show in full (Atlassian's own integrations cut there).
 MAX_TEXT = 255
