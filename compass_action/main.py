@@ -6,10 +6,9 @@ import json
 import os
 import traceback
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from .clients.compass_answers import explain_rejection, explain_untrusted
-from .clients.delivery import Delivery, DeliveryResult, Outcome
+from .clients.delivery import Clock, Delivery, DeliveryResult, Outcome
 from .events.builder import BuiltEvent
 from .inputs import ActionInputs, FailOn
 from .policy import Failure, fail_on_fallback, fails_step
@@ -17,6 +16,10 @@ from .prepare import Skipped, prepare
 from .problems import InputProblems, Problem
 from .report.reporter import Reporter
 from .report.results import RunResult, outputs, problems_summary, skipped_summary, summary
+
+# The time sources of a run. The in-process test runner (tools/action_runner.py) swaps in a
+# clock whose sleeps cost no real time, so back-off and budgets are tested without waiting.
+CLOCK = Clock()
 
 
 def main() -> int:
@@ -65,7 +68,7 @@ def register_secrets(reporter: Reporter, environ: Mapping[str, str]) -> None:
 def run(reporter: Reporter, environ: Mapping[str, str]) -> int:
     fail_on = fail_on_fallback(environ.get("COMPASS_FAIL_ON"))
     try:
-        prepared = prepare(reporter, environ, datetime.now(UTC))
+        prepared = prepare(reporter, environ, CLOCK.wall())
     except InputProblems as exc:
         return _bad_input(reporter, exc.problems, fail_on)
     if isinstance(prepared, Skipped):
@@ -93,6 +96,7 @@ def _delivery(inputs: ActionInputs, reporter: Reporter) -> Delivery:
         inputs.api_token.get_secret_value(),
         inputs.timeout,
         reporter.info,
+        clock=CLOCK,
     )
 
 

@@ -11,6 +11,8 @@ from tools.action_runner import EXAMPLE_COMPONENT, Run
 from tools.compass_contract import DEFAULT_OPENAPI
 from tools.compass_standin import ScriptedAnswer, Standin
 
+from .inprocess import InProcess
+
 COMPONENT = EXAMPLE_COMPONENT
 CLOUD_ID = COMPONENT.split(":")[3]
 EMAIL = "deployer@example.com"
@@ -51,3 +53,8 @@ def credentials(server: Standin) -> dict[str, str]:
 @pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return tmp_path / "github"
+
+
+@pytest.fixture
+def in_process() -> InProcess:
+    return InProcess()

@@ -1,4 +1,9 @@
-"""The real entrypoint in a subprocess, as the runner starts it, against the Compass stand-in."""
+"""The action against the Compass stand-in, with the environment the runner gives it.
+
+A few tests start the real entrypoint in a subprocess, as the runner does (the environment
+mapping, the outputs file and summary, two steps of one job through the ledger, a run outside
+GitHub); the rest run main() in this process (tests/inprocess.py), the same path, faster.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from tools.compass_contract import contract_errors
 from tools.compass_standin import Standin
 
 from .conftest import CLOUD_ID, COMPONENT, EMAIL, TOKEN, credentials
+from .inprocess import InProcess
 from .webhooks import payload, run_for
 
 
@@ -44,13 +50,15 @@ def test_release_tag_push_is_a_production_deployment(standin: Standin, workdir: 
     assert contract_errors(body) == []
 
 
-def test_release_event_is_a_production_deployment(standin: Standin, workdir: Path) -> None:
+def test_release_event_is_a_production_deployment(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
     run = Run(
         event_name="release",
         ref="refs/tags/v2.0.0",
         event={"action": "published", "release": {"tag_name": "v2.0.0"}},
     )
-    result = run_step(run, credentials(standin), workdir)
+    result = in_process(run, credentials(standin), workdir)
 
     assert result.exit_code == 0, result.stderr
     assert result.outputs["environment-category"] == "PRODUCTION"
@@ -58,19 +66,21 @@ def test_release_event_is_a_production_deployment(standin: Standin, workdir: Pat
 
 
 def test_deployment_event_environment_comes_from_the_payload(
-    standin: Standin, workdir: Path
+    standin: Standin, in_process: InProcess, workdir: Path
 ) -> None:
     event = payload("deployment/payload.json")
     event["deployment"]["environment"] = "staging"
-    result = run_step(run_for("deployment/payload.json", event), credentials(standin), workdir)
+    result = in_process(run_for("deployment/payload.json", event), credentials(standin), workdir)
 
     assert result.exit_code == 0, result.stderr
     assert result.outputs["environment-id"] == "staging"
     assert result.outputs["environment-category"] == "STAGING"
 
 
-def test_job_with_a_staging_environment(standin: Standin, workdir: Path) -> None:
-    result = run_step(Run(), credentials(standin) | {"environment": "Staging-EU"}, workdir)
+def test_job_with_a_staging_environment(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    result = in_process(Run(), credentials(standin) | {"environment": "Staging-EU"}, workdir)
 
     assert result.exit_code == 0, result.stderr
     env = standin.events()[0]["deploymentProperties"]["environment"]
@@ -108,14 +118,14 @@ def test_in_progress_then_final_step_is_one_deployment(standin: Standin, workdir
 
 
 def test_rerun_and_later_run_are_new_deployments_with_larger_numbers(
-    standin: Standin, tmp_path: Path
+    standin: Standin, in_process: InProcess, tmp_path: Path
 ) -> None:
     first = Run()
     rerun = dataclasses.replace(first, run_attempt=2, check_run_id=51_725_249_999)
     later = dataclasses.replace(first, run_id=first.run_id + 1, run_number=first.run_number + 1)
     with_ = credentials(standin) | {"environment": "production"}
     outputs = [
-        run_step(r, with_, tmp_path / str(i)).outputs for i, r in enumerate((first, rerun, later))
+        in_process(r, with_, tmp_path / str(i)).outputs for i, r in enumerate((first, rerun, later))
     ]
 
     numbers = [int(o["sequence-number"]) for o in outputs]
@@ -126,11 +136,11 @@ def test_rerun_and_later_run_are_new_deployments_with_larger_numbers(
 
 
 def test_environments_get_distinct_ids_and_share_the_event_source(
-    standin: Standin, tmp_path: Path
+    standin: Standin, in_process: InProcess, tmp_path: Path
 ) -> None:
     with_ = credentials(standin)
-    staging = run_step(Run(job="staging"), with_ | {"environment": "staging"}, tmp_path / "s")
-    prod = run_step(
+    staging = in_process(Run(job="staging"), with_ | {"environment": "staging"}, tmp_path / "s")
+    prod = in_process(
         Run(job="prod", workflow="Release"), with_ | {"environment": "production"}, tmp_path / "p"
     )
 
@@ -142,13 +152,13 @@ def test_environments_get_distinct_ids_and_share_the_event_source(
 
 
 def test_build_start_and_finish_are_one_build_and_jobs_are_separate(
-    standin: Standin, tmp_path: Path
+    standin: Standin, in_process: InProcess, tmp_path: Path
 ) -> None:
     with_ = credentials(standin) | {"event-type": "build"}
     run = Run(job="test")
-    run_step(run, with_ | {"state": "in_progress"}, tmp_path / "1")
-    done = run_step(dataclasses.replace(run, job_status="failure"), with_, tmp_path / "1")
-    other_leg = run_step(
+    in_process(run, with_ | {"state": "in_progress"}, tmp_path / "1")
+    done = in_process(dataclasses.replace(run, job_status="failure"), with_, tmp_path / "1")
+    other_leg = in_process(
         dataclasses.replace(run, check_run_id=51_725_241_955), with_, tmp_path / "3"
     )
 
@@ -162,8 +172,10 @@ def test_build_start_and_finish_are_one_build_and_jobs_are_separate(
         assert contract_errors(json.loads(body)) == []
 
 
-def test_dry_run_needs_no_credentials_and_sends_nothing(standin: Standin, workdir: Path) -> None:
-    result = run_step(
+def test_dry_run_needs_no_credentials_and_sends_nothing(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    result = in_process(
         Run(ref="refs/tags/v3.0.0"), {"component-id": COMPONENT, "dry-run": "true"}, workdir
     )
 

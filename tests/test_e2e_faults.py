@@ -1,8 +1,8 @@
-"""Compass faults, injected through the stand-in, seen through the real entrypoint.
+"""Compass faults, injected through the stand-in, seen through the action as the runner runs it.
 
-Where a case runs for each ``fail-on``, the default (``config``) runs entrypoint.py as a
-subprocess with real waits; the other two settings change only the exit code and run main()
-in process with the waits skipped (tests/inprocess.py), which keeps the suite fast.
+main() runs in this process with the runner's environment and every wait skipped
+(tests/inprocess.py), so back-off and budgets cost no real time; the two certificate cases run
+entrypoint.py as a subprocess, where the trust store is the process's own.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tools.action_runner import Run, StepResult, run_step, run_step_in_process
+from tools.action_runner import Run, StepResult, run_step
 from tools.compass_standin import ScriptedAnswer, Standin
 
 from .conftest import COMPONENT, EMAIL, TOKEN, credentials, scripted_standin
@@ -32,30 +32,9 @@ COMPASS_400 = ScriptedAnswer(
 )
 
 
-@pytest.fixture
-def in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> InProcess:
-    return InProcess(monkeypatch, capsys)
-
-
-def _via(fail_on: str, in_process: InProcess) -> InProcess | None:
-    """None (a subprocess) for the default fail-on, else main() in process."""
-    return None if fail_on == "config" else in_process
-
-
-def _step(server: Standin, workdir: Path, via: InProcess | None = None, **with_: str) -> StepResult:
+def _step(server: Standin, workdir: Path, via: InProcess, **with_: str) -> StepResult:
     inputs = credentials(server) | {"environment": "production"} | with_
-    return _run(inputs, workdir, via, {"RUNNER_DEBUG": "1"})
-
-
-def _run(
-    inputs: dict[str, str],
-    workdir: Path,
-    via: InProcess | None,
-    env_vars: dict[str, str] | None = None,
-) -> StepResult:
-    if via is None:
-        return run_step(Run(), inputs, workdir, step_env_vars=env_vars)
-    return via(inputs, workdir, env_vars, skip_waits=True)
+    return via(Run(), inputs, workdir, {"RUNNER_DEBUG": "1"})
 
 
 def _assert_identical_bodies(server: Standin, count: int) -> None:
@@ -70,7 +49,7 @@ def test_503_503_then_202_is_delivered_on_the_third_attempt(
 ) -> None:
     script = [ScriptedAnswer(503, "busy"), ScriptedAnswer(503, "busy")]
     with scripted_standin(script) as server:
-        result = _step(server, workdir, _via(fail_on, in_process), **{"fail-on": fail_on})
+        result = _step(server, workdir, in_process, **{"fail-on": fail_on})
         _assert_identical_bodies(server, 3)
         assert len(server.events()) == 1
 
@@ -80,10 +59,10 @@ def test_503_503_then_202_is_delivered_on_the_third_attempt(
     assert "HTTP 503" in result.stdout and "retrying in" in result.stdout
 
 
-def test_429_with_retry_after_waits_as_asked(workdir: Path) -> None:
+def test_429_with_retry_after_waits_as_asked(workdir: Path, in_process: InProcess) -> None:
     script = [ScriptedAnswer(429, "", {"Retry-After": "1"})]
     with scripted_standin(script) as server:
-        result = _step(server, workdir)
+        result = _step(server, workdir, in_process)
         _assert_identical_bodies(server, 2)
 
     assert result.exit_code == 0 and result.outputs["delivered"] == "true"
@@ -118,7 +97,7 @@ def test_connection_refused(fail_on: str, workdir: Path, in_process: InProcess) 
         "timeout": "3",
         "fail-on": fail_on,
     }
-    result = _run(inputs, workdir, _via(fail_on, in_process))
+    result = in_process(Run(), inputs, workdir)
 
     assert result.exit_code == _expect(UNAVAILABLE, fail_on)
     level = "error" if result.exit_code else "warning"
@@ -133,8 +112,7 @@ def test_a_server_that_hangs_past_the_budget(
     fail_on: str, workdir: Path, in_process: InProcess
 ) -> None:
     with scripted_standin([ScriptedAnswer(202, hang=8)]) as server:
-        via = _via(fail_on, in_process)
-        result = _step(server, workdir, via, timeout="2", **{"fail-on": fail_on})
+        result = _step(server, workdir, in_process, timeout="1", **{"fail-on": fail_on})
         assert len(server.bodies()) <= 1
 
     assert result.exit_code == _expect(UNAVAILABLE, fail_on)
@@ -148,8 +126,7 @@ def test_500_with_an_html_page_is_reported_not_crashed_on(
 ) -> None:
     with scripted_standin([HTML_500] * 10) as server:
         # Four seconds always leave room for a second attempt after the first wait (1 to 2 s).
-        via = _via(fail_on, in_process)
-        result = _step(server, workdir, via, timeout="4", **{"fail-on": fail_on})
+        result = _step(server, workdir, in_process, timeout="4", **{"fail-on": fail_on})
         count = len(server.bodies())
         assert count >= 2
         _assert_identical_bodies(server, count)
@@ -183,7 +160,7 @@ def test_rejections_are_not_retried_and_say_what_to_fix(
     in_process: InProcess,
 ) -> None:
     with scripted_standin([answer]) as server:
-        result = _step(server, workdir, _via(fail_on, in_process), **{"fail-on": fail_on})
+        result = _step(server, workdir, in_process, **{"fail-on": fail_on})
         assert len(server.bodies()) == 1
 
     assert result.exit_code == _expect(REJECTED, fail_on)
@@ -194,21 +171,21 @@ def test_rejections_are_not_retried_and_say_what_to_fix(
     assert result.outputs["delivered"] == "false"
 
 
-def test_store_conflict_is_retried(workdir: Path) -> None:
+def test_store_conflict_is_retried(workdir: Path, in_process: InProcess) -> None:
     conflict = ScriptedAnswer(
         409, json.dumps({"errors": [{"type": "STORE_CONFLICT_EXCEPTION", "message": "busy"}]})
     )
     with scripted_standin([conflict]) as server:
-        result = _step(server, workdir)
+        result = _step(server, workdir, in_process)
         _assert_identical_bodies(server, 2)
 
     assert result.exit_code == 0 and result.outputs["delivered"] == "true"
 
 
-def test_a_redirect_is_not_followed(workdir: Path) -> None:
+def test_a_redirect_is_not_followed(workdir: Path, in_process: InProcess) -> None:
     redirect = ScriptedAnswer(302, "", {"Location": "https://elsewhere.example.com/steal"})
     with scripted_standin([redirect]) as server:
-        result = _step(server, workdir)
+        result = _step(server, workdir, in_process)
         assert len(server.bodies()) == 1
 
     assert result.exit_code == 1
@@ -255,12 +232,15 @@ LEAK_SCENARIOS: list[tuple[str, list[ScriptedAnswer], dict[str, Any]]] = [
     ("name", "script", "extra"), LEAK_SCENARIOS, ids=[s[0] for s in LEAK_SCENARIOS]
 )
 def test_the_token_never_shows(
-    name: str, script: list[ScriptedAnswer], extra: dict[str, Any], workdir: Path
+    name: str,
+    script: list[ScriptedAnswer],
+    extra: dict[str, Any],
+    workdir: Path,
+    in_process: InProcess,
 ) -> None:
     with scripted_standin(script) as server:
-        # In this process: the same path through the action as the entrypoint, ten times faster.
         inputs = credentials(server) | {"environment": "production"} | extra
-        result = run_step_in_process(Run(), inputs, workdir, {"RUNNER_DEBUG": "1"})
+        result = in_process(Run(), inputs, workdir, {"RUNNER_DEBUG": "1"})
 
     visible = _visible_text(result)
     for secret in SECRET_FORMS:
@@ -307,7 +287,9 @@ def test_an_untrusted_certificate_fails_at_once_and_names_the_site(
     certificate: tuple[Path, Path], workdir: Path
 ) -> None:
     with Standin(EMAIL, TOKEN, tls=certificate) as server:
-        result = _step(server, workdir)
+        # A subprocess: the trust store is loaded as in the container, from its own environment.
+        inputs = credentials(server) | {"environment": "production"}
+        result = run_step(Run(), inputs, workdir, {"RUNNER_DEBUG": "1"})
         assert server.bodies() == []
 
     assert result.exit_code == 1  # with fail-on: config, as the site or runner needs fixing

@@ -1,4 +1,4 @@
-"""GitHub's own webhook payloads, run through the real entrypoint as the runner runs it.
+"""GitHub's own webhook payloads, run through the action as the runner runs it (in process).
 
 Each run gets the payload at ``GITHUB_EVENT_PATH`` and the ``GITHUB_*`` variables the runner sets
 for that event (tests/webhooks.py); the stand-in keeps what Compass would keep. The question each
@@ -7,26 +7,33 @@ test asks: does Compass end up with exactly the deployments and builds a person 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tools.action_runner import StepResult, run_step
+from tools.action_runner import StepResult
 from tools.compass_contract import contract_errors
 from tools.compass_standin import Standin
 
 from .conftest import credentials
+from .inprocess import InProcess
 from .webhooks import payload, run_for
 
 RUN_ID = 19_500_000_000
+Step = Callable[..., StepResult]
 
 
-def step(
-    standin: Standin, workdir: Path, name: str, event: dict[str, Any] | None = None, **kw: Any
-) -> StepResult:
-    with_ = credentials(standin) | kw.pop("with_", {})
-    return run_step(run_for(name, event, **kw), with_, workdir)
+@pytest.fixture
+def step(in_process: InProcess) -> Step:
+    def run(
+        standin: Standin, workdir: Path, name: str, event: dict[str, Any] | None = None, **kw: Any
+    ) -> StepResult:
+        with_ = credentials(standin) | kw.pop("with_", {})
+        return in_process(run_for(name, event, **kw), with_, workdir)
+
+    return run
 
 
 def deployments(standin: Standin) -> list[dict[str, Any]]:
@@ -56,7 +63,7 @@ def assert_skipped(result: StepResult, standin: Standin, because: str) -> None:
     ],
 )
 def test_a_release_run_is_a_production_deployment_of_its_tag(
-    standin: Standin, workdir: Path, name: str
+    step: Step, standin: Standin, workdir: Path, name: str
 ) -> None:
     result = step(standin, workdir, name)
 
@@ -70,7 +77,9 @@ def test_a_release_run_is_a_production_deployment_of_its_tag(
     assert contract_errors(result.payload) == []
 
 
-def test_a_prereleased_run_is_a_staging_deployment(standin: Standin, workdir: Path) -> None:
+def test_a_prereleased_run_is_a_staging_deployment(
+    step: Step, standin: Standin, workdir: Path
+) -> None:
     result = step(standin, workdir, "release/prereleased.payload.json")
 
     assert result.exit_code == 0, result.stderr
@@ -87,18 +96,18 @@ def test_a_prereleased_run_is_a_staging_deployment(standin: Standin, workdir: Pa
     ],
 )
 def test_release_changes_send_nothing(
-    standin: Standin, workdir: Path, name: str, because: str
+    step: Step, standin: Standin, workdir: Path, name: str, because: str
 ) -> None:
     assert_skipped(step(standin, workdir, name), standin, because)
 
 
-def test_an_unpublished_release_sends_nothing(standin: Standin, workdir: Path) -> None:
+def test_an_unpublished_release_sends_nothing(step: Step, standin: Standin, workdir: Path) -> None:
     event = payload("release/published.payload.json") | {"action": "unpublished"}
     result = step(standin, workdir, "release/published.payload.json", event)
     assert_skipped(result, standin, "was unpublished")
 
 
-def test_a_draft_release_sends_nothing(standin: Standin, workdir: Path) -> None:
+def test_a_draft_release_sends_nothing(step: Step, standin: Standin, workdir: Path) -> None:
     event = payload("release/created.payload.json")
     event["release"]["draft"] = True
     result = step(standin, workdir, "release/created.payload.json", event)
@@ -106,7 +115,7 @@ def test_a_draft_release_sends_nothing(standin: Standin, workdir: Path) -> None:
 
 
 def test_a_release_story_ends_with_the_deployments_a_person_counts(
-    standin: Standin, tmp_path: Path
+    step: Step, standin: Standin, tmp_path: Path
 ) -> None:
     # One release fires created, published and released; each starts a run of the workflow, and
     # each run's deploy job fails. Then the person re-runs the published run, which succeeds.
@@ -138,23 +147,27 @@ def test_a_release_story_ends_with_the_deployments_a_person_counts(
 # -- pushes and deleted refs --------------------------------------------------------------------
 
 
-def test_a_push_that_deletes_a_tag_sends_nothing(standin: Standin, workdir: Path) -> None:
+def test_a_push_that_deletes_a_tag_sends_nothing(
+    step: Step, standin: Standin, workdir: Path
+) -> None:
     result = step(standin, workdir, "push/payload.json")
     assert_skipped(result, standin, "deleted refs/tags/simple-tag")
 
 
-def test_a_push_that_deletes_a_branch_sends_no_build(standin: Standin, workdir: Path) -> None:
+def test_a_push_that_deletes_a_branch_sends_no_build(
+    step: Step, standin: Standin, workdir: Path
+) -> None:
     event = payload("push/payload.json") | {"ref": "refs/heads/old-feature"}
     result = step(standin, workdir, "push/payload.json", event, with_={"event-type": "build"})
     assert_skipped(result, standin, "deleted refs/heads/old-feature")
 
 
-def test_a_delete_event_sends_nothing(standin: Standin, workdir: Path) -> None:
+def test_a_delete_event_sends_nothing(step: Step, standin: Standin, workdir: Path) -> None:
     result = step(standin, workdir, "delete/payload.json", with_={"event-type": "build"})
     assert_skipped(result, standin, "delete event")
 
 
-def test_a_tag_push_is_a_production_deployment(standin: Standin, workdir: Path) -> None:
+def test_a_tag_push_is_a_production_deployment(step: Step, standin: Standin, workdir: Path) -> None:
     # GitHub publishes no example of a tag push that is not a deletion: the deleting one, undone.
     event = payload("push/payload.json") | {"deleted": False, "created": True, "after": "f" * 40}
     result = step(standin, workdir, "push/payload.json", event)
@@ -164,7 +177,9 @@ def test_a_tag_push_is_a_production_deployment(standin: Standin, workdir: Path) 
     assert standin.events()[0]["displayName"] == "Deploy simple-tag to production"
 
 
-def test_a_pre_release_tag_push_is_not_production(standin: Standin, workdir: Path) -> None:
+def test_a_pre_release_tag_push_is_not_production(
+    step: Step, standin: Standin, workdir: Path
+) -> None:
     event = payload("push/payload.json") | {
         "ref": "refs/tags/v1.2.3-rc.1",
         "deleted": False,
@@ -177,7 +192,7 @@ def test_a_pre_release_tag_push_is_not_production(standin: Standin, workdir: Pat
     assert result.outputs["environment-category"] == "STAGING"
 
 
-def test_a_branch_push_build_names_its_branch(standin: Standin, workdir: Path) -> None:
+def test_a_branch_push_build_names_its_branch(step: Step, standin: Standin, workdir: Path) -> None:
     result = step(
         standin, workdir, "push/with-new-branch.payload.json", with_={"event-type": "build"}
     )
@@ -188,7 +203,9 @@ def test_a_branch_push_build_names_its_branch(standin: Standin, workdir: Path) -
     assert "(master)" in build["description"]
 
 
-def test_a_dispatch_on_a_tag_is_a_production_deployment(standin: Standin, workdir: Path) -> None:
+def test_a_dispatch_on_a_tag_is_a_production_deployment(
+    step: Step, standin: Standin, workdir: Path
+) -> None:
     event = payload("workflow_dispatch/payload.json") | {"ref": "refs/tags/v3.1.0"}
     result = step(standin, workdir, "workflow_dispatch/payload.json", event)
 
@@ -209,7 +226,7 @@ def test_a_dispatch_on_a_tag_is_a_production_deployment(standin: Standin, workdi
     ],
 )
 def test_pre_merge_builds_are_not_reported_by_default(
-    standin: Standin, workdir: Path, name: str, label: str
+    step: Step, standin: Standin, workdir: Path, name: str, label: str
 ) -> None:
     result = step(standin, workdir, name, with_={"event-type": "build"})
     assert_skipped(result, standin, label)
@@ -224,7 +241,7 @@ def test_pre_merge_builds_are_not_reported_by_default(
     ],
 )
 def test_pre_merge_builds_on_request_name_where_they_come_from(
-    standin: Standin, workdir: Path, name: str, label: str
+    step: Step, standin: Standin, workdir: Path, name: str, label: str
 ) -> None:
     with_ = {"event-type": "build", "report-pull-requests": "true"}
     result = step(standin, workdir, name, with_=with_)
@@ -235,7 +252,7 @@ def test_pre_merge_builds_on_request_name_where_they_come_from(
 
 
 def test_a_preview_deployment_from_a_pull_request_is_reported(
-    standin: Standin, workdir: Path
+    step: Step, standin: Standin, workdir: Path
 ) -> None:
     result = step(
         standin, workdir, "pull_request/opened.payload.json", with_={"environment": "preview"}
@@ -248,7 +265,9 @@ def test_a_preview_deployment_from_a_pull_request_is_reported(
 # -- GitHub deployments -------------------------------------------------------------------------
 
 
-def test_a_deployment_run_reports_the_github_deployment(standin: Standin, workdir: Path) -> None:
+def test_a_deployment_run_reports_the_github_deployment(
+    step: Step, standin: Standin, workdir: Path
+) -> None:
     result = step(standin, workdir, "deployment/payload.json")
 
     assert result.exit_code == 0, result.stderr
@@ -287,7 +306,7 @@ def status_event(state: str, second: int = 55, status_id: int = 209916254) -> di
     ],
 )
 def test_a_deployment_status_run_reports_the_status_not_the_job(
-    standin: Standin, workdir: Path, state: str, compass: str
+    step: Step, standin: Standin, workdir: Path, state: str, compass: str
 ) -> None:
     # The reporting job succeeds whatever state it reports: job-status must not decide.
     event = status_event(state)
@@ -304,12 +323,14 @@ def test_a_deployment_status_run_reports_the_status_not_the_job(
     assert ("completedAt" in props) is (compass in ("SUCCESSFUL", "FAILED"))
 
 
-def test_an_inactive_status_sends_nothing(standin: Standin, workdir: Path) -> None:
+def test_an_inactive_status_sends_nothing(step: Step, standin: Standin, workdir: Path) -> None:
     result = step(standin, workdir, "deployment_status/payload.json", status_event("inactive"))
     assert_skipped(result, standin, "inactive")
 
 
-def test_statuses_arriving_out_of_order_leave_the_latest(standin: Standin, tmp_path: Path) -> None:
+def test_statuses_arriving_out_of_order_leave_the_latest(
+    step: Step, standin: Standin, tmp_path: Path
+) -> None:
     # Each status starts a run of its own; the success run finishes before the earlier ones.
     order = [("success", 58, 3), ("queued", 57, 1), ("in_progress", 57, 2)]
     for index, (state, second, status_id) in enumerate(order):
@@ -328,7 +349,7 @@ def test_statuses_arriving_out_of_order_leave_the_latest(standin: Standin, tmp_p
 
 
 def test_queued_and_in_progress_in_one_second_keep_their_order(
-    standin: Standin, tmp_path: Path
+    step: Step, standin: Standin, tmp_path: Path
 ) -> None:
     for index, state in enumerate(["in_progress", "queued"]):
         step(
@@ -342,7 +363,9 @@ def test_queued_and_in_progress_in_one_second_keep_their_order(
     assert props["state"] == "IN_PROGRESS"
 
 
-def test_an_explicit_state_wins_over_the_status(standin: Standin, workdir: Path) -> None:
+def test_an_explicit_state_wins_over_the_status(
+    step: Step, standin: Standin, workdir: Path
+) -> None:
     result = step(
         standin,
         workdir,
@@ -354,7 +377,9 @@ def test_an_explicit_state_wins_over_the_status(standin: Standin, workdir: Path)
     assert deployments(standin)[0]["state"] == "ROLLED_BACK"
 
 
-def test_github_pages_status_is_mirrored_with_its_log(standin: Standin, workdir: Path) -> None:
+def test_github_pages_status_is_mirrored_with_its_log(
+    step: Step, standin: Standin, workdir: Path
+) -> None:
     result = step(standin, workdir, "deployment_status/gh-pages.payload.json")
 
     assert result.exit_code == 0, result.stdout + result.stderr

@@ -1,7 +1,8 @@
 """Hostile servers and a bad site, seen through main(): the exact message and exit code.
 
 main() runs in this process with the environment the runner would give the container (built by
-tools.action_runner.step_env), against the threaded stand-in: no subprocess, so these stay fast.
+tools.action_runner.step_env), against the threaded stand-in: no subprocess, and waits are
+skipped (tests/inprocess.py), so these stay fast; the sockets still take real time.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.action_runner import StepResult
+from tools.action_runner import Run, StepResult
 from tools.compass_standin import ScriptedAnswer, Standin
 
 from .conftest import COMPONENT, EMAIL, TOKEN, credentials, scripted_standin
@@ -21,20 +22,15 @@ SLACK = 2.0  # over the budget, for a busy machine; the hostile answers take far
 NOT_RECORDED = "The event was not recorded: Compass could not be reached or stayed overloaded"
 
 
-@pytest.fixture
-def in_process(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> InProcess:
-    return InProcess(monkeypatch, capsys)
-
-
 Step = Callable[..., tuple[StepResult, float]]
 
 
 @pytest.fixture
 def step(in_process: InProcess) -> Step:
     def run(
-        with_: dict[str, str], workdir: Path, skip_waits: bool = False
+        with_: dict[str, str], workdir: Path, env_vars: dict[str, str] | None = None
     ) -> tuple[StepResult, float]:
-        result = in_process(with_, workdir, skip_waits=skip_waits)
+        result = in_process(Run(), with_, workdir, env_vars)
         return result, in_process.took
 
     return run
@@ -86,7 +82,7 @@ def test_hostile_error_bodies_are_described(
 
 def test_a_retry_after_that_is_not_a_number_is_ignored(step: Step, workdir: Path) -> None:
     with scripted_standin([ScriptedAnswer(429, headers={"Retry-After": "²"})]) as server:
-        result, _ = step(_inputs(server), workdir, skip_waits=True)
+        result, _ = step(_inputs(server), workdir)
         assert len(server.received()) == 2
 
     assert result.exit_code == 0 and result.outputs["delivered"] == "true"
@@ -106,14 +102,12 @@ def test_retry_after_zero_is_not_obeyed_to_the_letter(step: Step, workdir: Path)
 
 
 def test_plain_http_never_goes_through_the_proxy_from_the_environment(
-    step: Step, workdir: Path, monkeypatch: pytest.MonkeyPatch
+    step: Step, workdir: Path
 ) -> None:
     with Standin(EMAIL, TOKEN) as proxy, scripted_standin([ScriptedAnswer(202)]) as server:
-        for name in ("NO_PROXY", "no_proxy"):
-            monkeypatch.delenv(name, raising=False)
-        for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
-            monkeypatch.setenv(name, proxy.base_url)
-        result, _ = step(_inputs(server), workdir)
+        # The step's environment is the process's whole environment (no NO_PROXY in it).
+        names = ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+        result, _ = step(_inputs(server), workdir, dict.fromkeys(names, proxy.base_url))
         assert proxy.received() == []
         assert [item.authorized for item in server.received()] == [True]
 

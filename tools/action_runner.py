@@ -16,15 +16,20 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
 import yaml
 
+from compass_action import main as action_main
 from compass_action import text
+from compass_action.clients import delivery
+from compass_action.clients.delivery import Clock
 from compass_action.main import start
 from compass_action.report.reporter import Reporter
 
@@ -223,18 +228,50 @@ def run_step(
     )
 
 
-def start_in_process(env: Mapping[str, str], reporter: Reporter) -> int:
+class SkippedWaits:
+    """A clock whose sleeps cost no real time: it runs in real time plus every wait it skipped.
+
+    Sockets still take real time, so a server that hangs is cut by the real deadline, while a
+    back-off of 1, 2 and 4 s or a Retry-After is taken at once and still counts against the
+    budget. The wall clock moves with it, for Retry-After dates and the event's times.
+    """
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []  # every wait asked for, in order
+        self._started = time.monotonic()
+        self._started_wall = datetime.now(UTC)
+
+    def monotonic(self) -> float:
+        return time.monotonic() + sum(self.slept)
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+    def wall(self) -> datetime:
+        return self._started_wall + timedelta(seconds=self.monotonic() - self._started)
+
+    def clock(self) -> Clock:
+        return Clock(monotonic=self.monotonic, sleep=self.sleep, wall=self.wall)
+
+
+def start_in_process(
+    env: Mapping[str, str], reporter: Reporter, waits: SkippedWaits | None = None
+) -> int:
     """What entrypoint.py does, in this process: ``env`` is the whole environment.
 
-    Each run gets a fresh secret scrubber, as each step is a process of its own. Some hundred
-    times faster than a process, for tests that need many runs.
+    Each run gets a fresh secret scrubber and a fresh rate-limit pacer, as each step is a process
+    of its own; with ``waits`` every wait is skipped (see SkippedWaits). Some hundred times
+    faster than a process, for tests that need many runs.
     """
     kept = {name: value for name, value in os.environ.items() if name in ("PATH", "TMPDIR")}
     secrets = text.Scrubber()
     reporter.secrets = secrets
+    clock = Clock() if waits is None else waits.clock()
     with (
         mock.patch.dict(os.environ, kept | dict(env), clear=True),
         mock.patch.object(text, "SECRETS", secrets),
+        mock.patch.object(action_main, "CLOCK", clock),
+        mock.patch.object(delivery, "_PACERS", {}),
     ):
         return start(reporter, os.environ)
 
@@ -244,6 +281,8 @@ def run_step_in_process(
     with_: Mapping[str, str],
     workdir: Path,
     step_env_vars: Mapping[str, str] | None = None,
+    *,
+    waits: SkippedWaits | None = None,
 ) -> StepResult:
     """``run_step``, in this process; the reporter writes to memory instead of the pipes."""
     workdir.mkdir(parents=True, exist_ok=True)
@@ -251,7 +290,7 @@ def run_step_in_process(
     out, err = io.StringIO(), io.StringIO()
     reporter = Reporter.from_environ(env)
     reporter.out, reporter.err = out, err
-    code = start_in_process(env, reporter)
+    code = start_in_process(env, reporter, waits)
     return StepResult(
         exit_code=code,
         stdout=out.getvalue(),
