@@ -167,6 +167,42 @@ def test_update_sequence_numbers_continue_above_an_earlier_step(tmp_path: Path) 
     assert second.update_sequence_number == first.update_sequence_number + 1
 
 
+OTHER_COMPONENT = COMPONENT.rsplit("/", 1)[0] + "/2f586125-bbbb-cccc-dddd-0123456789ab"
+
+
+@pytest.mark.parametrize("event_type", ["deployment", "build"])
+def test_a_job_that_reports_two_components_keeps_their_events_apart(
+    tmp_path: Path, event_type: str
+) -> None:
+    # One job, one pipeline (and environment and sequence number), two components: each
+    # component's event starts when it was first sent and numbers its updates on its own.
+    ledger = JobLedger(tmp_path / "ledger.json")
+    earlier = NOW - timedelta(minutes=7)
+    given = {"event_type": event_type, "environment": "prod", "state": "in_progress"}
+    first = build_event(inputs(**given), run(), lambda: earlier, UpdateSequence(lambda: 0), ledger)
+    other = build_event(
+        inputs(**given, component_id=OTHER_COMPONENT),
+        run(),
+        lambda: NOW,
+        UpdateSequence(lambda: 0),
+        ledger,
+    )
+    again = build_event(inputs(**given), run(), lambda: NOW, UpdateSequence(lambda: 0), ledger)
+
+    assert first.pipeline_id == other.pipeline_id == again.pipeline_id
+    starts = [_started_at(event) for event in (first, other, again)]
+    assert starts == ["2026-11-22T11:53:00.000Z", "2026-11-22T12:00:00.000Z", starts[0]]
+    numbers = [e.update_sequence_number for e in (first, other, again)]
+    assert numbers == [1, 1, 2]
+
+
+def _started_at(event: BuiltEvent) -> str:
+    body: Any = event.request.to_json_dict()["event"]
+    [kind] = body.values()
+    [props] = [value for key, value in kind.items() if key.endswith("Properties")]
+    return str(props["startedAt"])
+
+
 def test_the_ledger_lives_in_the_job_home_on_github_only(tmp_path: Path) -> None:
     entry = Entry("2026-11-22T12:00:00.000Z", 5)
     on_github = JobLedger.for_environ({"GITHUB_ACTIONS": "true", "HOME": str(tmp_path)})
