@@ -253,6 +253,23 @@ def test_the_pacer_does_not_sleep_past_the_deadline(httpx_mock: HTTPXMock, fake:
     assert httpx_mock.get_requests() == []
 
 
+def test_every_attempt_waits_its_turn_retries_too(httpx_mock: HTTPXMock, fake: FakeTime) -> None:
+    # One request per 10 s: the retry after a 503 waits out its backoff, then the rest of the
+    # window, and both waits count against the budget.
+    httpx_mock.add_response(status_code=503)
+    httpx_mock.add_response(status_code=202)
+    pacer = Pacer(limit=1, window=10, clock=fake.monotonic, sleep=fake.sleep)
+    with Delivery(
+        URL, "me@example.com", "tok", 60, lambda _: None, clock=fake.clock(), pacer=pacer
+    ) as delivery:
+        result = delivery.send(BODY)
+
+    assert (result.outcome, result.attempts) == (Outcome.ACCEPTED, 2)
+    backoff, turn = fake.sleeps
+    assert 1 <= backoff <= 2 and backoff + turn == pytest.approx(10)
+    assert len(httpx_mock.get_requests()) == 2
+
+
 def test_a_trickled_body_is_read_until_the_deadline_only(
     httpx_mock: HTTPXMock, fake: FakeTime
 ) -> None:
