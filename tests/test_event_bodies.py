@@ -1,0 +1,419 @@
+"""Whole request bodies: for each event kind and each notable case, the entire body, written out.
+
+A rule that drops or changes any field (a build's ``pipeline.url``, its ``displayName``, the
+environment's category) fails here, where a test that looks at a few fields would pass. Each run
+is one of GitHub's webhook payloads (tests/fixtures/webhooks) with the variables the runner
+sets; the inputs are read from the environment step_env builds from action.yml, as in a run;
+the clock and the update sequence clock are fixed. Each body also satisfies the OpenAPI contract.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+
+from compass_action.events.builder import build_event
+from compass_action.events.identity import UpdateSequence
+from compass_action.events.ledger import JobLedger
+from compass_action.events.skipping import reason_to_skip
+from compass_action.github.run_context import load_run_context
+from compass_action.inputs import read_inputs
+from tools.action_runner import Run, step_env
+from tools.compass_contract import contract_errors
+
+from .conftest import CLOUD_ID, COMPONENT
+from .webhooks import payload, run_for
+
+NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
+NOW_NS = 1_763_812_800_000_000_000  # NOW, for the update sequence clock
+
+
+def request_body(run: Run, with_: Mapping[str, str], tmp_path: Path) -> dict[str, Any]:
+    """The bytes the action would send for ``run`` with ``with_``, parsed."""
+    env = step_env(run, {"component-id": COMPONENT, "dry-run": "true"} | dict(with_), tmp_path)
+    with mock.patch.dict(os.environ, env, clear=True):
+        loaded = read_inputs()
+        context = load_run_context()
+    assert loaded.problems == []
+    inputs = loaded.inputs
+    skip = reason_to_skip(
+        inputs.event_type,
+        context,
+        state_given=inputs.state is not None,
+        report_pull_requests=inputs.report_pull_requests,
+    )
+    assert skip is None
+    event = build_event(
+        inputs, context, lambda: NOW, UpdateSequence(lambda: NOW_NS), JobLedger(None)
+    )
+    assert event.warnings == []
+    body: dict[str, Any] = json.loads(event.json_text)
+    assert contract_errors(body) == []
+    return body
+
+
+# -- deployments ------------------------------------------------------------------------------
+
+
+def test_a_tag_push(tmp_path: Path) -> None:
+    # GitHub publishes no example of a tag push that is not a deletion: the deleting one, undone.
+    event = payload("push/payload.json") | {"deleted": False, "created": True, "after": "f" * 40}
+    body = request_body(run_for("push/payload.json", event), {}, tmp_path)
+
+    assert body == {
+        "cloudId": CLOUD_ID,
+        "componentId": COMPONENT,
+        "event": {
+            "deployment": {
+                "displayName": "Deploy simple-tag to production",
+                "description": (
+                    "Deployment to production of acme/shop at simple-tag; commit "
+                    "https://github.com/acme/shop/commit/ffffffffffffffffffffffffffffffffffffffff;"
+                    " Deploy / deploy run #42, attempt 1; by octocat"
+                ),
+                "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
+                "lastUpdated": "2026-11-22T12:00:00.000Z",
+                "updateSequenceNumber": 1763812800000000,
+                "externalEventSourceId": "github.com:repository:123456789",
+                "deploymentProperties": {
+                    "sequenceNumber": 19500000001001,
+                    "state": "SUCCESSFUL",
+                    "pipeline": {
+                        "pipelineId": (
+                            "acme/shop/runs/19500000001/attempts/1/jobs/deploy/51725241954"
+                        ),
+                        "url": (
+                            "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954"
+                        ),
+                        "displayName": "Deploy / deploy",
+                    },
+                    "environment": {
+                        "category": "PRODUCTION",
+                        "displayName": "production",
+                        "environmentId": "production",
+                    },
+                    "startedAt": "2026-11-22T12:00:00.000Z",
+                    "completedAt": "2026-11-22T12:00:00.000Z",
+                },
+            }
+        },
+    }
+
+
+def test_a_release_run(tmp_path: Path) -> None:
+    body = request_body(run_for("release/published.payload.json"), {}, tmp_path)
+
+    assert body == {
+        "cloudId": CLOUD_ID,
+        "componentId": COMPONENT,
+        "event": {
+            "deployment": {
+                "displayName": "Deploy 0.0.1 to production",
+                "description": (
+                    "Deployment to production of acme/shop at 0.0.1; commit "
+                    "https://github.com/acme/shop/commit/0123456789abcdef0123456789abcdef01234567;"
+                    " Deploy / deploy run #42, attempt 1; by octocat"
+                ),
+                "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
+                "lastUpdated": "2026-11-22T12:00:00.000Z",
+                "updateSequenceNumber": 1763812800000000,
+                "externalEventSourceId": "github.com:repository:123456789",
+                "deploymentProperties": {
+                    "sequenceNumber": 17372790001,
+                    "state": "SUCCESSFUL",
+                    "pipeline": {
+                        "pipelineId": "acme/shop/releases/17372790/attempts/1/jobs/deploy",
+                        "url": (
+                            "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954"
+                        ),
+                        "displayName": "Deploy / deploy",
+                    },
+                    "environment": {
+                        "category": "PRODUCTION",
+                        "displayName": "production",
+                        "environmentId": "production",
+                    },
+                    "startedAt": "2026-11-22T12:00:00.000Z",
+                    "completedAt": "2026-11-22T12:00:00.000Z",
+                },
+            }
+        },
+    }
+
+
+def test_a_pre_release_run(tmp_path: Path) -> None:
+    body = request_body(run_for("release/prereleased.payload.json"), {}, tmp_path)
+
+    assert body == {
+        "cloudId": CLOUD_ID,
+        "componentId": COMPONENT,
+        "event": {
+            "deployment": {
+                "displayName": "Deploy 0.0.1 to staging",
+                "description": (
+                    "Deployment to staging of acme/shop at 0.0.1; commit "
+                    "https://github.com/acme/shop/commit/0123456789abcdef0123456789abcdef01234567;"
+                    " Deploy / deploy run #42, attempt 1; by octocat"
+                ),
+                "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
+                "lastUpdated": "2026-11-22T12:00:00.000Z",
+                "updateSequenceNumber": 1763812800000000,
+                "externalEventSourceId": "github.com:repository:123456789",
+                "deploymentProperties": {
+                    "sequenceNumber": 17372790001,
+                    "state": "SUCCESSFUL",
+                    "pipeline": {
+                        "pipelineId": "acme/shop/releases/17372790/attempts/1/jobs/deploy",
+                        "url": (
+                            "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954"
+                        ),
+                        "displayName": "Deploy / deploy",
+                    },
+                    "environment": {
+                        "category": "STAGING",
+                        "displayName": "staging",
+                        "environmentId": "staging",
+                    },
+                    "startedAt": "2026-11-22T12:00:00.000Z",
+                    "completedAt": "2026-11-22T12:00:00.000Z",
+                },
+            }
+        },
+    }
+
+
+def test_a_deployment_status_run(tmp_path: Path) -> None:
+    # GitHub's example status, turned into a success with a log: the status is what is reported,
+    # at the status's time, for the GitHub deployment that started at its creation.
+    event = payload("deployment_status/payload.json")
+    event["deployment_status"] |= {
+        "state": "success",
+        "log_url": "https://ci.example.com/deploys/77/log",
+    }
+    body = request_body(run_for("deployment_status/payload.json", event), {}, tmp_path)
+
+    assert body == {
+        "cloudId": CLOUD_ID,
+        "componentId": COMPONENT,
+        "event": {
+            "deployment": {
+                "displayName": "Deploy master to production",
+                "description": (
+                    "Deployment to production of acme/shop at master; GitHub deployment "
+                    "145988746; status success; commit "
+                    "https://github.com/acme/shop/commit/f95f852bd8fca8fcc58a9a2d6c842781e32a215e;"
+                    " Deploy / deploy run #42, attempt 1; by octocat"
+                ),
+                "url": "https://ci.example.com/deploys/77/log",
+                "lastUpdated": "2019-05-15T15:20:55.000Z",
+                "updateSequenceNumber": 1557933655000004,
+                "externalEventSourceId": "github.com:repository:123456789",
+                "deploymentProperties": {
+                    "sequenceNumber": 145988746,
+                    "state": "SUCCESSFUL",
+                    "pipeline": {
+                        "pipelineId": "acme/shop/deployments/145988746",
+                        "url": "https://ci.example.com/deploys/77/log",
+                        "displayName": "Deploy / deploy",
+                    },
+                    "environment": {
+                        "category": "PRODUCTION",
+                        "displayName": "production",
+                        "environmentId": "production",
+                    },
+                    "startedAt": "2019-05-15T15:20:53.000Z",
+                    "completedAt": "2019-05-15T15:20:55.000Z",
+                },
+            }
+        },
+    }
+
+
+# Every input that sets a key or a text of the event, each given explicitly.
+OVERRIDES = {
+    "cloud-id": CLOUD_ID,
+    "pipeline-id": "acme/shop/deploy-pipeline",
+    "update-sequence-number": "7000000000000001",
+    "external-event-source-id": "acme-ci",
+    "display-name": "Shop 2.4.0 to EU production",
+    "description": "Blue-green switch of the EU fleet",
+    "url": "https://ci.acme.example/deploys/2401",
+    "started-at": "2026-11-22T11:45:30.250Z",
+}
+
+
+def test_a_deployment_with_every_key_given(tmp_path: Path) -> None:
+    with_ = OVERRIDES | {
+        "state": "rolled_back",
+        "environment": "prod-eu",
+        "environment-category": "production",
+        "environment-id": "eu-prod-1",
+        "sequence-number": "2401",
+    }
+    body = request_body(Run(), with_, tmp_path)
+
+    assert body == {
+        "cloudId": CLOUD_ID,
+        "componentId": COMPONENT,
+        "event": {
+            "deployment": {
+                "displayName": "Shop 2.4.0 to EU production",
+                "description": "Blue-green switch of the EU fleet",
+                "url": "https://ci.acme.example/deploys/2401",
+                "lastUpdated": "2026-11-22T12:00:00.000Z",
+                "updateSequenceNumber": 7000000000000001,
+                "externalEventSourceId": "acme-ci",
+                "deploymentProperties": {
+                    "sequenceNumber": 2401,
+                    "state": "ROLLED_BACK",
+                    "pipeline": {
+                        "pipelineId": "acme/shop/deploy-pipeline",
+                        # The job that ran stays the pipeline's link; url is the event's.
+                        "url": (
+                            "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954"
+                        ),
+                        "displayName": "Deploy / deploy",
+                    },
+                    "environment": {
+                        "category": "PRODUCTION",
+                        "displayName": "prod-eu",
+                        "environmentId": "eu-prod-1",
+                    },
+                    "startedAt": "2026-11-22T11:45:30.250Z",
+                    "completedAt": "2026-11-22T12:00:00.000Z",
+                },
+            }
+        },
+    }
+
+
+# -- builds -----------------------------------------------------------------------------------
+
+
+def test_a_branch_push_build(tmp_path: Path) -> None:
+    run = run_for("push/with-new-branch.payload.json")
+    body = request_body(run, {"event-type": "build"}, tmp_path)
+
+    assert body == {
+        "cloudId": CLOUD_ID,
+        "componentId": COMPONENT,
+        "event": {
+            "build": {
+                "displayName": "Build of master #42",
+                "description": (
+                    "Build of acme/shop (master) at 6113728; commit "
+                    "https://github.com/acme/shop/commit/6113728f27ae82c7b1a177c8d03f9e96e0adf246;"
+                    " Deploy / deploy run #42, attempt 1; by octocat"
+                ),
+                "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
+                "lastUpdated": "2026-11-22T12:00:00.000Z",
+                "updateSequenceNumber": 1763812800000000,
+                "externalEventSourceId": "github.com:repository:123456789",
+                "buildProperties": {
+                    "state": "SUCCESSFUL",
+                    "pipeline": {
+                        "pipelineId": (
+                            "acme/shop/runs/19500000001/attempts/1/jobs/deploy/51725241954"
+                        ),
+                        "url": (
+                            "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954"
+                        ),
+                        "displayName": "Deploy / deploy",
+                    },
+                    "startedAt": "2026-11-22T12:00:00.000Z",
+                    "completedAt": "2026-11-22T12:00:00.000Z",
+                },
+            }
+        },
+    }
+
+
+def test_a_pull_request_build_with_report_pull_requests(tmp_path: Path) -> None:
+    run = run_for("pull_request/opened.payload.json")
+    body = request_body(run, {"event-type": "build", "report-pull-requests": "true"}, tmp_path)
+
+    assert body == {
+        "cloudId": CLOUD_ID,
+        "componentId": COMPONENT,
+        "event": {
+            "build": {
+                "displayName": "Build of pull request #2 #42",
+                "description": (
+                    "Build of acme/shop (pull request #2) at 0123456; commit "
+                    "https://github.com/acme/shop/commit/0123456789abcdef0123456789abcdef01234567;"
+                    " Deploy / deploy run #42, attempt 1; by octocat"
+                ),
+                "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
+                "lastUpdated": "2026-11-22T12:00:00.000Z",
+                "updateSequenceNumber": 1763812800000000,
+                "externalEventSourceId": "github.com:repository:123456789",
+                "buildProperties": {
+                    "state": "SUCCESSFUL",
+                    "pipeline": {
+                        "pipelineId": (
+                            "acme/shop/runs/19500000001/attempts/1/jobs/deploy/51725241954"
+                        ),
+                        "url": (
+                            "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954"
+                        ),
+                        "displayName": "Deploy / deploy",
+                    },
+                    "startedAt": "2026-11-22T12:00:00.000Z",
+                    "completedAt": "2026-11-22T12:00:00.000Z",
+                },
+            }
+        },
+    }
+
+
+def test_a_build_with_every_key_given(tmp_path: Path) -> None:
+    body = request_body(Run(), OVERRIDES | {"event-type": "build", "state": "cancelled"}, tmp_path)
+
+    assert body == {
+        "cloudId": CLOUD_ID,
+        "componentId": COMPONENT,
+        "event": {
+            "build": {
+                "displayName": "Shop 2.4.0 to EU production",
+                "description": "Blue-green switch of the EU fleet",
+                "url": "https://ci.acme.example/deploys/2401",
+                "lastUpdated": "2026-11-22T12:00:00.000Z",
+                "updateSequenceNumber": 7000000000000001,
+                "externalEventSourceId": "acme-ci",
+                "buildProperties": {
+                    "state": "CANCELLED",
+                    "pipeline": {
+                        "pipelineId": "acme/shop/deploy-pipeline",
+                        "url": (
+                            "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954"
+                        ),
+                        "displayName": "Deploy / deploy",
+                    },
+                    "startedAt": "2026-11-22T11:45:30.250Z",
+                    "completedAt": "2026-11-22T12:00:00.000Z",
+                },
+            }
+        },
+    }
+
+
+@pytest.mark.parametrize("state", ["in_progress", "unknown"])
+def test_a_build_still_running_has_no_completion(tmp_path: Path, state: str) -> None:
+    body = request_body(Run(job="test"), {"event-type": "build", "state": state}, tmp_path)
+
+    assert body["event"]["build"]["buildProperties"] == {
+        "state": state.upper(),
+        "pipeline": {
+            "pipelineId": "acme/shop/runs/19500000001/attempts/1/jobs/test/51725241954",
+            "url": "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954",
+            "displayName": "Deploy / test",
+        },
+        "startedAt": "2026-11-22T12:00:00.000Z",
+    }
