@@ -322,7 +322,7 @@ class Standin:
             self._scheme = "https"
         # A short poll keeps shutdown() quick: it waits for the next poll.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True
         )
 
     @property
