@@ -58,3 +58,10 @@ def workdir(tmp_path: Path) -> Path:
 @pytest.fixture
 def in_process() -> InProcess:
     return InProcess()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The property tests (seconds each) first: no worker is left running one after the rest."""
+    items.sort(
+        key=lambda item: not getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+    )
