@@ -57,6 +57,8 @@ def test_503_503_then_202_is_delivered_on_the_third_attempt(
     assert result.outputs["delivered"] == "true" and result.outputs["status"] == "202"
     assert result.stdout.count("Attempt ") == 2
     assert "HTTP 503" in result.stdout and "retrying in" in result.stdout
+    backoff = in_process.waits.slept  # taken at once, as the fake clock moved on
+    assert len(backoff) == 2 and 1 <= backoff[0] <= 2 and 2 <= backoff[1] <= 4
 
 
 def test_429_with_retry_after_waits_as_asked(workdir: Path, in_process: InProcess) -> None:
@@ -69,6 +71,7 @@ def test_429_with_retry_after_waits_as_asked(workdir: Path, in_process: InProces
     assert "HTTP 429" in result.stdout
     assert "Compass asked to wait 1 s" in result.stdout
     assert "retrying in 1.0 s" in result.stdout
+    assert in_process.waits.slept == [1.0]
 
 
 def _closed_port() -> int:
