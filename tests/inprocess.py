@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -18,8 +18,8 @@ import pytest
 from compass_action.clients import delivery
 
 # The real classes, bound before any test replaces them in the delivery module.
-from compass_action.clients.delivery import Clock as RealClock
-from compass_action.clients.delivery import Pacer as RealPacer
+from compass_action.clients.http import Clock as RealClock
+from compass_action.clients.http import Pacer
 from compass_action.main import main
 from tools.action_runner import Run, StepResult, parse_output_file, step_env
 
@@ -66,7 +66,7 @@ class InProcess:
         if skip_waits:
             waits = SkippedWaits()
             self._monkeypatch.setattr(delivery, "Clock", waits.clock)
-            self._monkeypatch.setattr(delivery, "Pacer", _pacer_on(waits))
+            self._monkeypatch.setattr(delivery, "compass_pacer", _pacer_on(waits))
         started = time.monotonic()
         code = main()
         self.took = time.monotonic() - started
@@ -82,9 +82,10 @@ class InProcess:
         )
 
 
-def _pacer_on(waits: SkippedWaits) -> type[RealPacer]:
-    class Pacer(RealPacer):
-        def __init__(self) -> None:
-            super().__init__(clock=waits.monotonic, sleep=waits.sleep)
+def _pacer_on(waits: SkippedWaits) -> Callable[[], Pacer]:
+    real = delivery.compass_pacer
 
-    return Pacer
+    def pacer() -> Pacer:
+        return real(clock=waits.monotonic, sleep=waits.sleep)
+
+    return pacer
