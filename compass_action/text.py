@@ -229,3 +229,19 @@ def _markdown_char(char: str) -> str:
 def markdown_text(value: str) -> str:
     """A value as literal text in a Markdown table cell or list item: one line, no syntax."""
     return "".join(map(_markdown_char, visible(value)))
+
+
+# The most characters of one value in the job summary, after scrubbing: a Compass error message
+# can be 60 KB, and the summary file has a limit of 1 MiB per step.
+MAX_CELL = 500
+
+
+def markdown_cell(value: object) -> str:
+    """Any value as literal text of one table cell or list item: scrubbed, cut, escaped."""
+    return markdown_text(preview(str(value), MAX_CELL))
+
+
+def markdown_code(value: object) -> str:
+    """A value as code in a table cell."""
+    # Not a `code span`: inside one, Markdown shows character references as written.
+    return f"<code>{markdown_cell(value)}</code>"

@@ -7,11 +7,8 @@ from dataclasses import dataclass
 
 from ..events.builder import BuiltEvent
 from ..problems import Problem
-from ..text import markdown_text, preview
-
-# The most characters of one value in the job summary, after scrubbing: a Compass error message
-# can be 60 KB, and the summary file has a limit of 1 MiB per step.
-MAX_CELL = 500
+from ..text import markdown_cell as cell
+from ..text import markdown_code as _code
 
 
 @dataclass(frozen=True)
@@ -49,16 +46,6 @@ def outputs(event: BuiltEvent | None, result: RunResult) -> dict[str, str]:
             "update-sequence-number": str(event.update_sequence_number),
         }
     return values
-
-
-def cell(value: object) -> str:
-    """Any value as literal text of one table cell or list item: scrubbed, cut, escaped."""
-    return markdown_text(preview(str(value), MAX_CELL))
-
-
-def _code(value: object) -> str:
-    # Not a `code span`: inside one, Markdown shows character references as written.
-    return f"<code>{cell(value)}</code>"
 
 
 def summary(event: BuiltEvent, result: RunResult) -> str:
