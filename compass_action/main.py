@@ -102,18 +102,13 @@ def _pretty(body: object) -> str:
 
 def _log_event(reporter: Reporter, event: BuiltEvent) -> None:
     reporter.info(f"Compass {event.event_type.value} event, state {event.state}")
-    if event.environment is not None:
-        env = event.environment
-        reporter.info(
-            f"Environment {env.name!r} (from {env.source}) is {env.category.value}, "
-            f"because of {env.category_reason}"
-        )
-    keys = [f"pipelineId={event.pipeline_id}"]
-    if event.environment_id is not None:
-        keys.append(f"environmentId={event.environment_id}")
-    if event.sequence_number is not None:
-        keys.append(f"sequenceNumber={event.sequence_number}")
-    keys.append(f"updateSequenceNumber={event.update_sequence_number}")
+    for line in event.facts.log_lines():
+        reporter.info(line)
+    keys = [
+        f"pipelineId={event.pipeline_id}",
+        *event.facts.log_keys(),
+        f"updateSequenceNumber={event.update_sequence_number}",
+    ]
     reporter.info("Keys: " + ", ".join(keys))
     for warning in event.warnings:
         reporter.annotate("warning", warning, "compass-action")

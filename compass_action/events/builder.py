@@ -15,21 +15,8 @@ from ..inputs import ActionInputs
 from ..problems import InputProblems, Problem
 from ..text import cut
 from . import identity
-from .contract import (
-    BuildEvent,
-    BuildPipeline,
-    BuildProperties,
-    BuildState,
-    CreateEventRequest,
-    DeploymentEnvironment,
-    DeploymentEvent,
-    DeploymentPipeline,
-    DeploymentProperties,
-    DeploymentState,
-    EventInput,
-    EventType,
-)
-from .environments import Environment, environment_id, resolve_environment
+from .contract import CreateEventRequest, EventType
+from .kind import Common, EventKind, Facts, kind_of
 from .ledger import Entry, JobLedger
 from .states import deployment_status_state, is_terminal
 
@@ -46,9 +33,7 @@ class BuiltEvent:
     state: str
     pipeline_id: str
     update_sequence_number: int
-    environment: Environment | None
-    environment_id: str | None
-    sequence_number: int | None
+    facts: Facts  # what the event's kind adds: its keys, log lines, outputs, summary rows
     warnings: list[str]
 
     @cached_property
@@ -63,7 +48,7 @@ class BuiltEvent:
 
 
 @dataclass
-class _Derivation:
+class Derivation:
     """Derives each value from an input or the run, collecting every problem on the way."""
 
     inputs: ActionInputs
@@ -98,20 +83,9 @@ class _Derivation:
             or "GitHub Actions"
         )
 
-    def default_display_name(self, environment: Environment | None) -> str:
-        if environment is None:
-            number = f" #{self.run.run_number}" if self.run.run_number is not None else ""
-            return f"Build of {self.run.ref_label or self.revision}{number}"
-        return f"Deploy {self.revision} to {environment.name}"
-
-    def default_description(self, environment: Environment | None) -> str:
+    def default_description(self, head: str) -> str:
         run = self.run
-        if environment is None:
-            where = f" ({run.ref_label})" if run.ref_label else ""
-            what = f"Build of {run.repository or 'the repository'}{where}"
-        else:
-            what = f"Deployment to {environment.name} of {run.repository or 'the repository'}"
-        parts = [f"{what} at {self.revision}"]
+        parts = [f"{head} at {self.revision}"]
         parts.extend(_github_deployment_notes(run))
         if run.commit_url:
             parts.append(f"commit {run.commit_url}")
@@ -142,18 +116,16 @@ class _Keys:
     source_id: str
     pipeline_id: str
     url: str
-    environment: Environment | None
-    environment_id: str | None
-    sequence: int | None
+    facts: Facts
 
     def ledger_key(self, component_id: str) -> str:
         return json.dumps(
-            [component_id, self.pipeline_id, self.environment_id, self.sequence],
+            [component_id, self.pipeline_id, *self.facts.ledger_key_parts()],
             separators=(",", ":"),
         )
 
 
-def _keys(d: _Derivation) -> _Keys:
+def _keys(d: Derivation, kind: EventKind) -> _Keys:
     """Derive every key, or raise InputProblems naming every input that must be given."""
     inputs, run = d.inputs, d.run
     source_id = d.need(
@@ -162,66 +134,34 @@ def _keys(d: _Derivation) -> _Keys:
         "GITHUB_REPOSITORY is not set",
     )
     pipeline_id = d.need(
-        inputs.pipeline_id
-        or identity.pipeline_id(
-            run, inputs.check_run_id, deployment=inputs.event_type is EventType.DEPLOYMENT
-        ),
+        inputs.pipeline_id or kind.pipeline_id(d),
         "pipeline-id",
         "GITHUB_REPOSITORY, GITHUB_RUN_ID or GITHUB_JOB is not set",
     )
     url = d.need(inputs.url or _status_link(run) or run.run_url, "url", "GITHUB_RUN_ID is not set")
     d.check_started_at()
-    environment: Environment | None = None
-    sequence: int | None = None
-    if inputs.event_type is EventType.DEPLOYMENT:
-        resolved = resolve_environment(inputs.environment, inputs.environment_category, run)
-        if isinstance(resolved, Problem):
-            d.problems.append(resolved)
-        else:
-            environment = resolved
-            if resolved.warning is not None:
-                d.warnings.append(resolved.warning)
-        sequence = d.need(
-            inputs.sequence_number
-            if inputs.sequence_number is not None
-            else identity.sequence_number(run),
-            "sequence-number",
-            "GITHUB_RUN_ID is not set or the run attempt is out of range",
-        )
-    if d.problems:
+    facts = kind.derive(d)
+    if d.problems or facts is None:
         raise InputProblems(d.problems)
-    env_id = None
-    if environment is not None:
-        env_id = inputs.environment_id or environment_id(environment.name)
-    else:
-        _warn_deployment_only_inputs(d)
-    return _Keys(source_id, pipeline_id, url, environment, env_id, sequence)
-
-
-def _warn_deployment_only_inputs(d: _Derivation) -> None:
-    given = {
-        "environment-category": d.inputs.environment_category,
-        "environment-id": d.inputs.environment_id,
-        "sequence-number": d.inputs.sequence_number,
-    }
-    for name, value in given.items():
-        if value is not None:
-            d.warnings.append(f"{name} applies to deployments only; a build event ignores it")
+    return _Keys(source_id, pipeline_id, url, facts)
 
 
 def _sequencing(
-    d: _Derivation, keys: _Keys, update_sequence: identity.UpdateSequence, ledger: JobLedger
+    d: Derivation,
+    kind: EventKind,
+    keys: _Keys,
+    update_sequence: identity.UpdateSequence,
+    ledger: JobLedger,
 ) -> tuple[str, int]:
     """startedAt and updateSequenceNumber, continuing what earlier steps of the job sent."""
     assert d.inputs.component_id is not None
     key = keys.ledger_key(d.inputs.component_id)
     earlier = ledger.get(key)
-    deployment = d.run.github_deployment if keys.environment is not None else None
+    known_start = kind.started_at(d)
     if d.inputs.started_at is not None:
         started_at = identity.rfc3339(d.inputs.started_at)
-    elif deployment is not None and deployment.created_at is not None:
-        # A GitHub deployment started when it was created, whichever run reports it.
-        started_at = identity.rfc3339(deployment.created_at)
+    elif known_start is not None:
+        started_at = identity.rfc3339(known_start)
     elif earlier is not None:
         started_at = earlier.started_at
     else:
@@ -235,7 +175,7 @@ def _sequencing(
     return started_at, usn
 
 
-def _state(d: _Derivation) -> str:
+def _state(d: Derivation) -> str:
     """The state input; else the mirrored GitHub deployment status's state; else the job's."""
     if d.inputs.state is not None:
         return d.inputs.state
@@ -248,7 +188,7 @@ def _state(d: _Derivation) -> str:
     return d.inputs.job_status
 
 
-def _reported_at(d: _Derivation) -> datetime:
+def _reported_at(d: Derivation) -> datetime:
     """When the reported state was reached: the mirrored status's time, else now."""
     status = d.mirrored_status
     if status is not None and status.created_at is not None:
@@ -288,77 +228,45 @@ def build_event(
 ) -> BuiltEvent:
     """Derive and validate the event; raise InputProblems naming every input to fix."""
     assert inputs.component_id is not None, "checked by load_inputs()"
-    d = _Derivation(inputs, run, now())
-    keys = _keys(d)
-    environment = keys.environment
+    kind = kind_of(inputs.event_type)
+    d = Derivation(inputs, run, now())
+    keys = _keys(d, kind)
+    facts = keys.facts
     state = _state(d)
     reported_at = identity.rfc3339(_reported_at(d))
     # Only numbered once the event is known to be valid.
-    started_at, usn = _sequencing(d, keys, update_sequence, ledger or JobLedger(None))
+    started_at, usn = _sequencing(d, kind, keys, update_sequence, ledger or JobLedger(None))
     envelope: dict[str, Any] = {
-        "display_name": d.fit(
-            "display-name", inputs.display_name or d.default_display_name(environment)
-        ),
+        "display_name": d.fit("display-name", inputs.display_name or kind.display_name(d, facts)),
         "description": d.fit(
-            "description", inputs.description or d.default_description(environment)
+            "description",
+            inputs.description or d.default_description(kind.description_head(d, facts)),
         ),
         "url": keys.url,
         "last_updated": reported_at,
         "update_sequence_number": usn,
         "external_event_source_id": keys.source_id,
     }
-    completed_at = reported_at if is_terminal(state) else None
-    pipeline_url = _status_link(run) or run.job_url(inputs.check_run_id) or keys.url
-    pipeline_name = d.fit("pipeline display name", d.pipeline_name)
-    pipeline_id = keys.pipeline_id
-    if environment is None:
-        event = EventInput(
-            build=BuildEvent(
-                **envelope,
-                build_properties=BuildProperties(
-                    state=BuildState(state),
-                    pipeline=BuildPipeline(
-                        pipeline_id=pipeline_id, url=pipeline_url, display_name=pipeline_name
-                    ),
-                    started_at=started_at,
-                    completed_at=completed_at,
-                ),
-            )
-        )
-    else:
-        assert keys.sequence is not None and keys.environment_id is not None
-        event = EventInput(
-            deployment=DeploymentEvent(
-                **envelope,
-                deployment_properties=DeploymentProperties(
-                    sequence_number=keys.sequence,
-                    state=DeploymentState(state),
-                    pipeline=DeploymentPipeline(
-                        pipeline_id=pipeline_id, url=pipeline_url, display_name=pipeline_name
-                    ),
-                    environment=DeploymentEnvironment(
-                        category=environment.category,
-                        display_name=d.fit("environment display name", environment.name),
-                        environment_id=keys.environment_id,
-                    ),
-                    started_at=started_at,
-                    completed_at=completed_at,
-                ),
-            )
-        )
+    common = Common(
+        envelope=envelope,
+        state=state,
+        pipeline_id=keys.pipeline_id,
+        pipeline_url=_status_link(run) or run.job_url(inputs.check_run_id) or keys.url,
+        pipeline_name=d.fit("pipeline display name", d.pipeline_name),
+        started_at=started_at,
+        completed_at=reported_at if is_terminal(state) else None,
+    )
     request = CreateEventRequest(
         cloud_id=inputs.cloud_id or inputs.component.cloud_id,
         component_id=inputs.component_id,
-        event=event,
+        event=kind.event(d, common, facts),
     )
     return BuiltEvent(
         request=request,
         event_type=inputs.event_type,
         state=state,
-        pipeline_id=pipeline_id,
+        pipeline_id=keys.pipeline_id,
         update_sequence_number=usn,
-        environment=environment,
-        environment_id=keys.environment_id,
-        sequence_number=keys.sequence,
+        facts=facts,
         warnings=d.warnings,
     )

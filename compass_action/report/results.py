@@ -40,10 +40,8 @@ def outputs(event: BuiltEvent | None, result: RunResult) -> dict[str, str]:
             "event-type": event.event_type.value,
             "state": event.state,
             "pipeline-id": event.pipeline_id,
-            "environment-id": event.environment_id or "",
-            "environment-category": event.environment.category.value if event.environment else "",
-            "sequence-number": "" if event.sequence_number is None else str(event.sequence_number),
             "update-sequence-number": str(event.update_sequence_number),
+            **event.facts.outputs(),
         }
     return values
 
@@ -54,20 +52,9 @@ def summary(event: BuiltEvent, result: RunResult) -> str:
         ("Event", f"{cell(event.event_type.value)}, state **{cell(event.state)}**"),
         ("Component", _code(event.request.component_id)),
     ]
-    if event.environment is not None:
-        env = event.environment
-        rows.append(
-            (
-                "Environment",
-                f"{cell(env.name)} → **{cell(env.category.value)}** "
-                f"(because of {cell(env.category_reason)})",
-            )
-        )
+    rows.extend(event.facts.summary_rows())
     rows.append(("Pipeline ID", _code(event.pipeline_id)))
-    if event.environment_id is not None:
-        rows.append(("Environment ID", _code(event.environment_id)))
-    if event.sequence_number is not None:
-        rows.append(("Sequence number", _code(event.sequence_number)))
+    rows.extend(event.facts.summary_key_rows())
     rows.append(("Update sequence number", _code(event.update_sequence_number)))
     rows.append(("Result", cell(result.headline)))
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
