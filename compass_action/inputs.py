@@ -19,10 +19,9 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .events.contract import MAX_SAFE_INTEGER, EnvironmentCategory, EventType
-from .events.identity import EARLIEST
 from .events.states import resolve_state
 from .problems import InputProblems, Problem, check_text
-from .text import MIN_SECRET_LENGTH, preview
+from .text import EARLIEST, MIN_SECRET_LENGTH, QUOTED_VALUE, preview
 
 EVENTS_PATH = "/gateway/api/compass/v1/events"
 
@@ -290,7 +289,7 @@ def _describe(error: Any) -> Problem:
         message = error["msg"]
         given = error.get("input")
         if isinstance(given, str) and name not in _SECRET_INPUTS:
-            message += f" (got {preview(given, 80)!r})"
+            message += f" (got {preview(given, QUOTED_VALUE)!r})"
     return Problem(name, message)
 
 

@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from compass_action.events.builder import MAX_TEXT, BuiltEvent, build_event
+from compass_action.events.builder import BuiltEvent, build_event
 from compass_action.events.contract import BuildState, DeploymentState, EventType
 from compass_action.events.identity import UpdateSequence
 from compass_action.events.ledger import Entry, JobLedger
 from compass_action.github.run_context import RunContext
 from compass_action.inputs import ActionInputs
 from compass_action.problems import InputProblems
+from compass_action.text import COMPASS_TEXT as MAX_TEXT
 from tools.compass_contract import contract_errors
 
 from .conftest import COMPONENT

@@ -13,15 +13,12 @@ from ..github.payload import DeploymentStatus, mirrored_status
 from ..github.run_context import RunContext
 from ..inputs import ActionInputs
 from ..problems import InputProblems, Problem
-from ..text import cut
+from ..text import COMPASS_TEXT, cut, rfc3339
 from . import identity
 from .contract import CreateEventRequest, EventType
 from .kind import Common, EventKind, Facts, kind_of
 from .ledger import Entry, JobLedger
 from .states import deployment_status_state, is_terminal
-
-# The longest text Compass is known to show in full (Atlassian's own integrations cut there).
-MAX_TEXT = 255
 
 _NOT_IN_A_RUN = "cannot be derived outside a GitHub Actions run ({}); set it explicitly"
 
@@ -64,12 +61,12 @@ class Derivation:
 
     def fit(self, name: str, value: str) -> str:
         """Cut free text to what Compass shows, and say so."""
-        if len(value) <= MAX_TEXT:
+        if len(value) <= COMPASS_TEXT:
             return value
         self.warnings.append(
-            f"{name} is {len(value)} characters long; cut to {MAX_TEXT}, the most Compass shows"
+            f"{name} is {len(value)} characters long; cut to {COMPASS_TEXT}, the most Compass shows"
         )
-        return cut(value, MAX_TEXT)
+        return cut(value, COMPASS_TEXT)
 
     @property
     def revision(self) -> str:
@@ -159,13 +156,13 @@ def _sequencing(
     earlier = ledger.get(key)
     known_start = kind.started_at(d)
     if d.inputs.started_at is not None:
-        started_at = identity.rfc3339(d.inputs.started_at)
+        started_at = rfc3339(d.inputs.started_at)
     elif known_start is not None:
-        started_at = identity.rfc3339(known_start)
+        started_at = rfc3339(known_start)
     elif earlier is not None:
         started_at = earlier.started_at
     else:
-        started_at = identity.rfc3339(d.now)
+        started_at = rfc3339(d.now)
     usn = d.inputs.update_sequence_number
     if usn is None and d.mirrored_status is not None:
         usn = identity.status_update_sequence(d.mirrored_status)
@@ -233,7 +230,7 @@ def build_event(
     keys = _keys(d, kind)
     facts = keys.facts
     state = _state(d)
-    reported_at = identity.rfc3339(_reported_at(d))
+    reported_at = rfc3339(_reported_at(d))
     # Only numbered once the event is known to be valid.
     started_at, usn = _sequencing(d, kind, keys, update_sequence, ledger or JobLedger(None))
     envelope: dict[str, Any] = {

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ..json_files import JsonObject, read_json_object
 from ..problems import InputProblems, Problem, check_text
+from ..text import QUOTED_VALUE, preview
 from .payload import (
     GitHubDeployment,
     PullRequest,
@@ -167,7 +168,7 @@ def load_run_context() -> RunContext:
                 "GITHUB_" + str(error["loc"][0]).upper(),
                 str(error["ctx"]["error"])
                 if error["type"] == "value_error"
-                else f"{error['msg']} (got {str(error.get('input'))[:80]!r})",
+                else f"{error['msg']} (got {preview(str(error.get('input')), QUOTED_VALUE)!r})",
             )
             for error in exc.errors()
         ]

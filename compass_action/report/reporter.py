@@ -16,11 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from ..text import SECRETS, Scrubber, log_line, visible
-
-# The most characters of one message we print, after scrubbing; a server body or an input can
-# be long, a log line need not be.
-MAX_MESSAGE = 4000
+from ..text import MAX_MESSAGE, SECRETS, Scrubber, log_line, visible
 
 
 def _escape_data(text: str) -> str:
