@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from .events.contract import MAX_SAFE_INTEGER, EnvironmentCategory, EventType
 from .events.states import resolve_state
+from .input_names import VARIABLE_PREFIX, input_name
 from .problems import InputProblems, Problem, check_text
 from .text import EARLIEST, MIN_SECRET_LENGTH, QUOTED_VALUE, preview
 
@@ -150,7 +151,7 @@ def parse_component_ari(value: str) -> ComponentAri:
 
 class ActionInputs(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="COMPASS_", env_ignore_empty=True, case_sensitive=False, extra="ignore"
+        env_prefix=VARIABLE_PREFIX, env_ignore_empty=True, case_sensitive=False, extra="ignore"
     )
 
     site: str | None = None
@@ -274,10 +275,6 @@ class ActionInputs(BaseSettings):
     def events_url(self) -> str:
         assert self.site is not None, "checked by load_inputs()"
         return events_url_for_site(self.site)
-
-
-def input_name(field: str) -> str:
-    return field.replace("_", "-")
 
 
 def _describe(error: Any) -> Problem:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from .clients.compass_answers import explain_rejection, explain_untrusted
 from .clients.delivery import Delivery, DeliveryResult, Outcome
 from .events.builder import BuiltEvent
+from .input_names import carrying_variables, variable_name
 from .inputs import ActionInputs, FailOn
 from .policy import Failure, fail_on_fallback, fails_step
 from .prepare import Skipped, prepare
@@ -28,7 +29,7 @@ def start(reporter: Reporter, environ: Mapping[str, str]) -> int:
     """The action with its reporter: secrets registered first, then the run, bugs reported."""
     # Registered before anything is read or printed, so even an error about them is scrubbed.
     register_secrets(reporter, environ)
-    fail_on = fail_on_fallback(environ.get("COMPASS_FAIL_ON"))
+    fail_on = fail_on_fallback(environ.get(variable_name("fail-on")))
     try:
         return run(reporter, environ)
     except KeyboardInterrupt:
@@ -48,8 +49,8 @@ def start(reporter: Reporter, environ: Mapping[str, str]) -> int:
 # Where the token and the e-mail can come from. pydantic-settings reads COMPASS_* without regard
 # to case, so "compass_api_token" works and must be masked too; the runner also sets the input
 # itself as INPUT_API-TOKEN.
-_TOKEN_VARIABLES = frozenset({"COMPASS_API_TOKEN", "INPUT_API-TOKEN", "INPUT_API_TOKEN"})
-_EMAIL_VARIABLES = frozenset({"COMPASS_USER_EMAIL", "INPUT_USER-EMAIL", "INPUT_USER_EMAIL"})
+_TOKEN_VARIABLES = carrying_variables("api-token")
+_EMAIL_VARIABLES = carrying_variables("user-email")
 
 
 def register_secrets(reporter: Reporter, environ: Mapping[str, str]) -> None:
@@ -63,7 +64,7 @@ def register_secrets(reporter: Reporter, environ: Mapping[str, str]) -> None:
 
 
 def run(reporter: Reporter, environ: Mapping[str, str]) -> int:
-    fail_on = fail_on_fallback(environ.get("COMPASS_FAIL_ON"))
+    fail_on = fail_on_fallback(environ.get(variable_name("fail-on")))
     try:
         prepared = prepare(reporter, environ, datetime.now(UTC))
     except InputProblems as exc:
