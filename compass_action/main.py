@@ -83,6 +83,10 @@ def run(reporter: Reporter, environ: Mapping[str, str]) -> int:
     reporter.debug(f"POST {inputs.events_url}", _pretty(event.body))
     with _delivery(inputs, reporter) as delivery:
         result = delivery.send(event.json_text.encode())
+    if result.outcome is Outcome.ACCEPTED:
+        # Only what Compass accepted is continued from: a later step of the job keeps this
+        # event's start and numbers its updates above this one.
+        prepared.ledger.put(*event.ledger_entry)
     return _report_delivery(reporter, inputs, event, result)
 
 

@@ -148,6 +148,7 @@ def test_the_first_send_starts_now_and_later_sends_of_the_event_keep_that(tmp_pa
         UpdateSequence(),
         ledger,
     )
+    ledger.put(*first.ledger_entry)  # Compass accepted it
     final = build_event(inputs(environment="prod"), run(), lambda: NOW, UpdateSequence(), ledger)
     other_env = build_event(inputs(environment="qa"), run(), lambda: NOW, UpdateSequence(), ledger)
 
@@ -164,6 +165,7 @@ def test_update_sequence_numbers_continue_above_an_earlier_step(tmp_path: Path) 
     ahead = UpdateSequence(clock_ns=lambda: 2_000_000_000_000_000_000)
     behind = UpdateSequence(clock_ns=lambda: 1_000_000_000_000_000_000)  # a clock that stepped back
     first = build_event(inputs(event_type="build"), run(), lambda: NOW, ahead, ledger)
+    ledger.put(*first.ledger_entry)  # Compass accepted it
     second = build_event(inputs(event_type="build"), run(), lambda: NOW, behind, ledger)
     assert second.update_sequence_number == first.update_sequence_number + 1
 

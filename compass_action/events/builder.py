@@ -32,6 +32,8 @@ class BuiltEvent:
     update_sequence_number: int
     facts: Facts  # what the event's kind adds: its keys, log lines, outputs, summary rows
     warnings: list[str]
+    # What later steps of the job continue from, recorded once Compass accepted the event.
+    ledger_entry: tuple[str, Entry]
 
     @cached_property
     def body(self) -> dict[str, object]:
@@ -149,8 +151,9 @@ def _sequencing(
     keys: _Keys,
     update_sequence: identity.UpdateSequence,
     ledger: JobLedger,
-) -> tuple[str, int]:
-    """startedAt and updateSequenceNumber, continuing what earlier steps of the job sent."""
+) -> tuple[str, int, str]:
+    """startedAt, updateSequenceNumber and the ledger key, continuing what earlier steps of the
+    job sent (and Compass accepted)."""
     assert d.inputs.component_id is not None
     key = keys.ledger_key(d.inputs.component_id)
     earlier = ledger.get(key)
@@ -168,8 +171,7 @@ def _sequencing(
         usn = identity.status_update_sequence(d.mirrored_status)
     if usn is None:
         usn = update_sequence.next(after=earlier.update_sequence_number if earlier else 0)
-    ledger.put(key, Entry(started_at, usn))
-    return started_at, usn
+    return started_at, usn, key
 
 
 def _state(d: Derivation) -> str:
@@ -232,7 +234,9 @@ def build_event(
     state = _state(d)
     reported_at = rfc3339(_reported_at(d))
     # Only numbered once the event is known to be valid.
-    started_at, usn = _sequencing(d, kind, keys, update_sequence, ledger or JobLedger(None))
+    started_at, usn, ledger_key = _sequencing(
+        d, kind, keys, update_sequence, ledger or JobLedger(None)
+    )
     envelope: dict[str, Any] = {
         "display_name": d.fit("display-name", inputs.display_name or kind.display_name(d, facts)),
         "description": d.fit(
@@ -266,4 +270,5 @@ def build_event(
         update_sequence_number=usn,
         facts=facts,
         warnings=d.warnings,
+        ledger_entry=(ledger_key, Entry(started_at, usn)),
     )
