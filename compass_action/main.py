@@ -136,7 +136,7 @@ def _report_delivery(
         )
         code = _fail(
             reporter,
-            Failure.REJECTED,
+            Failure.COMPASS_REFUSED,
             inputs.fail_on,
             explanation.message,
             f"Input {explanation.input}" if explanation.input else "Compass rejected the event",

@@ -18,7 +18,7 @@ _TITLE_SCAN = 4096
 class Verdict(Enum):
     ACCEPTED = "accepted"
     RETRY = "retry"
-    REJECTED = "rejected"
+    GIVE_UP = "give up"  # retrying cannot change this answer
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ class Answer:
             return Verdict.RETRY
         if any(error.type in RETRYABLE_ERROR_TYPES for error in self.errors):
             return Verdict.RETRY
-        return Verdict.REJECTED
+        return Verdict.GIVE_UP
 
 
 def read_answer(status: int, content_type: str, body: bytes, location: str | None = None) -> Answer:

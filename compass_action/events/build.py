@@ -44,29 +44,33 @@ class BuildFacts:
 class Build:
     event_type = EventType.BUILD
 
-    def pipeline_id(self, d: Derivation) -> str | None:
-        return identity.pipeline_id(d.run, d.inputs.check_run_id, deployment=False)
+    def pipeline_id(self, derivation: Derivation) -> str | None:
+        return identity.pipeline_id(
+            derivation.run, derivation.inputs.check_run_id, deployment=False
+        )
 
-    def derive(self, d: Derivation) -> BuildFacts:
-        inputs = d.inputs
+    def derive(self, derivation: Derivation) -> BuildFacts:
+        inputs = derivation.inputs
         given = (inputs.environment_category, inputs.environment_id, inputs.sequence_number)
         for name, value in zip(_DEPLOYMENT_ONLY, given, strict=True):
             if value is not None:
-                d.warnings.append(f"{name} applies to deployments only; a build event ignores it")
+                derivation.warnings.append(
+                    f"{name} applies to deployments only; a build event ignores it"
+                )
         return BuildFacts()
 
-    def started_at(self, d: Derivation) -> datetime | None:
+    def started_at(self, derivation: Derivation) -> datetime | None:
         return None
 
-    def display_name(self, d: Derivation, facts: Facts) -> str:
-        number = f" #{d.run.run_number}" if d.run.run_number is not None else ""
-        return f"Build of {d.run.ref_label or d.revision}{number}"
+    def display_name(self, derivation: Derivation, facts: Facts) -> str:
+        number = f" #{derivation.run.run_number}" if derivation.run.run_number is not None else ""
+        return f"Build of {derivation.run.ref_label or derivation.revision}{number}"
 
-    def description_head(self, d: Derivation, facts: Facts) -> str:
-        where = f" ({d.run.ref_label})" if d.run.ref_label else ""
-        return f"Build of {d.run.repository or 'the repository'}{where}"
+    def description_head(self, derivation: Derivation, facts: Facts) -> str:
+        where = f" ({derivation.run.ref_label})" if derivation.run.ref_label else ""
+        return f"Build of {derivation.run.repository or 'the repository'}{where}"
 
-    def event(self, d: Derivation, common: Common, facts: Facts) -> EventInput:
+    def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput:
         return EventInput(
             build=BuildEvent(
                 **common.envelope,

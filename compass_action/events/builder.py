@@ -124,29 +124,31 @@ class _Keys:
         )
 
 
-def _keys(d: Derivation, kind: EventKind) -> _Keys:
+def _keys(derivation: Derivation, kind: EventKind) -> _Keys:
     """Derive every key, or raise InputProblems naming every input that must be given."""
-    inputs, run = d.inputs, d.run
-    source_id = d.need(
+    inputs, run = derivation.inputs, derivation.run
+    source_id = derivation.need(
         inputs.external_event_source_id or identity.external_event_source_id(run),
         "external-event-source-id",
         "GITHUB_REPOSITORY is not set",
     )
-    pipeline_id = d.need(
-        inputs.pipeline_id or kind.pipeline_id(d),
+    pipeline_id = derivation.need(
+        inputs.pipeline_id or kind.pipeline_id(derivation),
         "pipeline-id",
         "GITHUB_REPOSITORY, GITHUB_RUN_ID or GITHUB_JOB is not set",
     )
-    url = d.need(inputs.url or _status_link(run) or run.run_url, "url", "GITHUB_RUN_ID is not set")
-    d.check_started_at()
-    facts = kind.derive(d)
-    if d.problems or facts is None:
-        raise InputProblems(d.problems)
+    url = derivation.need(
+        inputs.url or _status_link(run) or run.run_url, "url", "GITHUB_RUN_ID is not set"
+    )
+    derivation.check_started_at()
+    facts = kind.derive(derivation)
+    if derivation.problems or facts is None:
+        raise InputProblems(derivation.problems)
     return _Keys(source_id, pipeline_id, url, facts)
 
 
 def _sequencing(
-    d: Derivation,
+    derivation: Derivation,
     kind: EventKind,
     keys: _Keys,
     update_sequence: identity.UpdateSequence,
@@ -154,45 +156,47 @@ def _sequencing(
 ) -> tuple[str, int, str]:
     """startedAt, updateSequenceNumber and the ledger key, continuing what earlier steps of the
     job sent (and Compass accepted)."""
-    assert d.inputs.component_id is not None
-    key = keys.ledger_key(d.inputs.component_id)
+    assert derivation.inputs.component_id is not None
+    key = keys.ledger_key(derivation.inputs.component_id)
     earlier = ledger.get(key)
-    known_start = kind.started_at(d)
-    if d.inputs.started_at is not None:
-        started_at = rfc3339(d.inputs.started_at)
+    known_start = kind.started_at(derivation)
+    if derivation.inputs.started_at is not None:
+        started_at = rfc3339(derivation.inputs.started_at)
     elif known_start is not None:
         started_at = rfc3339(known_start)
     elif earlier is not None:
         started_at = earlier.started_at
     else:
-        started_at = rfc3339(d.now)
-    usn = d.inputs.update_sequence_number
-    if usn is None and d.mirrored_status is not None:
-        usn = identity.status_update_sequence(d.mirrored_status)
-    if usn is None:
-        usn = update_sequence.next(after=earlier.update_sequence_number if earlier else 0)
-    return started_at, usn, key
+        started_at = rfc3339(derivation.now)
+    update_sequence_number = derivation.inputs.update_sequence_number
+    if update_sequence_number is None and derivation.mirrored_status is not None:
+        update_sequence_number = identity.status_update_sequence(derivation.mirrored_status)
+    if update_sequence_number is None:
+        update_sequence_number = update_sequence.next(
+            after=earlier.update_sequence_number if earlier else 0
+        )
+    return started_at, update_sequence_number, key
 
 
-def _state(d: Derivation) -> str:
+def _state(derivation: Derivation) -> str:
     """The state input; else the mirrored GitHub deployment status's state; else the job's."""
-    if d.inputs.state is not None:
-        return d.inputs.state
-    if d.mirrored_status is not None:
-        mapped = deployment_status_state(d.mirrored_status.state)
+    if derivation.inputs.state is not None:
+        return derivation.inputs.state
+    if derivation.mirrored_status is not None:
+        mapped = deployment_status_state(derivation.mirrored_status.state)
         # Statuses that are not reported are skipped before the event is built.
         assert mapped is not None, "checked by reason_to_skip()"
         return mapped
-    assert d.inputs.job_status is not None, "checked by load_inputs()"
-    return d.inputs.job_status
+    assert derivation.inputs.job_status is not None, "checked by load_inputs()"
+    return derivation.inputs.job_status
 
 
-def _reported_at(d: Derivation) -> datetime:
+def _reported_at(derivation: Derivation) -> datetime:
     """When the reported state was reached: the mirrored status's time, else now."""
-    status = d.mirrored_status
+    status = derivation.mirrored_status
     if status is not None and status.created_at is not None:
         return status.created_at
-    return d.now
+    return derivation.now
 
 
 def _status_link(run: RunContext) -> str | None:
@@ -228,24 +232,27 @@ def build_event(
     """Derive and validate the event; raise InputProblems naming every input to fix."""
     assert inputs.component_id is not None, "checked by load_inputs()"
     kind = kind_of(inputs.event_type)
-    d = Derivation(inputs, run, now())
-    keys = _keys(d, kind)
+    derivation = Derivation(inputs, run, now())
+    keys = _keys(derivation, kind)
     facts = keys.facts
-    state = _state(d)
-    reported_at = rfc3339(_reported_at(d))
+    state = _state(derivation)
+    reported_at = rfc3339(_reported_at(derivation))
     # Only numbered once the event is known to be valid.
-    started_at, usn, ledger_key = _sequencing(
-        d, kind, keys, update_sequence, ledger or JobLedger(None)
+    started_at, update_sequence_number, ledger_key = _sequencing(
+        derivation, kind, keys, update_sequence, ledger or JobLedger(None)
     )
     envelope: dict[str, Any] = {
-        "display_name": d.fit("display-name", inputs.display_name or kind.display_name(d, facts)),
-        "description": d.fit(
+        "display_name": derivation.fit(
+            "display-name", inputs.display_name or kind.display_name(derivation, facts)
+        ),
+        "description": derivation.fit(
             "description",
-            inputs.description or d.default_description(kind.description_head(d, facts)),
+            inputs.description
+            or derivation.default_description(kind.description_head(derivation, facts)),
         ),
         "url": keys.url,
         "last_updated": reported_at,
-        "update_sequence_number": usn,
+        "update_sequence_number": update_sequence_number,
         "external_event_source_id": keys.source_id,
     }
     common = Common(
@@ -253,22 +260,22 @@ def build_event(
         state=state,
         pipeline_id=keys.pipeline_id,
         pipeline_url=_status_link(run) or run.job_url(inputs.check_run_id) or keys.url,
-        pipeline_name=d.fit("pipeline display name", d.pipeline_name),
+        pipeline_name=derivation.fit("pipeline display name", derivation.pipeline_name),
         started_at=started_at,
         completed_at=reported_at if is_terminal(state) else None,
     )
     request = CreateEventRequest(
         cloud_id=inputs.cloud_id or inputs.component.cloud_id,
         component_id=inputs.component_id,
-        event=kind.event(d, common, facts),
+        event=kind.event(derivation, common, facts),
     )
     return BuiltEvent(
         request=request,
         event_type=inputs.event_type,
         state=state,
         pipeline_id=keys.pipeline_id,
-        update_sequence_number=usn,
+        update_sequence_number=update_sequence_number,
         facts=facts,
-        warnings=d.warnings,
-        ledger_entry=(ledger_key, Entry(started_at, usn)),
+        warnings=derivation.warnings,
+        ledger_entry=(ledger_key, Entry(started_at, update_sequence_number)),
     )

@@ -77,20 +77,22 @@ def _facts(facts: Facts) -> DeploymentFacts:
 class Deployment:
     event_type = EventType.DEPLOYMENT
 
-    def pipeline_id(self, d: Derivation) -> str | None:
-        return identity.pipeline_id(d.run, d.inputs.check_run_id, deployment=True)
+    def pipeline_id(self, derivation: Derivation) -> str | None:
+        return identity.pipeline_id(derivation.run, derivation.inputs.check_run_id, deployment=True)
 
-    def derive(self, d: Derivation) -> DeploymentFacts | None:
-        inputs = d.inputs
-        resolved = resolve_environment(inputs.environment, inputs.environment_category, d.run)
+    def derive(self, derivation: Derivation) -> DeploymentFacts | None:
+        inputs = derivation.inputs
+        resolved = resolve_environment(
+            inputs.environment, inputs.environment_category, derivation.run
+        )
         if isinstance(resolved, Problem):
-            d.problems.append(resolved)
+            derivation.problems.append(resolved)
         elif resolved.warning is not None:
-            d.warnings.append(resolved.warning)
-        sequence = d.need(
+            derivation.warnings.append(resolved.warning)
+        sequence = derivation.need(
             inputs.sequence_number
             if inputs.sequence_number is not None
-            else identity.sequence_number(d.run),
+            else identity.sequence_number(derivation.run),
             "sequence-number",
             "GITHUB_RUN_ID is not set or the run attempt is out of range",
         )
@@ -99,19 +101,19 @@ class Deployment:
         env_id = inputs.environment_id or environment_id(resolved.name)
         return DeploymentFacts(resolved, env_id, sequence)
 
-    def started_at(self, d: Derivation) -> datetime | None:
+    def started_at(self, derivation: Derivation) -> datetime | None:
         # A GitHub deployment started when it was created, whichever run reports it.
-        deployment = d.run.github_deployment
+        deployment = derivation.run.github_deployment
         return deployment.created_at if deployment is not None else None
 
-    def display_name(self, d: Derivation, facts: Facts) -> str:
-        return f"Deploy {d.revision} to {_facts(facts).environment.name}"
+    def display_name(self, derivation: Derivation, facts: Facts) -> str:
+        return f"Deploy {derivation.revision} to {_facts(facts).environment.name}"
 
-    def description_head(self, d: Derivation, facts: Facts) -> str:
-        repository = d.run.repository or "the repository"
+    def description_head(self, derivation: Derivation, facts: Facts) -> str:
+        repository = derivation.run.repository or "the repository"
         return f"Deployment to {_facts(facts).environment.name} of {repository}"
 
-    def event(self, d: Derivation, common: Common, facts: Facts) -> EventInput:
+    def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput:
         deployment = _facts(facts)
         environment = deployment.environment
         return EventInput(
@@ -127,7 +129,7 @@ class Deployment:
                     ),
                     environment=DeploymentEnvironment(
                         category=environment.category,
-                        display_name=d.fit("environment display name", environment.name),
+                        display_name=derivation.fit("environment display name", environment.name),
                         environment_id=deployment.environment_id,
                     ),
                     started_at=common.started_at,

@@ -60,25 +60,25 @@ class Facts(Protocol):
 class EventKind(Protocol):
     event_type: EventType
 
-    def pipeline_id(self, d: Derivation) -> str | None:
+    def pipeline_id(self, derivation: Derivation) -> str | None:
         """The pipeline ID the run gives this kind, before any input overrides it."""
         ...
 
-    def derive(self, d: Derivation) -> Facts | None:
-        """The kind's facts; None after adding to ``d.problems`` what must be given."""
+    def derive(self, derivation: Derivation) -> Facts | None:
+        """The kind's facts; None after adding to ``derivation.problems`` what must be given."""
         ...
 
-    def started_at(self, d: Derivation) -> datetime | None:
+    def started_at(self, derivation: Derivation) -> datetime | None:
         """When the work started, if the run knows it better than the job ledger."""
         ...
 
-    def display_name(self, d: Derivation, facts: Facts) -> str: ...
+    def display_name(self, derivation: Derivation, facts: Facts) -> str: ...
 
-    def description_head(self, d: Derivation, facts: Facts) -> str:
+    def description_head(self, derivation: Derivation, facts: Facts) -> str:
         """The first part of the default description: what happened, to what."""
         ...
 
-    def event(self, d: Derivation, common: Common, facts: Facts) -> EventInput: ...
+    def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput: ...
 
 
 def kind_of(event_type: EventType) -> EventKind:
