@@ -16,12 +16,13 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from .events.contract import MAX_SAFE_INTEGER, EnvironmentCategory, EventType
 from .events.states import resolve_state
 from .input_names import VARIABLE_PREFIX, input_name
 from .problems import InputProblems, Problem, check_text
+from .settings import FromEnvironment
 from .text import EARLIEST, MIN_SECRET_LENGTH, QUOTED_VALUE, preview
 
 EVENTS_PATH = "/gateway/api/compass/v1/events"
@@ -149,7 +150,7 @@ def parse_component_ari(value: str) -> ComponentAri:
     return ComponentAri(ari=value, cloud_id=match["cloud_id"])
 
 
-class ActionInputs(BaseSettings):
+class ActionInputs(FromEnvironment):
     model_config = SettingsConfigDict(
         env_prefix=VARIABLE_PREFIX, env_ignore_empty=True, case_sensitive=False, extra="ignore"
     )
