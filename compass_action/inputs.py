@@ -16,13 +16,14 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from .events.contract import MAX_SAFE_INTEGER, EnvironmentCategory, EventType
-from .events.identity import EARLIEST
 from .events.states import resolve_state
+from .input_names import VARIABLE_PREFIX, input_name
 from .problems import InputProblems, Problem, check_text
-from .text import MIN_SECRET_LENGTH, preview
+from .settings import FromEnvironment
+from .text import EARLIEST, MIN_SECRET_LENGTH, QUOTED_VALUE, preview
 
 EVENTS_PATH = "/gateway/api/compass/v1/events"
 
@@ -149,9 +150,9 @@ def parse_component_ari(value: str) -> ComponentAri:
     return ComponentAri(ari=value, cloud_id=match["cloud_id"])
 
 
-class ActionInputs(BaseSettings):
+class ActionInputs(FromEnvironment):
     model_config = SettingsConfigDict(
-        env_prefix="COMPASS_", env_ignore_empty=True, case_sensitive=False, extra="ignore"
+        env_prefix=VARIABLE_PREFIX, env_ignore_empty=True, case_sensitive=False, extra="ignore"
     )
 
     site: str | None = None
@@ -277,10 +278,6 @@ class ActionInputs(BaseSettings):
         return events_url_for_site(self.site)
 
 
-def input_name(field: str) -> str:
-    return field.replace("_", "-")
-
-
 def _describe(error: Any) -> Problem:
     field = str(error["loc"][0])
     name = input_name(field)
@@ -290,7 +287,7 @@ def _describe(error: Any) -> Problem:
         message = error["msg"]
         given = error.get("input")
         if isinstance(given, str) and name not in _SECRET_INPUTS:
-            message += f" (got {preview(given, 80)!r})"
+            message += f" (got {preview(given, QUOTED_VALUE)!r})"
     return Problem(name, message)
 
 

@@ -8,8 +8,10 @@ import traceback
 from collections.abc import Mapping
 
 from .clients.compass_answers import explain_rejection, explain_untrusted
-from .clients.delivery import Clock, Delivery, DeliveryResult, Outcome
+from .clients.delivery import Delivery, DeliveryResult, Outcome
+from .clients.http import Clock
 from .events.builder import BuiltEvent
+from .input_names import carrying_variables, variable_name
 from .inputs import ActionInputs, FailOn
 from .policy import Failure, fail_on_fallback, fails_step
 from .prepare import Skipped, prepare
@@ -31,7 +33,7 @@ def start(reporter: Reporter, environ: Mapping[str, str]) -> int:
     """The action with its reporter: secrets registered first, then the run, bugs reported."""
     # Registered before anything is read or printed, so even an error about them is scrubbed.
     register_secrets(reporter, environ)
-    fail_on = fail_on_fallback(environ.get("COMPASS_FAIL_ON"))
+    fail_on = fail_on_fallback(environ.get(variable_name("fail-on")))
     try:
         return run(reporter, environ)
     except KeyboardInterrupt:
@@ -51,8 +53,8 @@ def start(reporter: Reporter, environ: Mapping[str, str]) -> int:
 # Where the token and the e-mail can come from. pydantic-settings reads COMPASS_* without regard
 # to case, so "compass_api_token" works and must be masked too; the runner also sets the input
 # itself as INPUT_API-TOKEN.
-_TOKEN_VARIABLES = frozenset({"COMPASS_API_TOKEN", "INPUT_API-TOKEN", "INPUT_API_TOKEN"})
-_EMAIL_VARIABLES = frozenset({"COMPASS_USER_EMAIL", "INPUT_USER-EMAIL", "INPUT_USER_EMAIL"})
+_TOKEN_VARIABLES = carrying_variables("api-token")
+_EMAIL_VARIABLES = carrying_variables("user-email")
 
 
 def register_secrets(reporter: Reporter, environ: Mapping[str, str]) -> None:
@@ -66,7 +68,7 @@ def register_secrets(reporter: Reporter, environ: Mapping[str, str]) -> None:
 
 
 def run(reporter: Reporter, environ: Mapping[str, str]) -> int:
-    fail_on = fail_on_fallback(environ.get("COMPASS_FAIL_ON"))
+    fail_on = fail_on_fallback(environ.get(variable_name("fail-on")))
     try:
         prepared = prepare(reporter, environ, CLOCK.wall())
     except InputProblems as exc:
@@ -85,6 +87,10 @@ def run(reporter: Reporter, environ: Mapping[str, str]) -> int:
     reporter.debug(f"POST {inputs.events_url}", _pretty(event.body))
     with _delivery(inputs, reporter) as delivery:
         result = delivery.send(event.json_text.encode())
+    if result.outcome is Outcome.ACCEPTED:
+        # Only what Compass accepted is continued from: a later step of the job keeps this
+        # event's start and numbers its updates above this one.
+        prepared.ledger.put(*event.ledger_entry)
     return _report_delivery(reporter, inputs, event, result)
 
 
@@ -106,18 +112,13 @@ def _pretty(body: object) -> str:
 
 def _log_event(reporter: Reporter, event: BuiltEvent) -> None:
     reporter.info(f"Compass {event.event_type.value} event, state {event.state}")
-    if event.environment is not None:
-        env = event.environment
-        reporter.info(
-            f"Environment {env.name!r} (from {env.source}) is {env.category.value}, "
-            f"because of {env.category_reason}"
-        )
-    keys = [f"pipelineId={event.pipeline_id}"]
-    if event.environment_id is not None:
-        keys.append(f"environmentId={event.environment_id}")
-    if event.sequence_number is not None:
-        keys.append(f"sequenceNumber={event.sequence_number}")
-    keys.append(f"updateSequenceNumber={event.update_sequence_number}")
+    for line in event.facts.log_lines():
+        reporter.info(line)
+    keys = [
+        f"pipelineId={event.pipeline_id}",
+        *event.facts.log_keys(),
+        f"updateSequenceNumber={event.update_sequence_number}",
+    ]
     reporter.info("Keys: " + ", ".join(keys))
     for warning in event.warnings:
         reporter.annotate("warning", warning, "compass-action")
@@ -140,7 +141,7 @@ def _report_delivery(
         )
         code = _fail(
             reporter,
-            Failure.REJECTED,
+            Failure.COMPASS_REFUSED,
             inputs.fail_on,
             explanation.message,
             f"Input {explanation.input}" if explanation.input else "Compass rejected the event",

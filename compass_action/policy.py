@@ -10,14 +10,14 @@ from .inputs import FailOn
 
 class Failure(Enum):
     BAD_INPUT = "bad input"  # fixable in the workflow, found before any request
-    REJECTED = "rejected"  # Compass refused the request (400, 401, 403, 404, ...)
+    COMPASS_REFUSED = "compass refused"  # Compass refused the request (400, 401, 403, 404, ...)
     UNAVAILABLE = "unavailable"  # Compass unreachable or overloaded past the timeout
     INTERNAL = "internal"  # a bug in this action
 
 
 _FAILS: dict[str, frozenset[Failure]] = {
     # Mistakes a person must fix fail; Compass having a bad minute does not.
-    "config": frozenset({Failure.BAD_INPUT, Failure.REJECTED, Failure.INTERNAL}),
+    "config": frozenset({Failure.BAD_INPUT, Failure.COMPASS_REFUSED, Failure.INTERNAL}),
     "any": frozenset(Failure),
     "never": frozenset(),
 }

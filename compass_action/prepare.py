@@ -29,6 +29,7 @@ _WARNING_TITLE = "compass-action"
 class Prepared:
     inputs: ActionInputs
     event: BuiltEvent
+    ledger: JobLedger  # where an accepted event is recorded for later steps of the job
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def prepare(reporter: Reporter, environ: Mapping[str, str], now: datetime) -> Pr
         if inputs.dry_run
         else JobLedger.for_environ(environ, _warner(reporter), lambda: now)
     )
-    return Prepared(inputs, build_event(inputs, run, lambda: now, UpdateSequence(), ledger))
+    event = build_event(inputs, run, lambda: now, UpdateSequence(), ledger)
+    return Prepared(inputs, event, ledger)
 
 
 def _derivation_problems(loaded: LoadedInputs, run: RunContext, now: datetime) -> list[Problem]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .input_names import variable_name
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -17,7 +19,7 @@ class Problem:
         """The variable that carries the input (a run-context problem names its variable)."""
         if self.input.startswith("GITHUB_"):
             return self.input
-        return "COMPASS_" + self.input.upper().replace("-", "_")
+        return variable_name(self.input)
 
     def __str__(self) -> str:
         return f"{self.input}: {self.message}"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import re
+from datetime import UTC, datetime
 from urllib.parse import quote, quote_plus
 
 ELLIPSIS = "…"
@@ -26,6 +27,23 @@ REDACTED = "***"
 MIN_SECRET_LENGTH = 16
 # A trailing fragment this long that starts a secret form is dropped from a cut text.
 MIN_SECRET_PREFIX = 8
+
+# How long each kind of text may be, in characters, after scrubbing; every cut is made by ``cut``
+# or ``preview`` below, to one of these.
+# What Compass shows of a display name or description in full (Atlassian's own integrations cut
+# there).
+COMPASS_TEXT = 255
+# A value quoted back in a problem message, so that the person recognises it.
+QUOTED_VALUE = 80
+# A server's body, quoted in a message about its answer.
+ANSWER_PREVIEW = 200
+# Compass's own error messages, all of them joined: longer, as they say what to fix.
+COMPASS_ERRORS = 1000
+# One value in the job summary: a Compass error message can be 60 KB, and the summary file has a
+# limit of 1 MiB per step.
+MAX_CELL = 500
+# One message we print: a server body or an input can be long, a log line need not be.
+MAX_MESSAGE = 4000
 
 
 def cut(text: str, limit: int) -> str:
@@ -229,3 +247,39 @@ def _markdown_char(char: str) -> str:
 def markdown_text(value: str) -> str:
     """A value as literal text in a Markdown table cell or list item: one line, no syntax."""
     return "".join(map(_markdown_char, visible(value)))
+
+
+def markdown_cell(value: object) -> str:
+    """Any value as literal text of one table cell or list item: scrubbed, cut, escaped."""
+    return markdown_text(preview(str(value), MAX_CELL))
+
+
+def markdown_code(value: object) -> str:
+    """A value as code in a table cell."""
+    # Not a `code span`: inside one, Markdown shows character references as written.
+    return f"<code>{markdown_cell(value)}</code>"
+
+
+# -- time formats ---------------------------------------------------------------------------------
+
+# The earliest time accepted as a start. Nothing this action reports can have started before
+# the Unix epoch, and from then on every time renders as the four-digit year RFC 3339 requires.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+_RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII)
+
+
+def parse_rfc3339(text: str) -> datetime | None:
+    """A time in the form ``rfc3339`` writes, from EARLIEST on; None for anything else."""
+    if not _RFC3339_UTC.fullmatch(text):
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:  # 2026-02-30 and the like
+        return None
+    return moment if moment >= EARLIEST else None
+
+
+def rfc3339(moment: datetime) -> str:
+    """UTC with a ``Z``, millisecond precision: what Compass and GitHub both display."""
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

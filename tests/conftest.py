@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from compass_action import text
 from tools.action_runner import EXAMPLE_COMPONENT, Run
 from tools.compass_contract import DEFAULT_OPENAPI
 from tools.compass_standin import ScriptedAnswer, Standin
@@ -24,6 +25,12 @@ TOKEN = "ATATT3xFfGF0-LEAKCANARY-7c1d2e3f4a5b6c7d8e9f"
 def _openapi_present() -> None:
     if not DEFAULT_OPENAPI.is_file():
         pytest.fail(f"the Compass OpenAPI document is missing: {DEFAULT_OPENAPI}")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test starts with no secret registered, as every step is a process of its own."""
+    monkeypatch.setattr(text, "SECRETS", text.Scrubber())
 
 
 @pytest.fixture

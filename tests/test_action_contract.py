@@ -9,7 +9,8 @@ import pytest
 import yaml
 from pydantic import TypeAdapter
 
-from compass_action.inputs import ActionInputs, input_name
+from compass_action.input_names import input_name, variable_name
+from compass_action.inputs import ActionInputs
 from compass_action.report.results import RunResult, outputs
 from tools.action_runner import ACTION, REPO
 
@@ -21,10 +22,8 @@ def test_every_input_is_a_field_and_every_field_an_input() -> None:
 
 
 def test_runs_env_maps_each_input_to_its_compass_variable() -> None:
-    expected = {
-        "COMPASS_" + name.upper().replace("-", "_"): f"${{{{ inputs.{name} }}}}"
-        for name in ACTION["inputs"]
-    }
+    # The code's one naming rule (input_names.py) is the one action.yml follows.
+    expected = {variable_name(name): f"${{{{ inputs.{name} }}}}" for name in ACTION["inputs"]}
     assert ACTION["runs"]["env"] == expected
 
 

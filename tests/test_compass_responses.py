@@ -13,7 +13,7 @@ def test_compass_errors_are_read() -> None:
     body = json.dumps({"errors": [{"type": "INVALID_INPUT", "message": "environment is wrong"}]})
     answer = read_answer(400, "application/json", body.encode())
     assert answer.body_note == "INVALID_INPUT: environment is wrong"
-    assert answer.verdict is Verdict.REJECTED
+    assert answer.verdict is Verdict.GIVE_UP
 
 
 @pytest.mark.parametrize("depth", [10_000, 200_000])

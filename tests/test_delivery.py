@@ -13,15 +13,8 @@ import httpx
 import pytest
 from pytest_httpx import HTTPXMock, IteratorStream
 
-from compass_action.clients.delivery import (
-    MIN_RETRY_AFTER,
-    Clock,
-    Delivery,
-    DeliveryResult,
-    Outcome,
-    Pacer,
-    parse_retry_after,
-)
+from compass_action.clients.delivery import Delivery, DeliveryResult, Outcome, compass_pacer
+from compass_action.clients.http import MIN_RETRY_AFTER, Clock, Pacer, parse_retry_after
 
 URL = "https://acme.atlassian.net/gateway/api/compass/v1/events"
 BODY = b'{"cloudId":"c","event":{}}'
@@ -53,7 +46,7 @@ def fake() -> FakeTime:
 
 def send(fake: FakeTime, budget: float = 60.0, log: list[str] | None = None) -> DeliveryResult:
     lines = log if log is not None else []
-    pacer = Pacer(clock=fake.monotonic, sleep=fake.sleep)
+    pacer = compass_pacer(clock=fake.monotonic, sleep=fake.sleep)
     with Delivery(
         URL, "me@example.com", "tok", budget, lines.append, clock=fake.clock(), pacer=pacer
     ) as delivery:
@@ -168,7 +161,7 @@ def test_the_pacer_keeps_under_the_rate_limit(fake: FakeTime) -> None:
 
 
 def test_the_pacer_allows_100_requests_a_minute(fake: FakeTime) -> None:
-    pacer = Pacer(clock=fake.monotonic, sleep=fake.sleep)
+    pacer = compass_pacer(clock=fake.monotonic, sleep=fake.sleep)
     sent = []
     for _ in range(250):
         pacer.wait_turn()
@@ -245,8 +238,9 @@ def test_the_pacer_does_not_sleep_past_the_deadline(httpx_mock: HTTPXMock, fake:
     ) as delivery:
         result = delivery.send(BODY)
     assert (result.outcome, result.attempts, result.answer) == (Outcome.UNAVAILABLE, 1, None)
+    # The pacer names its own limit (2 here; Compass's 100 in a real run).
     assert result.reason == (
-        "the pace of 100 requests per user per minute would make the next request wait 60 s; "
+        "the pace of 2 requests per user per minute would make the next request wait 60 s; "
         "no more retries within the timeout of 5 s"
     )
     assert fake.sleeps == []

@@ -15,9 +15,9 @@ from typing import Any
 
 from tools.action_runner import Run, run_entrypoint, run_step
 from tools.compass_contract import contract_errors
-from tools.compass_standin import Standin
+from tools.compass_standin import ScriptedAnswer, Standin
 
-from .conftest import CLOUD_ID, COMPONENT, EMAIL, TOKEN, credentials
+from .conftest import CLOUD_ID, COMPONENT, EMAIL, TOKEN, credentials, scripted_standin
 from .inprocess import InProcess
 from .webhooks import payload, run_for
 
@@ -221,3 +221,12 @@ def test_runs_outside_github_with_plain_variables(standin: Standin, tmp_path: Pa
     [stored] = standin.events()
     assert stored["deploymentProperties"]["environment"]["category"] == "DEVELOPMENT"
     assert stored["deploymentProperties"]["sequenceNumber"] == 7
+
+
+def test_a_send_compass_did_not_accept_leaves_nothing_to_continue_from(workdir: Path) -> None:
+    with scripted_standin([ScriptedAnswer(400, '{"errors":[{"message":"no"}]}')]) as server:
+        with_ = credentials(server) | {"environment": "production", "state": "in_progress"}
+        refused = run_step(Run(), with_, workdir)
+    assert refused.exit_code == 1
+    # The ledger records only what Compass accepted: a later step starts afresh.
+    assert not (workdir / ".compass-action" / "sent-events.json").exists()

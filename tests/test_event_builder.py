@@ -9,13 +9,14 @@ from typing import Any
 
 import pytest
 
-from compass_action.events.builder import MAX_TEXT, BuiltEvent, build_event
+from compass_action.events.builder import BuiltEvent, build_event
 from compass_action.events.contract import BuildState, DeploymentState, EventType
 from compass_action.events.identity import UpdateSequence
 from compass_action.events.ledger import Entry, JobLedger
 from compass_action.github.run_context import RunContext
 from compass_action.inputs import ActionInputs
 from compass_action.problems import InputProblems
+from compass_action.text import COMPASS_TEXT as MAX_TEXT
 from tools.compass_contract import contract_errors
 
 from .conftest import COMPONENT
@@ -147,6 +148,7 @@ def test_the_first_send_starts_now_and_later_sends_of_the_event_keep_that(tmp_pa
         UpdateSequence(),
         ledger,
     )
+    ledger.put(*first.ledger_entry)  # Compass accepted it
     final = build_event(inputs(environment="prod"), run(), lambda: NOW, UpdateSequence(), ledger)
     other_env = build_event(inputs(environment="qa"), run(), lambda: NOW, UpdateSequence(), ledger)
 
@@ -163,6 +165,7 @@ def test_update_sequence_numbers_continue_above_an_earlier_step(tmp_path: Path) 
     ahead = UpdateSequence(clock_ns=lambda: 2_000_000_000_000_000_000)
     behind = UpdateSequence(clock_ns=lambda: 1_000_000_000_000_000_000)  # a clock that stepped back
     first = build_event(inputs(event_type="build"), run(), lambda: NOW, ahead, ledger)
+    ledger.put(*first.ledger_entry)  # Compass accepted it
     second = build_event(inputs(event_type="build"), run(), lambda: NOW, behind, ledger)
     assert second.update_sequence_number == first.update_sequence_number + 1
 
@@ -180,6 +183,7 @@ def test_a_job_that_reports_two_components_keeps_their_events_apart(
     earlier = NOW - timedelta(minutes=7)
     given = {"event_type": event_type, "environment": "prod", "state": "in_progress"}
     first = build_event(inputs(**given), run(), lambda: earlier, UpdateSequence(lambda: 0), ledger)
+    ledger.put(*first.ledger_entry)  # Compass accepted it
     other = build_event(
         inputs(**given, component_id=OTHER_COMPONENT),
         run(),
@@ -187,6 +191,7 @@ def test_a_job_that_reports_two_components_keeps_their_events_apart(
         UpdateSequence(lambda: 0),
         ledger,
     )
+    ledger.put(*other.ledger_entry)
     again = build_event(inputs(**given), run(), lambda: NOW, UpdateSequence(lambda: 0), ledger)
 
     assert first.pipeline_id == other.pipeline_id == again.pipeline_id
@@ -249,7 +254,7 @@ def test_outside_a_run_the_keys_must_be_given() -> None:
 def test_a_deployment_needs_an_environment_but_a_build_does_not() -> None:
     with pytest.raises(InputProblems, match="environment: is required for a deployment"):
         build(inputs(), run())
-    assert build(inputs(event_type="build"), run()).environment is None
+    assert build(inputs(event_type="build"), run()).facts.outputs() == {}
 
 
 def test_update_sequence_numbers_grow_between_two_builds_in_one_process() -> None:
@@ -259,9 +264,8 @@ def test_update_sequence_numbers_grow_between_two_builds_in_one_process() -> Non
     )
     second = build_event(inputs(environment="dev"), run(), lambda: NOW, sequence)
     assert second.update_sequence_number > first.update_sequence_number
-    assert (
-        first.pipeline_id == second.pipeline_id and first.sequence_number == second.sequence_number
-    )
+    assert first.pipeline_id == second.pipeline_id
+    assert first.facts.log_keys() == second.facts.log_keys()  # environment and sequence number
 
 
 def test_deployment_only_inputs_on_a_build_are_named_in_a_warning() -> None:

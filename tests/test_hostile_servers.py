@@ -16,13 +16,8 @@ import tracemalloc
 import httpx
 import pytest
 
-from compass_action.clients.delivery import (
-    MAX_ANSWER_BYTES,
-    Delivery,
-    DeliveryResult,
-    Outcome,
-    Pacer,
-)
+from compass_action.clients.delivery import Delivery, DeliveryResult, Outcome, compass_pacer
+from compass_action.clients.http import MAX_ANSWER_BYTES
 from tools.compass_standin import ScriptedAnswer, Standin
 
 from .conftest import EMAIL, TOKEN
@@ -37,7 +32,7 @@ def deliver(server: Standin, budget: float) -> tuple[DeliveryResult, float]:
     """Send one body, with a fresh pacer; return the result and the seconds it took."""
     started = time.monotonic()
     with Delivery(
-        server.base_url + EVENTS, EMAIL, TOKEN, budget, lambda _: None, pacer=Pacer()
+        server.base_url + EVENTS, EMAIL, TOKEN, budget, lambda _: None, pacer=compass_pacer()
     ) as delivery:
         result = delivery.send(b'{"cloudId":"c","event":{}}')
     return result, time.monotonic() - started
@@ -193,7 +188,12 @@ def test_https_still_goes_through_the_proxy_and_the_deadline_holds_there_too(
         monkeypatch.setenv("HTTPS_PROXY", proxy.url)
         started = time.monotonic()
         with Delivery(
-            "https://acme.atlassian.net" + EVENTS, EMAIL, TOKEN, 1, lambda _: None, pacer=Pacer()
+            "https://acme.atlassian.net" + EVENTS,
+            EMAIL,
+            TOKEN,
+            1,
+            lambda _: None,
+            pacer=compass_pacer(),
         ) as delivery:
             result = delivery.send(b"{}")
         took = time.monotonic() - started

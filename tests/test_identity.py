@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from compass_action import text
 from compass_action.events import identity
 from compass_action.events.contract import MAX_SAFE_INTEGER
 from compass_action.github.payload import deployment_of
@@ -190,8 +191,8 @@ def test_update_sequence_numbers_from_separate_processes_follow_the_clock() -> N
 
 def test_timestamps_are_rfc3339_utc() -> None:
     moment = datetime(2026, 3, 1, 14, 30, 5, 123456, tzinfo=timezone(timedelta(hours=2)))
-    assert identity.rfc3339(moment) == "2026-03-01T12:30:05.123Z"
-    assert identity.rfc3339(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00.000Z"
+    assert text.rfc3339(moment) == "2026-03-01T12:30:05.123Z"
+    assert text.rfc3339(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00.000Z"
 
 
 def test_update_sequence_numbers_exceed_what_an_earlier_step_sent() -> None:
@@ -217,10 +218,10 @@ def test_no_update_sequence_number_is_left_after_the_largest_safe_one() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "parsed"),
+    ("written", "parsed"),
     [
         ("2026-11-22T11:53:00.123Z", datetime(2026, 11, 22, 11, 53, 0, 123000, tzinfo=UTC)),
-        ("1970-01-01T00:00:00.000Z", identity.EARLIEST),
+        ("1970-01-01T00:00:00.000Z", text.EARLIEST),
         ("1969-12-31T23:59:59.999Z", None),
         ("2026-11-22T11:53:00Z", None),
         ("2026-11-22T11:53:00.123+00:00", None),
@@ -228,5 +229,5 @@ def test_no_update_sequence_number_is_left_after_the_largest_safe_one() -> None:
         ("2026-11-22T11:53:00.123Z\n", None),
     ],
 )
-def test_only_times_as_we_write_them_are_read_back(text: str, parsed: datetime | None) -> None:
-    assert identity.parse_rfc3339(text) == parsed
+def test_only_times_as_we_write_them_are_read_back(written: str, parsed: datetime | None) -> None:
+    assert text.parse_rfc3339(written) == parsed

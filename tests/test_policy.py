@@ -32,7 +32,7 @@ FAIL_ONS: tuple[FailOn, ...] = get_args(FailOn)
 # The README's rows, told apart by words only their first cell has.
 _ROW_FAILURE = {
     "bad input": Failure.BAD_INPUT,
-    "refused the event": Failure.REJECTED,
+    "refused the event": Failure.COMPASS_REFUSED,
     "unreachable": Failure.UNAVAILABLE,
 }
 
@@ -105,8 +105,8 @@ RESULTS = {
 # README's second row, something a person must fix; an acceptance is no failure at all.
 OUTCOME_FAILURE: dict[Outcome, Failure | None] = {
     Outcome.ACCEPTED: None,
-    Outcome.REJECTED: Failure.REJECTED,
-    Outcome.UNTRUSTED: Failure.REJECTED,
+    Outcome.REJECTED: Failure.COMPASS_REFUSED,
+    Outcome.UNTRUSTED: Failure.COMPASS_REFUSED,
     Outcome.UNAVAILABLE: Failure.UNAVAILABLE,
 }
 

@@ -11,8 +11,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from compass_action.report.reporter import MAX_MESSAGE, Reporter
-from compass_action.text import Scrubber
+from compass_action.report.reporter import Reporter
+from compass_action.text import MAX_MESSAGE, Scrubber
 from tools.action_runner import parse_output_file
 
 from .conftest import EMAIL, TOKEN

@@ -8,8 +8,8 @@ import re
 from hypothesis import given, settings
 
 from compass_action.problems import Problem
-from compass_action.report.results import MAX_CELL, RunResult, problems_summary, summary
-from compass_action.text import visible
+from compass_action.report.results import RunResult, problems_summary, summary
+from compass_action.text import MAX_CELL, visible
 
 from .test_event_builder import build, inputs, run
 from .test_text import hostile_text

@@ -29,7 +29,7 @@ import yaml
 from compass_action import main as action_main
 from compass_action import text
 from compass_action.clients import delivery
-from compass_action.clients.delivery import Clock
+from compass_action.clients.http import Clock
 from compass_action.main import start
 from compass_action.report.reporter import Reporter
 

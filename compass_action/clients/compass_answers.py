@@ -6,22 +6,19 @@ import json
 from dataclasses import dataclass
 from enum import Enum
 
-from ..text import preview
+from ..text import ANSWER_PREVIEW, COMPASS_ERRORS, preview
 
 # The one Compass error type documented as worth retrying: a concurrent write to the same event.
 RETRYABLE_ERROR_TYPES = frozenset({"STORE_CONFLICT_EXCEPTION"})
-_BODY_PREVIEW = 200
 # An HTML page's <title> is looked for in its first few KB only: it sits in the <head>, and a
 # bounded scan keeps a hostile page from costing more than that.
 _TITLE_SCAN = 4096
-# Compass's own error messages, all of them joined: longer, as they say what to fix.
-_ERRORS_PREVIEW = 1000
 
 
 class Verdict(Enum):
     ACCEPTED = "accepted"
     RETRY = "retry"
-    REJECTED = "rejected"
+    GIVE_UP = "give up"  # retrying cannot change this answer
 
 
 @dataclass(frozen=True)
@@ -50,7 +47,7 @@ class Answer:
             return Verdict.RETRY
         if any(error.type in RETRYABLE_ERROR_TYPES for error in self.errors):
             return Verdict.RETRY
-        return Verdict.REJECTED
+        return Verdict.GIVE_UP
 
 
 def read_answer(status: int, content_type: str, body: bytes, location: str | None = None) -> Answer:
@@ -77,7 +74,7 @@ def _parse_body(content_type: str, body: bytes) -> tuple[tuple[CompassError, ...
         return (), f"a body that is not JSON: {_one_line(text)!r}"
     errors = _errors_of(payload)
     if errors:
-        return errors, preview("; ".join(str(error) for error in errors), _ERRORS_PREVIEW)
+        return errors, preview("; ".join(str(error) for error in errors), COMPASS_ERRORS)
     return (), f"JSON without Compass errors: {_one_line(text)!r}"
 
 
@@ -113,7 +110,7 @@ def _errors_of(payload: object) -> tuple[CompassError, ...]:
 
 def _one_line(text: str) -> str:
     """The body on one line, cut by text.preview, which scrubs the secrets before it cuts."""
-    return preview(" ".join(text.split()), _BODY_PREVIEW)
+    return preview(" ".join(text.split()), ANSWER_PREVIEW)
 
 
 @dataclass(frozen=True)

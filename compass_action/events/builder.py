@@ -13,28 +13,12 @@ from ..github.payload import DeploymentStatus, mirrored_status
 from ..github.run_context import RunContext
 from ..inputs import ActionInputs
 from ..problems import InputProblems, Problem
-from ..text import cut
+from ..text import COMPASS_TEXT, cut, rfc3339
 from . import identity
-from .contract import (
-    BuildEvent,
-    BuildPipeline,
-    BuildProperties,
-    BuildState,
-    CreateEventRequest,
-    DeploymentEnvironment,
-    DeploymentEvent,
-    DeploymentPipeline,
-    DeploymentProperties,
-    DeploymentState,
-    EventInput,
-    EventType,
-)
-from .environments import Environment, environment_id, resolve_environment
+from .contract import CreateEventRequest, EventType
+from .kind import Common, EventKind, Facts, kind_of
 from .ledger import Entry, JobLedger
 from .states import deployment_status_state, is_terminal
-
-# The longest text Compass is known to show in full (Atlassian's own integrations cut there).
-MAX_TEXT = 255
 
 _NOT_IN_A_RUN = "cannot be derived outside a GitHub Actions run ({}); set it explicitly"
 
@@ -46,10 +30,10 @@ class BuiltEvent:
     state: str
     pipeline_id: str
     update_sequence_number: int
-    environment: Environment | None
-    environment_id: str | None
-    sequence_number: int | None
+    facts: Facts  # what the event's kind adds: its keys, log lines, outputs, summary rows
     warnings: list[str]
+    # What later steps of the job continue from, recorded once Compass accepted the event.
+    ledger_entry: tuple[str, Entry]
 
     @cached_property
     def body(self) -> dict[str, object]:
@@ -63,7 +47,7 @@ class BuiltEvent:
 
 
 @dataclass
-class _Derivation:
+class Derivation:
     """Derives each value from an input or the run, collecting every problem on the way."""
 
     inputs: ActionInputs
@@ -79,12 +63,12 @@ class _Derivation:
 
     def fit(self, name: str, value: str) -> str:
         """Cut free text to what Compass shows, and say so."""
-        if len(value) <= MAX_TEXT:
+        if len(value) <= COMPASS_TEXT:
             return value
         self.warnings.append(
-            f"{name} is {len(value)} characters long; cut to {MAX_TEXT}, the most Compass shows"
+            f"{name} is {len(value)} characters long; cut to {COMPASS_TEXT}, the most Compass shows"
         )
-        return cut(value, MAX_TEXT)
+        return cut(value, COMPASS_TEXT)
 
     @property
     def revision(self) -> str:
@@ -98,20 +82,9 @@ class _Derivation:
             or "GitHub Actions"
         )
 
-    def default_display_name(self, environment: Environment | None) -> str:
-        if environment is None:
-            number = f" #{self.run.run_number}" if self.run.run_number is not None else ""
-            return f"Build of {self.run.ref_label or self.revision}{number}"
-        return f"Deploy {self.revision} to {environment.name}"
-
-    def default_description(self, environment: Environment | None) -> str:
+    def default_description(self, head: str) -> str:
         run = self.run
-        if environment is None:
-            where = f" ({run.ref_label})" if run.ref_label else ""
-            what = f"Build of {run.repository or 'the repository'}{where}"
-        else:
-            what = f"Deployment to {environment.name} of {run.repository or 'the repository'}"
-        parts = [f"{what} at {self.revision}"]
+        parts = [f"{head} at {self.revision}"]
         parts.extend(_github_deployment_notes(run))
         if run.commit_url:
             parts.append(f"commit {run.commit_url}")
@@ -142,118 +115,88 @@ class _Keys:
     source_id: str
     pipeline_id: str
     url: str
-    environment: Environment | None
-    environment_id: str | None
-    sequence: int | None
+    facts: Facts
 
     def ledger_key(self, component_id: str) -> str:
         return json.dumps(
-            [component_id, self.pipeline_id, self.environment_id, self.sequence],
+            [component_id, self.pipeline_id, *self.facts.ledger_key_parts()],
             separators=(",", ":"),
         )
 
 
-def _keys(d: _Derivation) -> _Keys:
+def _keys(derivation: Derivation, kind: EventKind) -> _Keys:
     """Derive every key, or raise InputProblems naming every input that must be given."""
-    inputs, run = d.inputs, d.run
-    source_id = d.need(
+    inputs, run = derivation.inputs, derivation.run
+    source_id = derivation.need(
         inputs.external_event_source_id or identity.external_event_source_id(run),
         "external-event-source-id",
         "GITHUB_REPOSITORY is not set",
     )
-    pipeline_id = d.need(
-        inputs.pipeline_id
-        or identity.pipeline_id(
-            run, inputs.check_run_id, deployment=inputs.event_type is EventType.DEPLOYMENT
-        ),
+    pipeline_id = derivation.need(
+        inputs.pipeline_id or kind.pipeline_id(derivation),
         "pipeline-id",
         "GITHUB_REPOSITORY, GITHUB_RUN_ID or GITHUB_JOB is not set",
     )
-    url = d.need(inputs.url or _status_link(run) or run.run_url, "url", "GITHUB_RUN_ID is not set")
-    d.check_started_at()
-    environment: Environment | None = None
-    sequence: int | None = None
-    if inputs.event_type is EventType.DEPLOYMENT:
-        resolved = resolve_environment(inputs.environment, inputs.environment_category, run)
-        if isinstance(resolved, Problem):
-            d.problems.append(resolved)
-        else:
-            environment = resolved
-            if resolved.warning is not None:
-                d.warnings.append(resolved.warning)
-        sequence = d.need(
-            inputs.sequence_number
-            if inputs.sequence_number is not None
-            else identity.sequence_number(run),
-            "sequence-number",
-            "GITHUB_RUN_ID is not set or the run attempt is out of range",
-        )
-    if d.problems:
-        raise InputProblems(d.problems)
-    env_id = None
-    if environment is not None:
-        env_id = inputs.environment_id or environment_id(environment.name)
-    else:
-        _warn_deployment_only_inputs(d)
-    return _Keys(source_id, pipeline_id, url, environment, env_id, sequence)
-
-
-def _warn_deployment_only_inputs(d: _Derivation) -> None:
-    given = {
-        "environment-category": d.inputs.environment_category,
-        "environment-id": d.inputs.environment_id,
-        "sequence-number": d.inputs.sequence_number,
-    }
-    for name, value in given.items():
-        if value is not None:
-            d.warnings.append(f"{name} applies to deployments only; a build event ignores it")
+    url = derivation.need(
+        inputs.url or _status_link(run) or run.run_url, "url", "GITHUB_RUN_ID is not set"
+    )
+    derivation.check_started_at()
+    facts = kind.derive(derivation)
+    if derivation.problems or facts is None:
+        raise InputProblems(derivation.problems)
+    return _Keys(source_id, pipeline_id, url, facts)
 
 
 def _sequencing(
-    d: _Derivation, keys: _Keys, update_sequence: identity.UpdateSequence, ledger: JobLedger
-) -> tuple[str, int]:
-    """startedAt and updateSequenceNumber, continuing what earlier steps of the job sent."""
-    assert d.inputs.component_id is not None
-    key = keys.ledger_key(d.inputs.component_id)
+    derivation: Derivation,
+    kind: EventKind,
+    keys: _Keys,
+    update_sequence: identity.UpdateSequence,
+    ledger: JobLedger,
+) -> tuple[str, int, str]:
+    """startedAt, updateSequenceNumber and the ledger key, continuing what earlier steps of the
+    job sent (and Compass accepted)."""
+    assert derivation.inputs.component_id is not None
+    key = keys.ledger_key(derivation.inputs.component_id)
     earlier = ledger.get(key)
-    deployment = d.run.github_deployment if keys.environment is not None else None
-    if d.inputs.started_at is not None:
-        started_at = identity.rfc3339(d.inputs.started_at)
-    elif deployment is not None and deployment.created_at is not None:
-        # A GitHub deployment started when it was created, whichever run reports it.
-        started_at = identity.rfc3339(deployment.created_at)
+    known_start = kind.started_at(derivation)
+    if derivation.inputs.started_at is not None:
+        started_at = rfc3339(derivation.inputs.started_at)
+    elif known_start is not None:
+        started_at = rfc3339(known_start)
     elif earlier is not None:
         started_at = earlier.started_at
     else:
-        started_at = identity.rfc3339(d.now)
-    usn = d.inputs.update_sequence_number
-    if usn is None and d.mirrored_status is not None:
-        usn = identity.status_update_sequence(d.mirrored_status)
-    if usn is None:
-        usn = update_sequence.next(after=earlier.update_sequence_number if earlier else 0)
-    ledger.put(key, Entry(started_at, usn))
-    return started_at, usn
+        started_at = rfc3339(derivation.now)
+    update_sequence_number = derivation.inputs.update_sequence_number
+    if update_sequence_number is None and derivation.mirrored_status is not None:
+        update_sequence_number = identity.status_update_sequence(derivation.mirrored_status)
+    if update_sequence_number is None:
+        update_sequence_number = update_sequence.next(
+            after=earlier.update_sequence_number if earlier else 0
+        )
+    return started_at, update_sequence_number, key
 
 
-def _state(d: _Derivation) -> str:
+def _state(derivation: Derivation) -> str:
     """The state input; else the mirrored GitHub deployment status's state; else the job's."""
-    if d.inputs.state is not None:
-        return d.inputs.state
-    if d.mirrored_status is not None:
-        mapped = deployment_status_state(d.mirrored_status.state)
+    if derivation.inputs.state is not None:
+        return derivation.inputs.state
+    if derivation.mirrored_status is not None:
+        mapped = deployment_status_state(derivation.mirrored_status.state)
         # Statuses that are not reported are skipped before the event is built.
         assert mapped is not None, "checked by reason_to_skip()"
         return mapped
-    assert d.inputs.job_status is not None, "checked by load_inputs()"
-    return d.inputs.job_status
+    assert derivation.inputs.job_status is not None, "checked by load_inputs()"
+    return derivation.inputs.job_status
 
 
-def _reported_at(d: _Derivation) -> datetime:
+def _reported_at(derivation: Derivation) -> datetime:
     """When the reported state was reached: the mirrored status's time, else now."""
-    status = d.mirrored_status
+    status = derivation.mirrored_status
     if status is not None and status.created_at is not None:
         return status.created_at
-    return d.now
+    return derivation.now
 
 
 def _status_link(run: RunContext) -> str | None:
@@ -288,77 +231,51 @@ def build_event(
 ) -> BuiltEvent:
     """Derive and validate the event; raise InputProblems naming every input to fix."""
     assert inputs.component_id is not None, "checked by load_inputs()"
-    d = _Derivation(inputs, run, now())
-    keys = _keys(d)
-    environment = keys.environment
-    state = _state(d)
-    reported_at = identity.rfc3339(_reported_at(d))
+    kind = kind_of(inputs.event_type)
+    derivation = Derivation(inputs, run, now())
+    keys = _keys(derivation, kind)
+    facts = keys.facts
+    state = _state(derivation)
+    reported_at = rfc3339(_reported_at(derivation))
     # Only numbered once the event is known to be valid.
-    started_at, usn = _sequencing(d, keys, update_sequence, ledger or JobLedger(None))
+    started_at, update_sequence_number, ledger_key = _sequencing(
+        derivation, kind, keys, update_sequence, ledger or JobLedger(None)
+    )
     envelope: dict[str, Any] = {
-        "display_name": d.fit(
-            "display-name", inputs.display_name or d.default_display_name(environment)
+        "display_name": derivation.fit(
+            "display-name", inputs.display_name or kind.display_name(derivation, facts)
         ),
-        "description": d.fit(
-            "description", inputs.description or d.default_description(environment)
+        "description": derivation.fit(
+            "description",
+            inputs.description
+            or derivation.default_description(kind.description_head(derivation, facts)),
         ),
         "url": keys.url,
         "last_updated": reported_at,
-        "update_sequence_number": usn,
+        "update_sequence_number": update_sequence_number,
         "external_event_source_id": keys.source_id,
     }
-    completed_at = reported_at if is_terminal(state) else None
-    pipeline_url = _status_link(run) or run.job_url(inputs.check_run_id) or keys.url
-    pipeline_name = d.fit("pipeline display name", d.pipeline_name)
-    pipeline_id = keys.pipeline_id
-    if environment is None:
-        event = EventInput(
-            build=BuildEvent(
-                **envelope,
-                build_properties=BuildProperties(
-                    state=BuildState(state),
-                    pipeline=BuildPipeline(
-                        pipeline_id=pipeline_id, url=pipeline_url, display_name=pipeline_name
-                    ),
-                    started_at=started_at,
-                    completed_at=completed_at,
-                ),
-            )
-        )
-    else:
-        assert keys.sequence is not None and keys.environment_id is not None
-        event = EventInput(
-            deployment=DeploymentEvent(
-                **envelope,
-                deployment_properties=DeploymentProperties(
-                    sequence_number=keys.sequence,
-                    state=DeploymentState(state),
-                    pipeline=DeploymentPipeline(
-                        pipeline_id=pipeline_id, url=pipeline_url, display_name=pipeline_name
-                    ),
-                    environment=DeploymentEnvironment(
-                        category=environment.category,
-                        display_name=d.fit("environment display name", environment.name),
-                        environment_id=keys.environment_id,
-                    ),
-                    started_at=started_at,
-                    completed_at=completed_at,
-                ),
-            )
-        )
+    common = Common(
+        envelope=envelope,
+        state=state,
+        pipeline_id=keys.pipeline_id,
+        pipeline_url=_status_link(run) or run.job_url(inputs.check_run_id) or keys.url,
+        pipeline_name=derivation.fit("pipeline display name", derivation.pipeline_name),
+        started_at=started_at,
+        completed_at=reported_at if is_terminal(state) else None,
+    )
     request = CreateEventRequest(
         cloud_id=inputs.cloud_id or inputs.component.cloud_id,
         component_id=inputs.component_id,
-        event=event,
+        event=kind.event(derivation, common, facts),
     )
     return BuiltEvent(
         request=request,
         event_type=inputs.event_type,
         state=state,
-        pipeline_id=pipeline_id,
-        update_sequence_number=usn,
-        environment=environment,
-        environment_id=keys.environment_id,
-        sequence_number=keys.sequence,
-        warnings=d.warnings,
+        pipeline_id=keys.pipeline_id,
+        update_sequence_number=update_sequence_number,
+        facts=facts,
+        warnings=derivation.warnings,
+        ledger_entry=(ledger_key, Entry(started_at, update_sequence_number)),
     )

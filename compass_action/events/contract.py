@@ -8,7 +8,7 @@ document, so a drift between the two fails CI rather than reaching Compass.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -124,10 +124,6 @@ class EventInput(_Dto):
         if len(kinds) != 1:
             raise ValueError("an event must carry exactly one event kind")
         return self
-
-    @property
-    def kind(self) -> Literal["deployment", "build"]:
-        return "deployment" if self.deployment is not None else "build"
 
 
 class CreateEventRequest(_Dto):

@@ -13,11 +13,9 @@ Compass accepts wrong keys silently, so each rule here exists to keep its data t
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 from ..github.payload import DeploymentStatus
 from ..github.run_context import RunContext
@@ -148,26 +146,3 @@ def _exhausted(after: int) -> Problem:
         f"below 2^53 (at most {MAX_SAFE_INTEGER}) for this send. Give the earlier step a "
         "smaller update-sequence-number, or leave it empty there and here",
     )
-
-
-# The earliest time accepted as a start. Nothing this action reports can have started before
-# the Unix epoch, and from then on every time renders as the four-digit year RFC 3339 requires.
-EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
-_RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII)
-
-
-def parse_rfc3339(text: str) -> datetime | None:
-    """A time in the form ``rfc3339`` writes, from EARLIEST on; None for anything else."""
-    if not _RFC3339_UTC.fullmatch(text):
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:  # 2026-02-30 and the like
-        return None
-    return moment if moment >= EARLIEST else None
-
-
-def rfc3339(moment: datetime) -> str:
-    """UTC with a ``Z``, millisecond precision: what Compass and GitHub both display."""
-    utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"

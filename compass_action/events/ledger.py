@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from ..json_files import read_json_object
+from ..text import parse_rfc3339
 from .contract import MAX_SAFE_INTEGER
-from .identity import parse_rfc3339
 
 _FILE = Path(".compass-action") / "sent-events.json"
 # An entry is about 200 bytes; a job would need thousands of sends to come near this.

@@ -8,10 +8,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from ..json_files import JsonObject, read_json_object
 from ..problems import InputProblems, Problem, check_text
+from ..settings import FromEnvironment
+from ..text import QUOTED_VALUE, preview
 from .payload import (
     GitHubDeployment,
     PullRequest,
@@ -31,7 +33,7 @@ PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
 PRE_MERGE_EVENTS = PULL_REQUEST_EVENTS | {"merge_group"}
 
 
-class RunContext(BaseSettings):
+class RunContext(FromEnvironment):
     model_config = SettingsConfigDict(
         env_prefix="GITHUB_", env_ignore_empty=True, case_sensitive=False, extra="ignore"
     )
@@ -167,7 +169,7 @@ def load_run_context() -> RunContext:
                 "GITHUB_" + str(error["loc"][0]).upper(),
                 str(error["ctx"]["error"])
                 if error["type"] == "value_error"
-                else f"{error['msg']} (got {str(error.get('input'))[:80]!r})",
+                else f"{error['msg']} (got {preview(str(error.get('input')), QUOTED_VALUE)!r})",
             )
             for error in exc.errors()
         ]

@@ -16,11 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from ..text import SECRETS, Scrubber, log_line, visible
-
-# The most characters of one message we print, after scrubbing; a server body or an input can
-# be long, a log line need not be.
-MAX_MESSAGE = 4000
+from .. import text
+from ..text import MAX_MESSAGE, Scrubber, log_line, visible
 
 
 def _escape_data(text: str) -> str:
@@ -44,7 +41,8 @@ class Reporter:
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
     # The process's scrubber by default: text cut elsewhere (text.preview) is scrubbed with it.
-    secrets: Scrubber = field(default_factory=lambda: SECRETS)
+    # The process's scrubber, looked up when the reporter is made (tests give each run its own).
+    secrets: Scrubber = field(default_factory=lambda: text.SECRETS)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Reporter:

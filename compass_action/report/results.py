@@ -7,11 +7,8 @@ from dataclasses import dataclass
 
 from ..events.builder import BuiltEvent
 from ..problems import Problem
-from ..text import markdown_text, preview
-
-# The most characters of one value in the job summary, after scrubbing: a Compass error message
-# can be 60 KB, and the summary file has a limit of 1 MiB per step.
-MAX_CELL = 500
+from ..text import markdown_cell as cell
+from ..text import markdown_code as _code
 
 
 @dataclass(frozen=True)
@@ -43,22 +40,10 @@ def outputs(event: BuiltEvent | None, result: RunResult) -> dict[str, str]:
             "event-type": event.event_type.value,
             "state": event.state,
             "pipeline-id": event.pipeline_id,
-            "environment-id": event.environment_id or "",
-            "environment-category": event.environment.category.value if event.environment else "",
-            "sequence-number": "" if event.sequence_number is None else str(event.sequence_number),
             "update-sequence-number": str(event.update_sequence_number),
+            **event.facts.outputs(),
         }
     return values
-
-
-def cell(value: object) -> str:
-    """Any value as literal text of one table cell or list item: scrubbed, cut, escaped."""
-    return markdown_text(preview(str(value), MAX_CELL))
-
-
-def _code(value: object) -> str:
-    # Not a `code span`: inside one, Markdown shows character references as written.
-    return f"<code>{cell(value)}</code>"
 
 
 def summary(event: BuiltEvent, result: RunResult) -> str:
@@ -67,20 +52,9 @@ def summary(event: BuiltEvent, result: RunResult) -> str:
         ("Event", f"{cell(event.event_type.value)}, state **{cell(event.state)}**"),
         ("Component", _code(event.request.component_id)),
     ]
-    if event.environment is not None:
-        env = event.environment
-        rows.append(
-            (
-                "Environment",
-                f"{cell(env.name)} → **{cell(env.category.value)}** "
-                f"(because of {cell(env.category_reason)})",
-            )
-        )
+    rows.extend(event.facts.summary_rows())
     rows.append(("Pipeline ID", _code(event.pipeline_id)))
-    if event.environment_id is not None:
-        rows.append(("Environment ID", _code(event.environment_id)))
-    if event.sequence_number is not None:
-        rows.append(("Sequence number", _code(event.sequence_number)))
+    rows.extend(event.facts.summary_key_rows())
     rows.append(("Update sequence number", _code(event.update_sequence_number)))
     rows.append(("Result", cell(result.headline)))
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)

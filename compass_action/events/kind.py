@@ -1,0 +1,89 @@
+"""What every kind of Compass event provides, and the registry that finds one by event type.
+
+The common path (builder.py) derives what all kinds share: the event source, the pipeline, the
+update sequence, the times, the texts around them. A kind adds its own keys and properties, and
+says how its facts read in the log, the outputs and the job summary. Adding a kind is one module
+with a class of this shape and its entry in ``KINDS``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from .contract import EventInput, EventType
+
+if TYPE_CHECKING:
+    from .builder import Derivation
+
+
+@dataclass(frozen=True)
+class Common:
+    """What every kind's body carries, derived once by the common path."""
+
+    envelope: dict[str, Any]  # display_name ... external_event_source_id, as the models name them
+    state: str
+    pipeline_id: str
+    pipeline_url: str
+    pipeline_name: str
+    started_at: str
+    completed_at: str | None
+
+
+class Facts(Protocol):
+    """A kind's own derived values, and how they read to a person and to later steps."""
+
+    def ledger_key_parts(self) -> list[object]:
+        """What besides the component and pipeline tells this event apart in the job ledger."""
+        ...
+
+    def log_lines(self) -> list[str]: ...
+
+    def log_keys(self) -> list[str]:
+        """``name=value`` for the keys this kind adds, in the order Compass's key has them."""
+        ...
+
+    def outputs(self) -> dict[str, str]:
+        """Values of the kind's own outputs; every other output stays empty."""
+        ...
+
+    def summary_rows(self) -> list[tuple[str, str]]:
+        """Rows about the event, shown after the component (label, Markdown value)."""
+        ...
+
+    def summary_key_rows(self) -> list[tuple[str, str]]:
+        """Rows of the kind's keys, shown after the pipeline ID (label, Markdown value)."""
+        ...
+
+
+class EventKind(Protocol):
+    event_type: EventType
+
+    def pipeline_id(self, derivation: Derivation) -> str | None:
+        """The pipeline ID the run gives this kind, before any input overrides it."""
+        ...
+
+    def derive(self, derivation: Derivation) -> Facts | None:
+        """The kind's facts; None after adding to ``derivation.problems`` what must be given."""
+        ...
+
+    def started_at(self, derivation: Derivation) -> datetime | None:
+        """When the work started, if the run knows it better than the job ledger."""
+        ...
+
+    def display_name(self, derivation: Derivation, facts: Facts) -> str: ...
+
+    def description_head(self, derivation: Derivation, facts: Facts) -> str:
+        """The first part of the default description: what happened, to what."""
+        ...
+
+    def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput: ...
+
+
+def kind_of(event_type: EventType) -> EventKind:
+    from .build import BUILD
+    from .deployment import DEPLOYMENT
+
+    kinds: dict[EventType, EventKind] = {EventType.DEPLOYMENT: DEPLOYMENT, EventType.BUILD: BUILD}
+    return kinds[event_type]
