@@ -32,10 +32,9 @@ import uuid
 from pathlib import Path
 
 from .action_runner import EXAMPLE_COMPONENT, Run, parse_output_file, step_env
+from .bench_e2e import EMAIL, TOKEN
 from .compass_standin import Standin
 
-EMAIL = "bench@example.com"
-TOKEN = "bench-token"  # noqa: S105 - the stand-in's own
 FLOOR_ENTRYPOINT = "/usr/local/bin/python"
 FLOOR_ARGS = ["-E", "-s", "-c", "import httpx, pydantic_settings"]
 MOUNTS = ("workspace", "home", "workflow", "file_commands", "runner_temp")
