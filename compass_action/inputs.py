@@ -269,12 +269,12 @@ class ActionInputs(FromEnvironment):
 
     @property
     def component(self) -> ComponentAri:
-        assert self.component_id is not None, "checked by load_inputs()"
+        assert self.component_id is not None, "checked by read_inputs()"
         return parse_component_ari(self.component_id)
 
     @property
     def events_url(self) -> str:
-        assert self.site is not None, "checked by load_inputs()"
+        assert self.site is not None, "checked by read_inputs()"
         return events_url_for_site(self.site)
 
 

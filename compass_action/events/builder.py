@@ -187,7 +187,7 @@ def _state(derivation: Derivation) -> str:
         # Statuses that are not reported are skipped before the event is built.
         assert mapped is not None, "checked by reason_to_skip()"
         return mapped
-    assert derivation.inputs.job_status is not None, "checked by load_inputs()"
+    assert derivation.inputs.job_status is not None, "checked by read_inputs()"
     return derivation.inputs.job_status
 
 
@@ -230,7 +230,7 @@ def build_event(
     ledger: JobLedger | None = None,
 ) -> BuiltEvent:
     """Derive and validate the event; raise InputProblems naming every input to fix."""
-    assert inputs.component_id is not None, "checked by load_inputs()"
+    assert inputs.component_id is not None, "checked by read_inputs()"
     kind = kind_of(inputs.event_type)
     derivation = Derivation(inputs, run, now())
     keys = _keys(derivation, kind)

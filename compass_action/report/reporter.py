@@ -40,8 +40,8 @@ class Reporter:
     summary_path: Path | None = None
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
-    # The process's scrubber by default: text cut elsewhere (text.preview) is scrubbed with it.
-    # The process's scrubber, looked up when the reporter is made (tests give each run its own).
+    # The process's scrubber, looked up when the reporter is made (tests give each run its own):
+    # text cut elsewhere (text.preview) is scrubbed with the same secrets.
     secrets: Scrubber = field(default_factory=lambda: text.SECRETS)
 
     @classmethod
