@@ -280,6 +280,33 @@ def test_preflight_on_a_broken_setup_names_each_problem_and_its_fix(
     assert events_sent(compass) == []
 
 
+@pytest.mark.parametrize(("fail_on", "code"), [("config", 1), ("any", 1), ("never", 0)])
+def test_preflight_problems_fail_the_step_as_fail_on_says(
+    compass: Standin, in_process: InProcess, workdir: Path, fail_on: str, code: int
+) -> None:
+    inputs = credentials(compass) | {
+        "preflight": "true",
+        "setup-event-source": "never",
+        "fail-on": fail_on,
+    }
+    result = in_process(DEPLOY_RUN, inputs, workdir)
+
+    assert result.exit_code == code
+    level = "error" if code else "warning"
+    assert f"::{level} title=Preflight%3A DEPLOYMENT event source::" in result.stdout
+
+
+def test_a_dry_run_with_a_slug_looks_it_up_and_sends_nothing(
+    compass: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    inputs = credentials(compass) | {"component-id": "shop-api", "dry-run": "true"}
+    result = in_process(DEPLOY_RUN, inputs, workdir)
+
+    assert result.exit_code == 0, printed(result)
+    assert json.loads(result.outputs["payload"])["componentId"] == COMPONENT
+    assert events_sent(compass) == []
+
+
 def test_preflight_with_a_wrong_token_stops_at_the_token(
     compass: Standin, in_process: InProcess, workdir: Path
 ) -> None:
