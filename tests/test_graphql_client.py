@@ -7,7 +7,7 @@ for real, so the operations' documents are checked against the schema written fr
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -177,3 +177,40 @@ def test_graphql_calls_share_the_pace_of_the_events(server: Standin, waits: Skip
         ops.token_owner(client, deadline(waits, 300))
         ops.token_owner(client, deadline(waits, 300))
     assert waits.slept == [pytest.approx(60.0, abs=1.0)]  # the third request of the minute
+
+
+WRONG_SHAPES = [
+    '{"data": {"compass": null}}',
+    '{"data": {"compass": []}}',
+    '{"data": {"compass": {"eventSource": "x"}}}',
+    '{"data": {"compass": {"eventSource": {"__typename": "EventSource", "events": 7}}}}',
+    '{"data": {"compass": {"eventSource": {"__typename": "EventSource", "events": '
+    '{"__typename": "CompassEventConnection", "nodes": [1, "a", {"updateSequenceNumber": "x", '
+    '"buildProperties": "y", "deploymentProperties": {"pipeline": 3}}]}}}}}',
+    '{"data": {"tenantContexts": [7]}}',
+    '{"data": {"me": {"user": []}}}',
+    '{"data": null}',
+    "[]",
+]
+
+
+@pytest.mark.parametrize("body", WRONG_SHAPES)
+def test_an_answer_of_the_wrong_shape_is_an_error_or_nothing_never_a_crash(
+    client: GraphQLClient, server: Standin, waits: SkippedWaits, body: str
+) -> None:
+    limit = deadline(waits)
+    calls: list[Callable[[], object]] = [
+        lambda: ops.source_events(client, CLOUD_ID, "BUILD", "src", limit),
+        lambda: ops.component_details(client, COMPONENT, limit),
+        lambda: ops.cloud_id_for_host(client, "127.0.0.1", limit),
+        lambda: ops.token_owner(client, limit),
+        lambda: ops.components_by_slugs(client, CLOUD_ID, ["shop-api"], limit),
+        lambda: ops.create_event_source(client, CLOUD_ID, "BUILD", "src", limit),
+    ]
+    for call in calls:
+        server.state.graphql.failures.append(Failure("compassAction", "http", 200, body))
+        try:
+            call()
+        except GraphQLError as exc:
+            assert str(exc).startswith("Could not ")
+        assert server.state.graphql.failures == []  # the wrong shape was the answer

@@ -165,11 +165,23 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
+def _get(value: object, *path: str) -> Any:
+    """``value[path[0]][path[1]]...``, or None where the answer has no such object: a server's
+    answer of the wrong shape is treated as missing data, never as a crash."""
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def _items(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def cloud_id_for_host(client: GraphQLClient, host: str, deadline: Deadline) -> str:
     what = f"look up the cloud ID of {host}"
     data = client.call(what, TENANT_CONTEXTS, {"hostNames": [host]}, deadline)
-    contexts = data.get("tenantContexts")
-    if not isinstance(contexts, list) or not contexts or not isinstance(contexts[0], dict):
+    contexts = _items(data.get("tenantContexts"))
+    if not contexts or not _get(contexts[0], "cloudId"):
         raise GraphQLError(
             f"Could not {what}: Compass knows no site of that name; check site, or set "
             "cloud-id (Compass settings, or the first UUID of a component ARI)",
@@ -185,9 +197,8 @@ def components_by_slugs(
     references = [{"slug": {"slug": slug, "cloudId": cloud_id}} for slug in slugs]
     what = "look up the component" + ("s " if len(slugs) > 1 else " ") + ", ".join(slugs)
     data = client.call(what, COMPONENTS_BY_REFERENCES, {"references": references}, deadline)
-    found = data.get("compass", {}).get("componentsByReferences") or []
     by_slug: dict[str, Component] = {}
-    for item in found if isinstance(found, list) else []:
+    for item in _items(_get(data, "compass", "componentsByReferences")):
         if isinstance(item, dict) and item.get("__typename") == "CompassComponent":
             component = _component(item)
             by_slug[_text(item.get("slug"))] = component
@@ -208,8 +219,8 @@ def _component(item: dict[str, Any]) -> Component:
 def component_details(client: GraphQLClient, ari: str, deadline: Deadline) -> ComponentDetails:
     what = f"read component {ari}"
     data = client.call(what, COMPONENT, {"id": ari}, deadline)
-    member = union_member(what, data.get("compass", {}).get("component"))
-    sources = tuple(_source(item) for item in member.get("eventSources") or [])
+    member = union_member(what, _get(data, "compass", "component"))
+    sources = tuple(_source(item) for item in _items(member.get("eventSources")))
     return ComponentDetails(_component(member), sources)
 
 
@@ -234,7 +245,7 @@ def find_event_source(
     arguments = _source_arguments(cloud_id, event_type, external_id)
     data = client.call(what, EVENT_SOURCE, arguments, deadline)
     try:
-        member = union_member(what, data.get("compass", {}).get("eventSource"))
+        member = union_member(what, _get(data, "compass", "eventSource"))
     except GraphQLError as exc:
         if exc.trouble is Trouble.NOT_FOUND:
             return None
@@ -252,7 +263,7 @@ def create_event_source(
         {"input": _source_arguments(cloud_id, event_type, external_id)},
         deadline,
     )
-    payload = mutation_payload(what, data.get("compass", {}).get("createEventSource"))
+    payload = mutation_payload(what, _get(data, "compass", "createEventSource"))
     return _source(payload.get("eventSource"))
 
 
@@ -266,7 +277,7 @@ def attach_event_source(
         {"input": {"eventSourceId": source.id, "componentId": component_ari}},
         deadline,
     )
-    mutation_payload(what, data.get("compass", {}).get("attachEventSource"))
+    mutation_payload(what, _get(data, "compass", "attachEventSource"))
 
 
 def source_events(
@@ -277,36 +288,45 @@ def source_events(
     arguments = _source_arguments(cloud_id, event_type, external_id)
     data = client.call(what, SOURCE_EVENTS, arguments | {"eventsQuery": None}, deadline)
     try:
-        source = union_member(what, data.get("compass", {}).get("eventSource"))
+        source = union_member(what, _get(data, "compass", "eventSource"))
     except GraphQLError as exc:
         if exc.trouble is Trouble.NOT_FOUND:
             return []
         raise
     connection = union_member(what, source.get("events"))
-    return [_stored(node) for node in connection.get("nodes") or [] if isinstance(node, dict)]
+    return [_stored(node) for node in _items(connection.get("nodes")) if isinstance(node, dict)]
 
 
 def _stored(node: dict[str, Any]) -> StoredEvent:
     deployment = node.get("deploymentProperties")
     if isinstance(deployment, dict):
         keys: tuple[str, ...] = (
-            _text((deployment.get("pipeline") or {}).get("pipelineId")),
-            _text((deployment.get("environment") or {}).get("environmentId")),
+            _text(_get(deployment, "pipeline", "pipelineId")),
+            _text(_get(deployment, "environment", "environmentId")),
             _text(deployment.get("sequenceNumber")),
         )
         state = _text(deployment.get("state"))
     else:
-        build = node.get("buildProperties") or {}
-        keys = (_text((build.get("pipeline") or {}).get("pipelineId")),)
-        state = _text(build.get("state"))
-    number = node.get("updateSequenceNumber")
-    return StoredEvent(keys, int(number) if isinstance(number, int | str) else -1, state)
+        keys = (_text(_get(node, "buildProperties", "pipeline", "pipelineId")),)
+        state = _text(_get(node, "buildProperties", "state"))
+    return StoredEvent(keys, _number(node.get("updateSequenceNumber")), state)
+
+
+def _number(value: object) -> int:
+    """A Long as JSON carries it (a number, or a string of digits); -1 when it is neither."""
+    if isinstance(value, bool):
+        return -1
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isascii() and value.lstrip("-").isdigit():
+        return int(value)
+    return -1
 
 
 def token_owner(client: GraphQLClient, deadline: Deadline) -> Owner:
     what = "find out whose API token this is"
     data = client.call(what, WHO_AM_I, {}, deadline)
-    user = (data.get("me") or {}).get("user")
+    user = _get(data, "me", "user")
     if not isinstance(user, dict):
         raise GraphQLError(f"Could not {what}: Compass answered without a user")
     return Owner(_text(user.get("accountId")), _text(user.get("name")))
