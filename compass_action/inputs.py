@@ -31,10 +31,16 @@ EVENTS_PATH = "/gateway/api/compass/v1/events"
 _COMPONENT_ARI = re.compile(
     r"^ari:cloud:compass:(?P<cloud_id>[A-Za-z0-9-]+):component/[A-Za-z0-9-]+/[A-Za-z0-9-]+$"
 )
+# A component's slug, as Compass shows it in the component's URL and its compass.yml. Compass
+# documents no pattern; the slugs it makes from names are lower-case letters, digits and hyphens
+# (not verified against a published rule), so that is what is accepted, and a slug Compass does
+# not know is reported by name after the lookup.
+_COMPONENT_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,254}$")
 _SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
 _SECRET_INPUTS = frozenset({"api-token"})
 
 FailOn = Literal["config", "any", "never"]
+SetupEventSource = Literal["auto", "never"]
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,15 @@ def _check_start(value: datetime) -> None:
         )
 
 
+def is_component_slug(value: str) -> bool:
+    return not value.startswith("ari:") and _COMPONENT_SLUG.fullmatch(value) is not None
+
+
+def graphql_url_for_site(site: str) -> str:
+    """The GraphQL endpoint of the site: the events URL's gateway, path ``/gateway/api/graphql``."""
+    return events_url_for_site(site)[: -len(EVENTS_PATH)] + "/gateway/api/graphql"
+
+
 def parse_component_ari(value: str) -> ComponentAri:
     match = _COMPONENT_ARI.fullmatch(value)
     if match is None:
@@ -178,6 +193,9 @@ class ActionInputs(FromEnvironment):
     report_pull_requests: bool = False
     dry_run: bool = False
     fail_on: FailOn = "config"
+    setup_event_source: SetupEventSource = "auto"
+    verify: bool = False
+    preflight: bool = False
     timeout: float = Field(default=60.0, gt=0, le=3600)
 
     @field_validator("*", mode="before")
@@ -189,7 +207,7 @@ class ActionInputs(FromEnvironment):
             return value or None
         return value
 
-    @field_validator("event_type", "fail_on", mode="before")
+    @field_validator("event_type", "fail_on", "setup_event_source", mode="before")
     @classmethod
     def _lower_case(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
@@ -210,8 +228,14 @@ class ActionInputs(FromEnvironment):
     @field_validator("component_id")
     @classmethod
     def _component(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_component_ari(value)
+        if value is not None and not is_component_slug(value):
+            try:
+                parse_component_ari(value)
+            except ValueError as exc:
+                raise ValueError(
+                    f"{exc}; or give the component's slug (lower-case letters, digits and "
+                    "hyphens, as in its Compass URL), which is looked up"
+                ) from None
         return value
 
     @field_validator("user_email")
@@ -271,6 +295,17 @@ class ActionInputs(FromEnvironment):
     def component(self) -> ComponentAri:
         assert self.component_id is not None, "checked by read_inputs()"
         return parse_component_ari(self.component_id)
+
+    @property
+    def component_slug(self) -> str | None:
+        """The slug given as component-id, to be resolved to the ARI; None for an ARI."""
+        value = self.component_id
+        return value if value is not None and is_component_slug(value) else None
+
+    @property
+    def graphql_url(self) -> str:
+        assert self.site is not None, "checked by read_inputs()"
+        return graphql_url_for_site(self.site)
 
     @property
     def events_url(self) -> str:
@@ -343,6 +378,15 @@ def _missing(inputs: ActionInputs, unchecked: frozenset[str]) -> list[Problem]:
     problems: list[Problem] = []
     if inputs.component_id is None and "component_id" not in unchecked:
         problems.append(Problem("component-id", "is required: the component ARI from Compass"))
+    elif inputs.component_slug is not None:
+        if inputs.dry_run and None in (inputs.site, inputs.user_email, inputs.api_token):
+            problems.append(
+                Problem(
+                    "component-id",
+                    f"the slug {inputs.component_id!r} is looked up in Compass, which needs "
+                    "site, user-email and api-token; give them, or the component's ARI",
+                )
+            )
     elif inputs.component_id is not None and inputs.cloud_id not in (
         None,
         inputs.component.cloud_id,

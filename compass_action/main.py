@@ -2,22 +2,28 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import traceback
 from collections.abc import Mapping
 
 from .clients.compass_answers import explain_rejection, explain_untrusted
-from .clients.delivery import Delivery, DeliveryResult, Outcome
+from .clients.delivery import Outcome
+from .clients.graphql import GraphQLError, Trouble
 from .clients.http import Clock
 from .events.builder import BuiltEvent
 from .input_names import carrying_variables, variable_name
 from .inputs import ActionInputs, FailOn
 from .policy import Failure, fail_on_fallback, fails_step
+from .preflight import preflight
 from .prepare import Skipped, prepare
 from .problems import InputProblems, Problem
 from .report.reporter import Reporter
 from .report.results import RunResult, outputs, problems_summary, skipped_summary, summary
+from .send import Clients, SendOptions, SendResult, send_event
+from .setup import resolve_component
+from .verify import Recorded
 
 # The time sources of a run. The in-process test runner (tools/action_runner.py) swaps in a
 # clock whose sleeps cost no real time, so back-off and budgets are tested without waiting.
@@ -69,41 +75,81 @@ def register_secrets(reporter: Reporter, environ: Mapping[str, str]) -> None:
 
 def run(reporter: Reporter, environ: Mapping[str, str]) -> int:
     fail_on = fail_on_fallback(environ.get(variable_name("fail-on")))
-    try:
-        prepared = prepare(reporter, environ, CLOCK.wall())
-    except InputProblems as exc:
-        return _bad_input(reporter, exc.problems, fail_on)
-    if isinstance(prepared, Skipped):
-        return _skipped(reporter, prepared.reason)
-    inputs, event = prepared.inputs, prepared.event
+    with contextlib.ExitStack() as stack:
+        connection = _Connection(reporter, stack)
+        try:
+            prepared = prepare(reporter, environ, CLOCK.wall(), connection.resolve)
+        except InputProblems as exc:
+            return _bad_input(reporter, exc.problems, fail_on)
+        except GraphQLError as exc:  # the component's slug could not be looked up
+            return _bad_input(reporter, [Problem("component-id", str(exc))], fail_on, exc)
+        if isinstance(prepared, Skipped):
+            return _skipped(reporter, prepared.reason)
+        inputs, event = prepared.inputs, prepared.event
 
-    _log_event(reporter, event)
-    if inputs.dry_run:
-        if inputs.site is not None:
-            reporter.info(f"Dry run: would POST to {inputs.events_url}")
-        reporter.group("Dry run: the request body that would be sent", _pretty(event.body))
-        return _finish(reporter, event, RunResult("dry-run", False, "Dry run: nothing was sent"))
+        _log_event(reporter, event)
+        if inputs.dry_run:
+            if inputs.site is not None:
+                reporter.info(f"Dry run: would POST to {inputs.events_url}")
+            reporter.group("Dry run: the request body that would be sent", _pretty(event.body))
+            return _finish(
+                reporter, event, RunResult("dry-run", False, "Dry run: nothing was sent")
+            )
+        clients = connection.open(inputs)
+        if inputs.preflight:
+            return _preflight(reporter, inputs, event, clients)
 
-    reporter.debug(f"POST {inputs.events_url}", _pretty(event.body))
-    with _delivery(inputs, reporter) as delivery:
-        result = delivery.send(event.json_text.encode())
-    if result.outcome is Outcome.ACCEPTED:
+        reporter.debug(f"POST {inputs.events_url}", _pretty(event.body))
+        options = SendOptions(inputs.setup_event_source, inputs.verify)
+        sent = send_event(event, clients, options, reporter)
+        if clients.graphql.calls:
+            reporter.info(
+                f"GraphQL requests: {clients.graphql.calls}; they count against Compass's 100 "
+                "requests per user per minute with the events"
+            )
+    if sent.delivery.outcome is Outcome.ACCEPTED:
         # Only what Compass accepted is continued from: a later step of the job keeps this
         # event's start and numbers its updates above this one.
         prepared.ledger.put(*event.ledger_entry)
-    return _report_delivery(reporter, inputs, event, result)
+    return _report_delivery(reporter, inputs, event, sent)
 
 
-def _delivery(inputs: ActionInputs, reporter: Reporter) -> Delivery:
-    assert inputs.user_email is not None and inputs.api_token is not None
-    return Delivery(
-        inputs.events_url,
-        inputs.user_email,
-        inputs.api_token.get_secret_value(),
-        inputs.timeout,
-        reporter.info,
-        clock=CLOCK,
-    )
+class _Connection:
+    """The run's clients, opened when first needed (a slug's lookup, or the send)."""
+
+    def __init__(self, reporter: Reporter, stack: contextlib.ExitStack) -> None:
+        self._reporter, self._stack = reporter, stack
+        self._clients: Clients | None = None
+
+    def open(self, inputs: ActionInputs) -> Clients:
+        if self._clients is None:
+            self._clients = Clients.open(inputs, self._reporter, CLOCK, self._stack)
+        return self._clients
+
+    def resolve(self, inputs: ActionInputs) -> ActionInputs:
+        if inputs.component_slug is None:
+            return inputs
+        clients = self.open(inputs)
+        return resolve_component(
+            inputs, clients.graphql, clients.site_host, clients.deadline, self._reporter
+        )
+
+
+def _preflight(
+    reporter: Reporter, inputs: ActionInputs, event: BuiltEvent, clients: Clients
+) -> int:
+    reporter.info("Preflight: checking the set-up; no event is sent (preflight: true)")
+    report = preflight(inputs, event, clients.graphql, clients.site_host, clients.deadline)
+    for finding in report.findings:
+        reporter.info(f"{'OK' if finding.ok else 'Problem'}: {finding.check}: {finding.text}")
+    reporter.set_outputs(outputs(event, RunResult("preflight", False, "")))
+    reporter.write_summary(report.summary())
+    failure = Failure.UNAVAILABLE if report.unavailable else Failure.COMPASS_REFUSED
+    code = 0
+    for problem in report.problems:
+        title = f"Preflight: {problem.check}"
+        code = max(code, _fail(reporter, failure, inputs.fail_on, problem.text, title))
+    return code
 
 
 def _pretty(body: object) -> str:
@@ -125,14 +171,18 @@ def _log_event(reporter: Reporter, event: BuiltEvent) -> None:
 
 
 def _report_delivery(
-    reporter: Reporter, inputs: ActionInputs, event: BuiltEvent, result: DeliveryResult
+    reporter: Reporter, inputs: ActionInputs, event: BuiltEvent, sent: SendResult
 ) -> int:
+    result = sent.delivery
     status = "" if result.status is None else str(result.status)
     tries = f"after {result.attempts} attempts" if result.attempts > 1 else "on the first attempt"
+    if sent.setup_error is not None:
+        return _setup_failed(reporter, inputs, event, sent.setup_error, status)
     if result.outcome is Outcome.ACCEPTED:
         headline = f"Accepted by Compass (HTTP {status}) {tries}"
         reporter.info(f"{headline}. Compass processes events asynchronously.")
-        return _finish(reporter, event, RunResult(status, True, headline))
+        accepted = RunResult(status, True, headline)
+        return _report_verification(reporter, inputs, event, sent, accepted)
     if result.outcome in (Outcome.REJECTED, Outcome.UNTRUSTED):
         explanation = (
             explain_rejection(result.answer, event.request.component_id)
@@ -157,6 +207,43 @@ def _report_delivery(
     return code
 
 
+def _setup_failed(
+    reporter: Reporter, inputs: ActionInputs, event: BuiltEvent, error: GraphQLError, status: str
+) -> int:
+    message = (
+        "Compass has no event source for this event on the component (HTTP 404), and "
+        f"setting one up failed: {error}"
+    )
+    unavailable = error.trouble is Trouble.UNAVAILABLE
+    failure = Failure.UNAVAILABLE if unavailable else Failure.COMPASS_REFUSED
+    code = _fail(reporter, failure, inputs.fail_on, message, "Compass event source")
+    _finish(reporter, event, RunResult(status, False, f"Not delivered: {message}"))
+    return code
+
+
+def _report_verification(
+    reporter: Reporter, inputs: ActionInputs, event: BuiltEvent, sent: SendResult, run: RunResult
+) -> int:
+    """The accepted event's result, with what verify found when it was asked for."""
+    verification = sent.verification
+    if verification is None:
+        return _finish(reporter, event, run)
+    said = verification.describe(event.update_sequence_number)
+    recorded = verification.outcome is Recorded.RECORDED
+    run = RunResult(run.status, run.delivered, f"{run.headline}. {said}", recorded)
+    code = 0
+    if recorded:
+        reporter.info(said)
+    else:
+        # Superseded is a set-up to fix (an update-sequence-number that does not grow); not
+        # seen in time may pass, as Compass being slow does.
+        superseded = verification.outcome is Recorded.SUPERSEDED
+        failure = Failure.COMPASS_REFUSED if superseded else Failure.UNAVAILABLE
+        code = _fail(reporter, failure, inputs.fail_on, said, "Compass verify")
+    _finish(reporter, event, run)
+    return code
+
+
 def _fail(reporter: Reporter, failure: Failure, fail_on: FailOn, message: str, title: str) -> int:
     """Report a failure as an error or a warning, as fail-on says; return the exit code."""
     fails = fails_step(failure, fail_on)
@@ -164,13 +251,23 @@ def _fail(reporter: Reporter, failure: Failure, fail_on: FailOn, message: str, t
     return 1 if fails else 0
 
 
-def _bad_input(reporter: Reporter, problems: list[Problem], fail_on: FailOn) -> int:
+def _bad_input(
+    reporter: Reporter,
+    problems: list[Problem],
+    fail_on: FailOn,
+    lookup: GraphQLError | None = None,
+) -> int:
+    """Report the inputs to fix; ``lookup`` is the failed lookup that found the problem."""
+    failure = Failure.BAD_INPUT
+    if lookup is not None:
+        unavailable = lookup.trouble is Trouble.UNAVAILABLE
+        failure = Failure.UNAVAILABLE if unavailable else Failure.COMPASS_REFUSED
     code = 0
     for problem in problems:
         title = f"Input {problem.input}"
         if not reporter.github and not problem.input.startswith("GITHUB_"):
             title += f" ({problem.env_var})"
-        code = max(code, _fail(reporter, Failure.BAD_INPUT, fail_on, problem.message, title))
+        code = max(code, _fail(reporter, failure, fail_on, problem.message, title))
     reporter.set_outputs(outputs(None, RunResult("", False, "")))
     reporter.write_summary(problems_summary(problems))
     return code

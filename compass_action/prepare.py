@@ -39,9 +39,15 @@ class Skipped:
     reason: str
 
 
-def prepare(reporter: Reporter, environ: Mapping[str, str], now: datetime) -> Prepared | Skipped:
+def prepare(
+    reporter: Reporter,
+    environ: Mapping[str, str],
+    now: datetime,
+    resolve: Callable[[ActionInputs], ActionInputs] | None = None,
+) -> Prepared | Skipped:
     """The inputs and the event to send, or why there is none; raise InputProblems naming every
-    problem found."""
+    problem found. ``resolve`` turns checked inputs into ones with the component's ARI (a slug
+    is looked up in Compass); it runs only once no problem is left, before the event is built."""
     loaded = read_inputs()
     # What was actually read, in case a spelling main.register_secrets does not know supplied it.
     token = loaded.inputs.api_token
@@ -70,6 +76,8 @@ def prepare(reporter: Reporter, environ: Mapping[str, str], now: datetime) -> Pr
     )
     if skip is not None:
         return Skipped(skip)
+    if resolve is not None:
+        inputs = resolve(inputs)
     # A dry run leaves no trace for later steps to continue from.
     ledger = (
         JobLedger(None)
@@ -91,7 +99,9 @@ def _derivation_problems(loaded: LoadedInputs, run: RunContext, now: datetime) -
     probe = inputs.model_copy(
         update={
             "state": inputs.state or "UNKNOWN",  # a state of both event types
-            "component_id": inputs.component_id or _PROBE_COMPONENT,
+            # A slug is looked up only once every input is right; until then, the probe's ARI.
+            "component_id": (_PROBE_COMPONENT if inputs.component_slug else inputs.component_id)
+            or _PROBE_COMPONENT,
         }
     )
     try:

@@ -113,7 +113,7 @@ def test_the_image_delivers_a_release_deployment(standin: Standin, tmp_path: Pat
 
 
 def test_the_image_reports_bad_input_and_fails(standin: Standin, tmp_path: Path) -> None:
-    inputs = credentials(standin) | {"component-id": "not-an-ari", "environment": "staging"}
+    inputs = credentials(standin) | {"component-id": "Not an ARI", "environment": "staging"}
     result = run_container(Run(), inputs, tmp_path)
 
     assert result.exit_code == 1

@@ -163,7 +163,10 @@ def test_rejections_are_not_retried_and_say_what_to_fix(
     in_process: InProcess,
 ) -> None:
     with scripted_standin([answer]) as server:
-        result = _step(server, workdir, in_process, **{"fail-on": fail_on})
+        # setup-event-source: never, as a 404 would otherwise set up the event source
+        # (tests/test_e2e_event_sources.py).
+        extra = {"fail-on": fail_on, "setup-event-source": "never"}
+        result = _step(server, workdir, in_process, **extra)
         assert len(server.bodies()) == 1
 
     assert result.exit_code == _expect(REJECTED, fail_on)

@@ -128,7 +128,7 @@ def test_enumerations_are_case_insensitive(env: pytest.MonkeyPatch) -> None:
 def test_every_bad_input_is_named_at_once(env: pytest.MonkeyPatch) -> None:
     env.setenv("COMPASS_STATE", "sideways")
     env.setenv("COMPASS_ENVIRONMENT_CATEGORY", "prodish")
-    env.setenv("COMPASS_COMPONENT_ID", "not-an-ari")
+    env.setenv("COMPASS_COMPONENT_ID", "Not an ARI")
     env.setenv("COMPASS_STARTED_AT", "2026-01-01T10:00:00")
     env.setenv("COMPASS_SEQUENCE_NUMBER", str(2**53))
     env.setenv("COMPASS_TIMEOUT", "0")
@@ -243,3 +243,49 @@ def test_a_token_too_short_to_be_an_api_token_is_refused_without_echoing_it(
 def test_a_token_of_the_minimum_length_is_accepted(env: pytest.MonkeyPatch) -> None:
     env.setenv("COMPASS_API_TOKEN", "p" * 16)
     assert load_inputs().api_token is not None
+
+
+# -- issue 9: slugs, set-up, verify, preflight ----------------------------------------------
+
+
+@pytest.mark.parametrize("slug", ["shop-api", "payments2", "a", "edge-gateway-v2"])
+def test_a_slug_is_accepted_and_kept_for_the_lookup(env: pytest.MonkeyPatch, slug: str) -> None:
+    env.setenv("COMPASS_COMPONENT_ID", slug)
+    inputs = load_inputs()
+    assert inputs.component_slug == slug and inputs.cloud_id is None
+
+
+def test_an_ari_is_no_slug(env: pytest.MonkeyPatch) -> None:
+    assert load_inputs().component_slug is None
+
+
+@pytest.mark.parametrize("value", ["Shop API", "shop_api", "-shop", "ari:cloud:jira:x:y/z"])
+def test_neither_ari_nor_slug_says_both_forms(env: pytest.MonkeyPatch, value: str) -> None:
+    env.setenv("COMPASS_COMPONENT_ID", value)
+    message = problems_of(env)["component-id"]
+    assert "is not a component ARI" in message
+    assert "or give the component's slug (lower-case letters, digits and hyphens" in message
+
+
+def test_a_slug_in_a_dry_run_without_credentials_asks_for_them_or_the_ari(
+    env: pytest.MonkeyPatch,
+) -> None:
+    env.setenv("COMPASS_COMPONENT_ID", "shop-api")
+    env.setenv("COMPASS_DRY_RUN", "true")
+    env.delenv("COMPASS_API_TOKEN")
+    message = problems_of(env)["component-id"]
+    assert "needs site, user-email and api-token; give them, or the component's ARI" in message
+
+
+def test_the_new_switches_read_their_values(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_SETUP_EVENT_SOURCE", "Never")
+    env.setenv("COMPASS_VERIFY", "true")
+    env.setenv("COMPASS_PREFLIGHT", "true")
+    inputs = load_inputs()
+    assert (inputs.setup_event_source, inputs.verify, inputs.preflight) == ("never", True, True)
+    assert inputs.graphql_url == "https://acme.atlassian.net/gateway/api/graphql"
+
+
+def test_a_wrong_setup_value_is_named(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_SETUP_EVENT_SOURCE", "always")
+    assert "'auto' or 'never'" in problems_of(env)["setup-event-source"]

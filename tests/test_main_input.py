@@ -321,7 +321,7 @@ def test_every_problem_is_reported_in_one_pass(step: Step) -> None:
         {
             "site": "https://acme.atlassian.net/compass",
             "api-token": TOKEN,
-            "component-id": "not-an-ari",
+            "component-id": "Not an ARI",
             "state": "sideways",
             "started-at": "2026-01-01T10:00:00",
         },

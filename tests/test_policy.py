@@ -23,6 +23,7 @@ from compass_action.github.run_context import RunContext
 from compass_action.inputs import ActionInputs, FailOn
 from compass_action.policy import Failure, fail_on_fallback, fails_step
 from compass_action.report.reporter import Reporter
+from compass_action.send import SendResult
 from tools.action_runner import REPO
 
 from .conftest import COMPONENT
@@ -154,7 +155,7 @@ def test_a_delivery_outcome_fails_the_step_as_the_table_says(
     out = io.StringIO()
     reporter = Reporter(github=True, debug_enabled=False, out=out, err=io.StringIO())
 
-    code = action._report_delivery(reporter, inputs, event, RESULTS[outcome])
+    code = action._report_delivery(reporter, inputs, event, SendResult(RESULTS[outcome]))
 
     failure = OUTCOME_FAILURE[outcome]
     fails = failure is not None and readme_table()[failure][fail_on]

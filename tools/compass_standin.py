@@ -10,6 +10,8 @@ It does what matters about the real one:
   hostile ones: an answer trickled a byte at a time, a gzip bomb, a huge body, an error page that
   echoes the request's Authorization header and body, JSON nested deeper than parsers recurse.
 
+``POST /gateway/api/graphql`` answers the GraphQL subset the action uses (standin_graphql.py).
+
 ``GET /_standin/requests`` lists what it received and ``GET /_standin/events`` what it stored.
 
 Run it: ``python -m tools.compass_standin --email me@example.com --token t0ken [--script s.json]``.
@@ -34,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from .compass_contract import DEFAULT_OPENAPI, contract_errors
+from .standin_graphql import GRAPHQL_PATH, GraphQLState
 
 EVENTS_PATH = "/gateway/api/compass/v1/events"
 
@@ -149,6 +152,8 @@ class StandinState:
         self.dropped = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()  # ends a trickle when the stand-in shuts down
+        # POST /gateway/api/graphql, and the event sources the events endpoint may require.
+        self.graphql = GraphQLState(email, token, self.expected_auth)
 
     def store(self, body: dict[str, Any]) -> None:
         """Keep the event as Compass would: keyed, and only if its update sequence number grew."""
@@ -249,6 +254,14 @@ class _Handler(BaseHTTPRequestHandler):
             headers, body = scripted.render(authorization, raw)
             if scripted.hang:
                 time.sleep(scripted.hang)
+        elif self.path == GRAPHQL_PATH:
+            with state.lock:
+                status, text, headers = state.graphql.handle(raw, authorization)
+            body, trickle, trickle_head = (
+                Body(len(text.encode()), iter([text.encode()])),
+                0.0,
+                False,
+            )
         else:
             status, text = self._handle(raw, authorized)
             headers, body = {}, Body(len(text.encode()), iter([text.encode()]))
@@ -278,7 +291,11 @@ class _Handler(BaseHTTPRequestHandler):
                 {"errors": [{"type": "BAD_REQUEST", "message": p} for p in problems]}
             )
         with state.lock:
+            missing = state.graphql.missing_source(body)
+            if missing is not None:
+                return 404, missing
             state.store(body)
+            state.graphql.record(body)
         return 202, ""
 
 

@@ -18,6 +18,7 @@ class RunResult:
     status: str  # the HTTP status, "dry-run", "skipped", or "" when no answer came
     delivered: bool
     headline: str  # one sentence for the summary
+    recorded: bool | None = None  # what verify found; None when it was not asked or not run
 
 
 def outputs(event: BuiltEvent | None, result: RunResult) -> dict[str, str]:
@@ -26,6 +27,7 @@ def outputs(event: BuiltEvent | None, result: RunResult) -> dict[str, str]:
         "payload": "",
         "status": result.status,
         "delivered": "true" if result.delivered else "false",
+        "recorded": "" if result.recorded is None else "true" if result.recorded else "false",
         "event-type": "",
         "state": "",
         "pipeline-id": "",

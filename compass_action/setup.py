@@ -1,0 +1,106 @@
+"""Setting up what an event needs in Compass: the component by slug, the event source.
+
+Compass's older flow (notes/compass-api.md §2 B) keys an event source by (external event source
+ID, event type) and answers 404 to an event whose source is not attached to the component. With
+``setup-event-source: auto`` the action does what a person would do by hand: find or create the
+source of the event's type, attach it, and send again once.
+"""
+
+from __future__ import annotations
+
+from .clients import compass_graphql as ops
+from .clients.delivery import DeliveryResult, Outcome
+from .clients.graphql import GraphQLClient, GraphQLError, Trouble
+from .events.builder import BuiltEvent
+from .inputs import ActionInputs
+from .limits import Deadline
+from .report.reporter import Reporter
+
+
+def missing_event_source(result: DeliveryResult) -> bool:
+    """True for the 404 that says the event source is missing (notes §1.5: a 404 of the events
+    endpoint means the event source, never the component)."""
+    answer = result.answer
+    if result.outcome is not Outcome.REJECTED or answer is None or answer.status != 404:
+        return False
+    if not answer.errors:
+        return True  # the documented meaning of the status, with nothing said against it
+    return any(
+        "EVENT_SOURCE" in (error.type or "").upper()
+        or "event source" in (error.message or "").lower()
+        for error in answer.errors
+    )
+
+
+def event_source_key(event: BuiltEvent) -> tuple[str, str]:
+    """The event's (type, external event source ID), as Compass keys a source."""
+    kind = event.event_type.value
+    data = event.body["event"]
+    assert isinstance(data, dict)
+    return kind.upper(), str(data[kind]["externalEventSourceId"])
+
+
+def set_up_event_source(
+    event: BuiltEvent, client: GraphQLClient, deadline: Deadline, reporter: Reporter
+) -> None:
+    """Find or create the source of the event's type and attach it to the component."""
+    kind, external = event_source_key(event)
+    cloud, component = event.request.cloud_id, event.request.component_id
+    details = ops.component_details(client, component, deadline)
+    others = sorted(
+        {
+            s.event_type
+            for s in details.sources
+            if s.external_id == external and s.event_type != kind
+        }
+    )
+    if others:
+        reporter.info(
+            f"The component has a {', '.join(others)} event source for {external}; a "
+            f"{kind.lower()} event needs its own {kind} source"
+        )
+    source = ops.find_event_source(client, cloud, kind, external, deadline)
+    if source is None:
+        source = ops.create_event_source(client, cloud, kind, external, deadline)
+        reporter.info(f"Created the {kind} event source {external} ({source.id})")
+    else:
+        reporter.info(f"Found the {kind} event source {external} ({source.id})")
+    if any(attached.id == source.id for attached in details.sources):
+        raise GraphQLError(
+            f"The {kind} event source {external} is already attached to component "
+            f"{details.component.name}, yet Compass answered 404; check that site, cloud-id "
+            "and component-id name the same Compass site"
+        )
+    try:
+        ops.attach_event_source(client, source, component, deadline)
+    except GraphQLError as exc:
+        raise GraphQLError(
+            f"{exc}. The {kind} event source {external} exists but could not be attached to "
+            f"component {details.component.name}; if it belongs to another component, detach "
+            "it there, or set external-event-source-id to an ID of this component's own",
+            exc.trouble,
+            exc.error_type,
+        ) from None
+    reporter.info(f"Attached it to component {details.component.name} ({component})")
+
+
+def resolve_component(
+    inputs: ActionInputs, client: GraphQLClient, host: str, deadline: Deadline, reporter: Reporter
+) -> ActionInputs:
+    """The inputs with a component slug replaced by its ARI (and the cloud ID filled in)."""
+    slug = inputs.component_slug
+    if slug is None:
+        return inputs
+    cloud = inputs.cloud_id
+    if cloud is None:
+        cloud = ops.cloud_id_for_host(client, host, deadline)
+        reporter.info(f"Cloud ID of {host}: {cloud}")
+    [component] = ops.components_by_slugs(client, cloud, [slug], deadline)
+    if component is None:
+        raise GraphQLError(
+            f"Compass has no component with the slug {slug!r} on this site; check component-id "
+            "(the slug is in the component's URL and its compass.yml) and site",
+            Trouble.NOT_FOUND,
+        )
+    reporter.info(f"Component {slug}: {component.name} ({component.type.lower()}), {component.ari}")
+    return inputs.model_copy(update={"component_id": component.ari, "cloud_id": cloud})

@@ -1,0 +1,96 @@
+"""Proof that Compass recorded the event, not just accepted it.
+
+Compass answers 202 to any well-formed event and decides later, silently, whether it counts: an
+update whose ``updateSequenceNumber`` is not above the one it holds is dropped (notes §0.4, P1,
+P13). With ``verify: true`` the action reads the event source's events until ours shows with our
+number, or a newer one shows (ours was superseded), or the run's deadline leaves no room.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from .clients import compass_graphql as ops
+from .clients.graphql import GraphQLClient, GraphQLError
+from .clients.http import MIN_ATTEMPT_SECONDS, Clock
+from .events.builder import BuiltEvent
+from .limits import Deadline
+from .report.reporter import Reporter
+from .setup import event_source_key
+
+# Compass processes events in seconds; the first look comes after this long, each next one
+# after twice as long, at most MAX_POLL_WAIT, so a slow minute costs a handful of requests.
+FIRST_POLL_WAIT = 2.0
+MAX_POLL_WAIT = 15.0
+
+
+class Recorded(Enum):
+    RECORDED = "recorded"
+    SUPERSEDED = "superseded"  # Compass holds a newer update of the event; ours was dropped
+    NOT_SEEN = "not seen in time"
+
+
+@dataclass(frozen=True)
+class Verification:
+    outcome: Recorded
+    looks: int
+    held: ops.StoredEvent | None = None  # what Compass holds, when superseded
+    reason: str = ""  # why it was not seen, when a lookup failed
+
+    def describe(self, ours: int) -> str:
+        if self.outcome is Recorded.RECORDED:
+            return f"Recorded by Compass (updateSequenceNumber {ours})"
+        if self.outcome is Recorded.SUPERSEDED and self.held is not None:
+            return (
+                f"Superseded: Compass holds a newer update of this event (state "
+                f"{self.held.state}, updateSequenceNumber {self.held.update_sequence_number} "
+                f"> {ours}), so this one was dropped"
+            )
+        detail = f" ({self.reason})" if self.reason else ""
+        return f"Not seen in Compass within the timeout after {self.looks} looks{detail}"
+
+
+def event_keys(event: BuiltEvent) -> tuple[str, ...]:
+    """What identifies the event in its source: as ops.StoredEvent.keys."""
+    kind = event.event_type.value
+    data = event.body["event"]
+    assert isinstance(data, dict)
+    item = data[kind]
+    if kind == "deployment":
+        props = item["deploymentProperties"]
+        return (
+            str(props["pipeline"]["pipelineId"]),
+            str(props["environment"]["environmentId"]),
+            str(props["sequenceNumber"]),
+        )
+    return (str(item["buildProperties"]["pipeline"]["pipelineId"]),)
+
+
+def verify(
+    event: BuiltEvent,
+    client: GraphQLClient,
+    deadline: Deadline,
+    clock: Clock,
+    reporter: Reporter,
+) -> Verification:
+    kind, external = event_source_key(event)
+    keys, ours = event_keys(event), event.update_sequence_number
+    wait, looks = FIRST_POLL_WAIT, 0
+    reporter.info("Verifying that Compass recorded the event (verify: true)")
+    while True:
+        if deadline.remaining() - wait < MIN_ATTEMPT_SECONDS:
+            return Verification(Recorded.NOT_SEEN, looks)
+        clock.sleep(wait)
+        looks += 1
+        try:
+            held = ops.source_events(client, event.request.cloud_id, kind, external, deadline)
+        except GraphQLError as exc:
+            return Verification(Recorded.NOT_SEEN, looks, reason=str(exc))
+        numbers = [item for item in held if item.keys == keys]
+        newest = max(numbers, key=lambda item: item.update_sequence_number, default=None)
+        if newest is not None and newest.update_sequence_number == ours:
+            return Verification(Recorded.RECORDED, looks)
+        if newest is not None and newest.update_sequence_number > ours:
+            return Verification(Recorded.SUPERSEDED, looks, held=newest)
+        wait = min(wait * 2, MAX_POLL_WAIT)
