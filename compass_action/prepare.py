@@ -14,6 +14,7 @@ from .events.builder import BuiltEvent, build_event
 from .events.identity import UpdateSequence
 from .events.ledger import JobLedger
 from .events.skipping import reason_to_skip
+from .events.states import JOB_STATUS_KINDS
 from .github.run_context import RunContext, load_run_context
 from .inputs import ActionInputs, LoadedInputs, read_inputs
 from .problems import InputProblems, Problem
@@ -67,7 +68,13 @@ def prepare(reporter: Reporter, environ: Mapping[str, str], now: datetime) -> Pr
         run,
         state_given=inputs.state is not None,
         report_pull_requests=inputs.report_pull_requests,
+        incident_label=inputs.incident_label,
     )
+    if inputs.job_status is not None and inputs.event_type not in JOB_STATUS_KINDS:
+        reporter.debug(
+            f"job-status ({inputs.job_status}) is ignored: a {inputs.event_type.value} event "
+            "is not about the job"
+        )
     if skip is not None:
         return Skipped(skip)
     # A dry run leaves no trace for later steps to continue from.
@@ -90,7 +97,8 @@ def _derivation_problems(loaded: LoadedInputs, run: RunContext, now: datetime) -
     inputs = loaded.inputs
     probe = inputs.model_copy(
         update={
-            "state": inputs.state or "UNKNOWN",  # a state of both event types
+            # A state of deployments and builds; the other kinds default or say it is required.
+            "state": inputs.state or ("UNKNOWN" if inputs.event_type in JOB_STATUS_KINDS else None),
             "component_id": inputs.component_id or _PROBE_COMPONENT,
         }
     )
