@@ -72,7 +72,7 @@ def prepare(reporter: Reporter, environ: Mapping[str, str], now: datetime) -> Pr
     )
     if inputs.job_status is not None and inputs.event_type not in JOB_STATUS_KINDS:
         reporter.debug(
-            f"job-status ({inputs.job_status}) is ignored: a {inputs.event_type.value} event "
+            f"job-status ({inputs.job_status}) is ignored: {inputs.event_type.a} event "
             "is not about the job"
         )
     if skip is not None:

@@ -345,8 +345,8 @@ def test_a_remediated_vulnerability_as_a_container_step(standin: Standin, workdi
                 " DEPRECATION, END_OF_LIFE",
             ],
         ),
-        ({"event-type": "alert"}, ["Input event-id::is required for a alert event"]),
-        ({"event-type": "incident"}, ["Input event-id::is required for a incident event"]),
+        ({"event-type": "alert"}, ["Input event-id::is required for an alert event"]),
+        ({"event-type": "incident"}, ["Input event-id::is required for an incident event"]),
         (
             {"event-type": "vulnerability"},
             [
@@ -357,11 +357,11 @@ def test_a_remediated_vulnerability_as_a_container_step(standin: Standin, workdi
         ),
         (
             {"event-type": "incident", "event-id": "I", "state": "success"},
-            ["Input state::'success' is not a incident state; use one of OPEN, RESOLVED, DELETED"],
+            ["Input state::'success' is not an incident state; use one of OPEN, RESOLVED, DELETED"],
         ),
         (
             {"event-type": "alert", "event-id": "A", "severity": "sev9"},
-            ["Input severity::'sev9' is not a alert severity; use P1 to P5"],
+            ["Input severity::'sev9' is not an alert severity; use P1 to P5"],
         ),
         (
             {"event-type": "push", "event-id": "abc", "state": "on"},

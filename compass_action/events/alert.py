@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 class Alert(KeyedKind):
     event_type = EventType.ALERT
+    uses = frozenset({"started-at", "ended-at"})
 
-    def derive(self, derivation: Derivation) -> KeyedFacts | None:
+    def derive_own(self, derivation: Derivation) -> KeyedFacts | None:
         event_id = given_id(derivation, "the alert's ID in the tool that raised it")
         status = state_of(derivation)
         if event_id is None or status is None:

@@ -33,6 +33,11 @@ class EventType(StrEnum):
     INCIDENT = "incident"
     VULNERABILITY = "vulnerability"
 
+    @property
+    def a(self) -> str:
+        """The kind with its article, as messages name it: "a flag", "an incident"."""
+        return ("an " if self.value[0] in "aeiou" else "a ") + self.value
+
 
 class DeploymentState(StrEnum):
     PENDING = "PENDING"

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 
 class Custom(KeyedKind):
     event_type = EventType.CUSTOM
+    uses = frozenset({"icon"})
 
-    def derive(self, derivation: Derivation) -> KeyedFacts | None:
+    def derive_own(self, derivation: Derivation) -> KeyedFacts | None:
         inputs = derivation.inputs
         if inputs.display_name is None:
             derivation.problems.append(

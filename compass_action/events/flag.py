@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class Flag(KeyedKind):
     event_type = EventType.FLAG
 
-    def derive(self, derivation: Derivation) -> KeyedFacts | None:
+    def derive_own(self, derivation: Derivation) -> KeyedFacts | None:
         event_id = given_id(derivation, "the feature flag's key, e.g. new-checkout")
         status = state_of(derivation)
         if event_id is None or status is None:

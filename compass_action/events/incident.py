@@ -37,7 +37,7 @@ from .contract import (
     IncidentSeverity,
     IncidentState,
 )
-from .keyed import KeyedFacts, KeyedKind, facts_of, given_id, state_of
+from .keyed import KeyedFacts, KeyedKind, ended_at, facts_of, given_id, state_of
 from .kind import Common, Facts
 from .severity import most_severe_label
 
@@ -86,8 +86,9 @@ def _issue_id(run: RunContext, issue: Issue) -> str | None:
 
 class Incident(KeyedKind):
     event_type = EventType.INCIDENT
+    uses = frozenset({"started-at", "ended-at"})
 
-    def derive(self, derivation: Derivation) -> KeyedFacts | None:
+    def derive_own(self, derivation: Derivation) -> KeyedFacts | None:
         run, inputs = derivation.run, derivation.inputs
         issue = run.issue
         if issue is None or inputs.event_id is not None:
@@ -141,17 +142,11 @@ class Incident(KeyedKind):
         )
 
     def _end_time(self, derivation: Derivation, common: Common, state: IncidentState) -> str | None:
-        if state is not IncidentState.RESOLVED:
-            if derivation.inputs.ended_at is not None:
-                derivation.warnings.append(
-                    f"ended-at applies to a RESOLVED incident, not {state.value}; ignored"
-                )
-            return None
+        resolved = state is IncidentState.RESOLVED
         issue = derivation.run.issue
-        if derivation.inputs.ended_at is None and issue is not None and issue.closed_at:
-            return rfc3339(issue.closed_at)
-        given = derivation.inputs.ended_at
-        return rfc3339(given) if given is not None else str(common.envelope["last_updated"])
+        if resolved and derivation.inputs.ended_at is None and issue and issue.closed_at:
+            return rfc3339(issue.closed_at)  # when the issue was closed, whenever it is sent
+        return ended_at(derivation, common, resolved)
 
     def _severity(self, derivation: Derivation) -> IncidentSeverity | None:
         if derivation.inputs.severity is not None:

@@ -50,10 +50,29 @@ class KeyedFacts:
         return [("Event ID", markdown_code(self.event_id))]
 
 
+# Inputs about pipelines and environments, which only deployments and builds have.
+_PIPELINE_INPUTS = ("environment", "environment-category", "environment-id", "pipeline-id")
+# Inputs that some of these kinds use: the others say they ignore them.
+_OPTIONAL_INPUTS = ("icon", "started-at", "ended-at")
+
+
 class KeyedKind:
     """The common part of a kind keyed by its id; a subclass derives its facts and body."""
 
     has_pipeline = False
+    uses: frozenset[str] = frozenset()  # of _OPTIONAL_INPUTS, the ones the kind uses
+
+    def derive(self, derivation: Derivation) -> KeyedFacts | None:
+        inputs = derivation.inputs
+        for name in (*_PIPELINE_INPUTS, "sequence-number", *_OPTIONAL_INPUTS):
+            if name not in self.uses and getattr(inputs, name.replace("-", "_")) is not None:
+                derivation.warnings.append(
+                    f"{name} does not apply to {inputs.event_type.a} event; ignored"
+                )
+        return self.derive_own(derivation)
+
+    def derive_own(self, derivation: Derivation) -> KeyedFacts | None:
+        raise NotImplementedError
 
     def pipeline_id(self, derivation: Derivation) -> str | None:
         return None
@@ -71,8 +90,8 @@ def given_id(derivation: Derivation, what: str) -> str | None:
     """The ``event-id`` input, or a problem saying what to put there."""
     event_id = derivation.inputs.event_id
     if event_id is None:
-        kind = derivation.inputs.event_type.value
-        derivation.problems.append(Problem("event-id", f"is required for a {kind} event: {what}"))
+        kind = derivation.inputs.event_type.a
+        derivation.problems.append(Problem("event-id", f"is required for {kind} event: {what}"))
     return event_id
 
 
@@ -82,17 +101,9 @@ def state_of(derivation: Derivation, derived: str | None = None) -> str | None:
     state = inputs.state or derived or DEFAULT_STATE.get(inputs.event_type)
     if state is None:
         accepted = accepted_states(inputs.event_type)
-        message = f"is required for a {inputs.event_type.value} event: one of {accepted}"
+        message = f"is required for {inputs.event_type.a} event: one of {accepted}"
         derivation.problems.append(Problem("state", message))
     return state
-
-
-def ignored(derivation: Derivation, names_and_values: dict[str, object]) -> None:
-    """Warn about inputs given that this kind does not use."""
-    kind = derivation.inputs.event_type.value
-    for name, value in names_and_values.items():
-        if value is not None:
-            derivation.warnings.append(f"{name} does not apply to a {kind} event; ignored")
 
 
 def facts_of(facts: Facts) -> KeyedFacts:
@@ -106,8 +117,8 @@ def ended_at(derivation: Derivation, common: Common, ending: bool) -> str | None
     if not ending:
         if given is not None:
             derivation.warnings.append(
-                f"ended-at applies to a {derivation.inputs.event_type.value} event only in the "
-                f"state that ends it, not {common.state}; ignored"
+                f"ended-at applies to {derivation.inputs.event_type.a} event only in the state "
+                f"that ends it, not {common.state}; ignored"
             )
         return None
     return rfc3339(given) if given is not None else str(common.envelope["last_updated"])

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class Lifecycle(KeyedKind):
     event_type = EventType.LIFECYCLE
 
-    def derive(self, derivation: Derivation) -> KeyedFacts | None:
+    def derive_own(self, derivation: Derivation) -> KeyedFacts | None:
         event_id = given_id(derivation, "a name for the component's lifecycle, e.g. shop-api")
         stage = state_of(derivation)
         if event_id is None or stage is None:
@@ -24,10 +24,9 @@ class Lifecycle(KeyedKind):
         return KeyedFacts(self.event_type.value, event_id, stage)
 
     def display_name(self, derivation: Derivation, facts: Facts) -> str:
-        stage = facts_of(facts).own_state or ""
-        return (
-            f"{derivation.run.repository or 'Component'} is now {stage.replace('_', ' ').lower()}"
-        )
+        keyed = facts_of(facts)
+        stage = (keyed.own_state or "").replace("_", " ").lower()
+        return f"Lifecycle of {keyed.event_id}: {stage}"
 
     def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput:
         keyed = facts_of(facts)

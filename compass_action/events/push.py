@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 class Push(KeyedKind):
     event_type = EventType.PUSH
 
-    def derive(self, derivation: Derivation) -> KeyedFacts | None:
+    def derive_own(self, derivation: Derivation) -> KeyedFacts | None:
         run, inputs = derivation.run, derivation.inputs
         head = run.head_commit
         if inputs.event_id is not None or head is None:

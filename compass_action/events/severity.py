@@ -36,7 +36,7 @@ def resolve_severity(raw: str, event_type: EventType) -> str:
     """The level of ``raw`` on the kind's scale; raise ValueError naming what is accepted."""
     if event_type not in _SCALES:
         raise ValueError(
-            f"a {event_type.value} event has no severity; it applies to {severity_kinds()} events"
+            f"{event_type.a} event has no severity; it applies to {severity_kinds()} events"
         )
     cleaned = raw.strip()
     upper = cleaned.upper()
@@ -45,9 +45,7 @@ def resolve_severity(raw: str, event_type: EventType) -> str:
         upper = _INCIDENT_NUMBERS.get(number, upper)
     if upper in _SCALES[event_type]:
         return upper
-    raise ValueError(
-        f"{cleaned!r} is not a {event_type.value} severity; use {_SPELLINGS[event_type]}"
-    )
+    raise ValueError(f"{cleaned!r} is not {event_type.a} severity; use {_SPELLINGS[event_type]}")
 
 
 def incident_level_of_label(label: str) -> str | None:

@@ -85,7 +85,7 @@ def resolve_state(raw: str, event_type: EventType) -> str:
     cleaned = raw.strip()
     lowered = cleaned.lower()
     if event_type not in _STATES:
-        raise ValueError(f"a {event_type.value} event has no state; leave state empty")
+        raise ValueError(f"{event_type.a} event has no state; leave state empty")
     if event_type in JOB_STATUS_KINDS and lowered in _JOB_STATUS:
         return _JOB_STATUS[lowered]
     # "in-progress" and "in progress" are common spellings of IN_PROGRESS.
@@ -95,7 +95,7 @@ def resolve_state(raw: str, event_type: EventType) -> str:
     if candidate in _STATES[event_type]:
         return candidate
     accepted = accepted_states(event_type)
-    raise ValueError(f"{cleaned!r} is not a {event_type.value} state; use one of {accepted}")
+    raise ValueError(f"{cleaned!r} is not {event_type.a} state; use one of {accepted}")
 
 
 def is_terminal(state: str) -> bool:
