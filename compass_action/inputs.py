@@ -21,7 +21,7 @@ from pydantic_settings import SettingsConfigDict
 from .events.contract import MAX_SAFE_INTEGER, CustomIcon, EnvironmentCategory, EventType
 from .events.properties import parse_properties
 from .events.severity import resolve_severity
-from .events.states import JOB_STATUS_KINDS, resolve_state
+from .events.states import JOB_STATUS_KINDS, is_job_status, resolve_state
 from .input_names import VARIABLE_PREFIX, input_name
 from .problems import InputProblems, Problem, check_text
 from .settings import FromEnvironment
@@ -283,8 +283,13 @@ class ActionInputs(FromEnvironment):
         event_type = info.data.get("event_type")
         if value is None or event_type is None:
             return value
-        if info.field_name == "job_status" and event_type not in JOB_STATUS_KINDS:
-            return value  # not about the job: ignored (prepare.py logs it for debugging)
+        if event_type not in JOB_STATUS_KINDS:
+            # A job's status says nothing about the other kinds: job-status, or state set to
+            # ${{ job.status }}, is ignored (prepare.py logs it for debugging).
+            if info.field_name == "job_status":
+                return value
+            if is_job_status(value):
+                return None
         return resolve_state(value, event_type)
 
     @field_validator("severity")

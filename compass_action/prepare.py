@@ -14,8 +14,9 @@ from .events.builder import BuiltEvent, build_event
 from .events.identity import UpdateSequence
 from .events.ledger import JobLedger
 from .events.skipping import reason_to_skip
-from .events.states import JOB_STATUS_KINDS
+from .events.states import JOB_STATUS_KINDS, is_job_status
 from .github.run_context import RunContext, load_run_context
+from .input_names import variable_name
 from .inputs import ActionInputs, LoadedInputs, read_inputs
 from .problems import InputProblems, Problem
 from .report.reporter import Reporter
@@ -70,11 +71,7 @@ def prepare(reporter: Reporter, environ: Mapping[str, str], now: datetime) -> Pr
         report_pull_requests=inputs.report_pull_requests,
         incident_label=inputs.incident_label,
     )
-    if inputs.job_status is not None and inputs.event_type not in JOB_STATUS_KINDS:
-        reporter.debug(
-            f"job-status ({inputs.job_status}) is ignored: {inputs.event_type.a} event "
-            "is not about the job"
-        )
+    _debug_ignored_job_status(reporter, inputs, environ)
     if skip is not None:
         return Skipped(skip)
     # A dry run leaves no trace for later steps to continue from.
@@ -85,6 +82,25 @@ def prepare(reporter: Reporter, environ: Mapping[str, str], now: datetime) -> Pr
     )
     event = build_event(inputs, run, lambda: now, UpdateSequence(), ledger)
     return Prepared(inputs, event, ledger)
+
+
+def _debug_ignored_job_status(
+    reporter: Reporter, inputs: ActionInputs, environ: Mapping[str, str]
+) -> None:
+    """Say, for debugging, that a job's status given to a kind not about the job was ignored."""
+    if inputs.event_type in JOB_STATUS_KINDS:
+        return
+    given = {
+        "job-status": inputs.job_status,
+        # read_inputs() leaves a job status given as state unset for these kinds
+        "state": environ.get(variable_name("state"), ""),
+    }
+    for name, value in given.items():
+        if value and is_job_status(value):
+            reporter.debug(
+                f"{name} ({value.strip()}) is ignored: {inputs.event_type.a} event is not "
+                "about the job"
+            )
 
 
 def _derivation_problems(loaded: LoadedInputs, run: RunContext, now: datetime) -> list[Problem]:

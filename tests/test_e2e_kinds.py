@@ -84,6 +84,23 @@ def test_tag_pushes_and_deletions_send_nothing(
     assert "::notice" in result.stdout and reason in result.stdout
 
 
+def test_each_push_is_an_event_of_its_own(
+    standin: Standin, in_process: InProcess, tmp_path: Path
+) -> None:
+    first = run_for("push/with-new-branch.payload.json")
+    event = payload("push/with-new-branch.payload.json")
+    event["head_commit"] |= {"id": "a" * 40, "message": "Fix the checkout\n\nLonger text."}
+    event |= {"before": event["after"], "after": "a" * 40, "created": False}
+    for index, run in enumerate((first, run_for("push/with-new-branch.payload.json", event))):
+        result = in_process(
+            run, credentials(standin) | {"event-type": "push"}, tmp_path / str(index)
+        )
+        assert result.exit_code == 0, result.stdout
+
+    assert len(standin.events()) == 2
+    assert stored(standin, "push", "a" * 40)["displayName"] == "Push to master: Fix the checkout"
+
+
 def test_a_push_outside_a_push_run_needs_its_id(
     standin: Standin, in_process: InProcess, workdir: Path
 ) -> None:
@@ -356,8 +373,16 @@ def test_a_remediated_vulnerability_as_a_container_step(standin: Standin, workdi
             ],
         ),
         (
-            {"event-type": "incident", "event-id": "I", "state": "success"},
-            ["Input state::'success' is not an incident state; use one of OPEN, RESOLVED, DELETED"],
+            {"event-type": "incident", "event-id": "I", "state": "open-ish"},
+            [
+                "Input state::'open-ish' is not an incident state; use one of OPEN, RESOLVED, "
+                "DELETED"
+            ],
+        ),
+        (
+            # A job's status is no flag status: ignored, so the required state is missing.
+            {"event-type": "flag", "event-id": "F", "state": "success"},
+            ["Input state::is required for a flag event"],
         ),
         (
             {"event-type": "alert", "event-id": "A", "severity": "sev9"},

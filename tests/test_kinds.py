@@ -101,6 +101,7 @@ def issue(action: str, labels: list[str], state: str, label: str | None) -> Issu
         ("unlabeled", [], "open", "incident", "DELETED"),
         ("unlabeled", ["incident"], "open", "sev2", "OPEN"),
         ("opened", ["bug"], "open", None, None),
+        ("opened", ["Incident"], "open", None, "OPEN"),  # GitHub's labels ignore case
         ("unlabeled", [], "open", "bug", None),
     ],
 )
@@ -185,6 +186,21 @@ def test_job_status_is_ignored_by_the_other_kinds_with_a_debug_line(
         result.stdout
     )
     assert standin.events()[0]["lifecycleProperties"]["stage"] == "PRODUCTION"
+
+
+def test_a_job_status_given_as_state_is_ignored_by_an_incident(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    with_ = credentials(standin) | {
+        "event-type": "incident",
+        "event-id": "INC-1",
+        "state": "failure",
+    }
+    result = in_process(Run(), with_, workdir, {"RUNNER_DEBUG": "1"})
+
+    assert result.exit_code == 0, result.stdout
+    assert "state (failure) is ignored: an incident event is not about the job" in result.stdout
+    assert standin.events()[0]["incidentProperties"]["state"] == "OPEN"  # the kind's default
 
 
 def test_an_end_in_the_future_is_refused(

@@ -61,11 +61,15 @@ _OTHER_ACTION = 2
 
 def issue_incident_state(issue: Issue, label: str) -> str | None:
     """The incident state an ``issues`` run reports; None when the issue is no incident."""
-    if issue.action == "deleted" and label in issue.labels:
+    # GitHub's label names are unique regardless of case.
+    label = label.casefold()
+    carries = label in (name.casefold() for name in issue.labels)
+    if issue.action == "deleted" and carries:
         return IncidentState.DELETED.value
-    if label not in issue.labels:
+    if not carries:
         # The label was just taken off: the issue was an incident and no longer is.
-        if issue.action == "unlabeled" and issue.changed_label == label:
+        changed = (issue.changed_label or "").casefold()
+        if issue.action == "unlabeled" and changed == label:
             return IncidentState.DELETED.value
         return None
     return IncidentState.OPEN.value if issue.open else IncidentState.RESOLVED.value

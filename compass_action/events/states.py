@@ -68,6 +68,11 @@ def deployment_status_state(github_state: str) -> str | None:
     return _DEPLOYMENT_STATUS.get(github_state.strip().lower())
 
 
+def is_job_status(raw: str) -> bool:
+    """A `job.status` value: the state of deployments and builds, ignored by the other kinds."""
+    return raw.strip().lower() in _JOB_STATUS
+
+
 def accepted_states(event_type: EventType) -> str:
     """The states of the kind, as a message lists them."""
     own = ", ".join(_STATES[event_type])
