@@ -18,8 +18,10 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
-from .events.contract import MAX_SAFE_INTEGER, EnvironmentCategory, EventType
-from .events.states import resolve_state
+from .events.contract import MAX_SAFE_INTEGER, CustomIcon, EnvironmentCategory, EventType
+from .events.properties import parse_properties
+from .events.severity import resolve_severity
+from .events.states import JOB_STATUS_KINDS, is_job_status, resolve_state
 from .input_names import VARIABLE_PREFIX, input_name
 from .problems import InputProblems, Problem, check_text
 from .settings import FromEnvironment
@@ -189,6 +191,12 @@ class ActionInputs(FromEnvironment):
     description: str | None = None
     url: str | None = None
     started_at: datetime | None = None
+    ended_at: datetime | None = None
+    event_id: str | None = None
+    severity: str | None = None
+    icon: CustomIcon | None = None
+    properties: str | None = None
+    incident_label: str = "incident"
     check_run_id: int | None = Field(default=None, ge=1)
     report_pull_requests: bool = False
     dry_run: bool = False
@@ -212,7 +220,17 @@ class ActionInputs(FromEnvironment):
     def _lower_case(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("environment_category", mode="before")
+    @field_validator("event_type", mode="before")
+    @classmethod
+    def _no_pull_requests(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.replace("_", "-") in ("pull-request", "pullrequest"):
+            raise ValueError(
+                "pull-request events are not sent: Compass accepts them only from Forge apps "
+                "and does not show them in the activity feed; use push or build instead"
+            )
+        return value
+
+    @field_validator("environment_category", "icon", mode="before")
     @classmethod
     def _upper_case(cls, value: Any) -> Any:
         return value.upper() if isinstance(value, str) else value
@@ -269,7 +287,7 @@ class ActionInputs(FromEnvironment):
                 raise ValueError(f"{value!r} is not an absolute http(s) URL")
         return value
 
-    @field_validator("started_at")
+    @field_validator("started_at", "ended_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is None:
@@ -289,7 +307,34 @@ class ActionInputs(FromEnvironment):
         event_type = info.data.get("event_type")
         if value is None or event_type is None:
             return value
+        if event_type not in JOB_STATUS_KINDS:
+            # A job's status says nothing about the other kinds: job-status, or state set to
+            # ${{ job.status }}, is ignored (prepare.py logs it for debugging).
+            if info.field_name == "job_status":
+                return value
+            if is_job_status(value):
+                return None
         return resolve_state(value, event_type)
+
+    @field_validator("severity")
+    @classmethod
+    def _severity_for_event_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        event_type = info.data.get("event_type")
+        if value is None or event_type is None:
+            return value
+        return resolve_severity(value, event_type)
+
+    @field_validator("properties")
+    @classmethod
+    def _properties(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_properties(value)
+        return value
+
+    @property
+    def given_properties(self) -> dict[str, Any]:
+        """The ``properties`` mapping (checked when read), empty when none is given."""
+        return {} if self.properties is None else parse_properties(self.properties)
 
     @property
     def component(self) -> ComponentAri:
@@ -327,7 +372,7 @@ def _describe(error: Any) -> Problem:
 
 
 # Inputs whose check depends on another input: when that one is wrong, theirs is unknown.
-_CHECKED_AGAINST = {"event_type": ("state",)}
+_CHECKED_AGAINST = {"event_type": ("state", "severity")}
 
 
 @dataclass(frozen=True)
@@ -398,7 +443,12 @@ def _missing(inputs: ActionInputs, unchecked: frozenset[str]) -> list[Problem]:
                 f"({inputs.component.cloud_id!r}); leave cloud-id empty to take it from the ARI",
             )
         )
-    if inputs.state is None and inputs.job_status is None and "state" not in unchecked:
+    if (
+        inputs.event_type in JOB_STATUS_KINDS
+        and inputs.state is None
+        and inputs.job_status is None
+        and "state" not in unchecked
+    ):
         problems.append(
             Problem("state", "is required, e.g. ${{ job.status }}, in_progress or successful")
         )

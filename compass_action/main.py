@@ -157,11 +157,12 @@ def _pretty(body: object) -> str:
 
 
 def _log_event(reporter: Reporter, event: BuiltEvent) -> None:
-    reporter.info(f"Compass {event.event_type.value} event, state {event.state}")
+    state = f", state {event.state}" if event.state else ""
+    reporter.info(f"Compass {event.event_type.value} event{state}")
     for line in event.facts.log_lines():
         reporter.info(line)
     keys = [
-        f"pipelineId={event.pipeline_id}",
+        *([f"pipelineId={event.pipeline_id}"] if event.pipeline_id else []),
         *event.facts.log_keys(),
         f"updateSequenceNumber={event.update_sequence_number}",
     ]

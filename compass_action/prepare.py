@@ -14,7 +14,9 @@ from .events.builder import BuiltEvent, build_event
 from .events.identity import UpdateSequence
 from .events.ledger import JobLedger
 from .events.skipping import reason_to_skip
+from .events.states import JOB_STATUS_KINDS, is_job_status
 from .github.run_context import RunContext, load_run_context
+from .input_names import variable_name
 from .inputs import ActionInputs, LoadedInputs, read_inputs
 from .problems import InputProblems, Problem
 from .report.reporter import Reporter
@@ -73,7 +75,9 @@ def prepare(
         run,
         state_given=inputs.state is not None,
         report_pull_requests=inputs.report_pull_requests,
+        incident_label=inputs.incident_label,
     )
+    _debug_ignored_job_status(reporter, inputs, environ)
     if skip is not None:
         return Skipped(skip)
     if resolve is not None:
@@ -88,6 +92,25 @@ def prepare(
     return Prepared(inputs, event, ledger)
 
 
+def _debug_ignored_job_status(
+    reporter: Reporter, inputs: ActionInputs, environ: Mapping[str, str]
+) -> None:
+    """Say, for debugging, that a job's status given to a kind not about the job was ignored."""
+    if inputs.event_type in JOB_STATUS_KINDS:
+        return
+    given = {
+        "job-status": inputs.job_status,
+        # read_inputs() leaves a job status given as state unset for these kinds
+        "state": environ.get(variable_name("state"), ""),
+    }
+    for name, value in given.items():
+        if value and is_job_status(value):
+            reporter.debug(
+                f"{name} ({value.strip()}) is ignored: {inputs.event_type.a} event is not "
+                "about the job"
+            )
+
+
 def _derivation_problems(loaded: LoadedInputs, run: RunContext, now: datetime) -> list[Problem]:
     """What deriving the event would find, with the inputs known to be wrong left out.
 
@@ -98,7 +121,8 @@ def _derivation_problems(loaded: LoadedInputs, run: RunContext, now: datetime) -
     inputs = loaded.inputs
     probe = inputs.model_copy(
         update={
-            "state": inputs.state or "UNKNOWN",  # a state of both event types
+            # A state of deployments and builds; the other kinds default or say it is required.
+            "state": inputs.state or ("UNKNOWN" if inputs.event_type in JOB_STATUS_KINDS else None),
             # A slug is looked up only once every input is right; until then, the probe's ARI.
             "component_id": (_PROBE_COMPONENT if inputs.component_slug else inputs.component_id)
             or _PROBE_COMPONENT,

@@ -48,6 +48,7 @@ def request_body(run: Run, with_: Mapping[str, str], tmp_path: Path) -> dict[str
         context,
         state_given=inputs.state is not None,
         report_pull_requests=inputs.report_pull_requests,
+        incident_label=inputs.incident_label,
     )
     assert skip is None
     event = build_event(
@@ -417,3 +418,186 @@ def test_a_build_still_running_has_no_completion(tmp_path: Path, state: str) -> 
         },
         "startedAt": "2026-11-22T12:00:00.000Z",
     }
+
+
+# -- the kinds keyed by an id of their own ------------------------------------------------------
+
+RUN_URL = "https://github.com/acme/shop/actions/runs/19500000001/attempts/1"
+SOURCE = "github.com:repository:123456789"
+
+
+def described(
+    kind: str, revision: str = "0123456", sha: str = "0123456789abcdef" * 2 + "01234567"
+) -> str:
+    return (
+        f"{kind} at {revision}; commit https://github.com/acme/shop/commit/{sha}; "
+        "Deploy / deploy run #42, attempt 1; by octocat"
+    )
+
+
+def keyed_body(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """The whole body of an event of ``kind``: every field is in ``fields`` or written here."""
+    return {
+        "cloudId": CLOUD_ID,
+        "componentId": COMPONENT,
+        "event": {
+            kind: {
+                "lastUpdated": "2026-11-22T12:00:00.000Z",
+                "externalEventSourceId": SOURCE,
+                **fields,
+            }
+        },
+    }
+
+
+def test_a_push_run_push(tmp_path: Path) -> None:
+    body = request_body(
+        run_for("push/with-new-branch.payload.json"), {"event-type": "push"}, tmp_path
+    )
+
+    sha = "6113728f27ae82c7b1a177c8d03f9e96e0adf246"
+    assert body == keyed_body(
+        "push",
+        {
+            "displayName": "Push to master: Initial commit",
+            "description": described("Push of 6113728f27ae to acme/shop", "6113728", sha),
+            "url": f"https://github.com/Codertocat/Hello-World/commit/{sha}",
+            "updateSequenceNumber": 1763812800000000,
+            "pushEventProperties": {
+                "id": sha,
+                "branchName": "master",
+                "author": {
+                    "name": "Codertocat",
+                    "email": "21031067+Codertocat@users.noreply.github.com",
+                },
+            },
+        },
+    )
+
+
+def test_a_custom_checkpoint(tmp_path: Path) -> None:
+    with_ = {"event-type": "custom", "display-name": "Migration 42 applied", "icon": "checkpoint"}
+    body = request_body(Run(), with_, tmp_path)
+
+    assert body == keyed_body(
+        "custom",
+        {
+            "displayName": "Migration 42 applied",
+            "description": described("Custom event of acme/shop"),
+            "url": RUN_URL,
+            "updateSequenceNumber": 1763812800000000,
+            "customEventProperties": {
+                "id": "acme/shop/runs/19500000001/attempts/1/jobs/deploy/51725241954",
+                "icon": "CHECKPOINT",
+            },
+        },
+    )
+
+
+def test_a_lifecycle_stage(tmp_path: Path) -> None:
+    with_ = {"event-type": "lifecycle", "event-id": "shop-api", "state": "deprecation"}
+    body = request_body(Run(), with_, tmp_path)
+
+    assert body == keyed_body(
+        "lifecycle",
+        {
+            "displayName": "Lifecycle of shop-api: deprecation",
+            "description": described("Lifecycle event of acme/shop"),
+            "url": RUN_URL,
+            "updateSequenceNumber": 1763812800000000,
+            "lifecycleProperties": {"id": "shop-api", "stage": "DEPRECATION"},
+        },
+    )
+
+
+def test_a_flag_flip_from_a_dispatch(tmp_path: Path) -> None:
+    run = run_for("workflow_dispatch/payload.json")
+    body = request_body(
+        run, {"event-type": "flag", "event-id": "new-checkout", "state": "On"}, tmp_path
+    )
+
+    assert body == keyed_body(
+        "flag",
+        {
+            "displayName": "Flag new-checkout on",
+            "description": described("Flag event of acme/shop"),
+            "url": RUN_URL,
+            "updateSequenceNumber": 1763812800000000,
+            "flagProperties": {"id": "new-checkout", "status": "on"},
+        },
+    )
+
+
+def test_an_acknowledged_alert(tmp_path: Path) -> None:
+    with_ = {"event-type": "alert", "event-id": "PD-1", "state": "acknowledged", "severity": "p1"}
+    body = request_body(Run(), with_, tmp_path)
+
+    assert body == keyed_body(
+        "alert",
+        {
+            "displayName": "Alert PD-1 acknowledged",
+            "description": described("Alert event of acme/shop"),
+            "url": RUN_URL,
+            "updateSequenceNumber": 1763812800000000,
+            "alertProperties": {
+                "id": "PD-1",
+                "status": "ACKNOWLEDGED",
+                "priority": "P1",
+                "acknowledgedAt": "2026-11-22T12:00:00.000Z",
+            },
+        },
+    )
+
+
+def test_an_incident_from_an_opened_issue(tmp_path: Path) -> None:
+    event = payload("issues/opened.payload.json")
+    event["issue"]["labels"].append({"name": "Severity: High"})
+    run = run_for("issues/opened.payload.json", event)
+    body = request_body(run, {"event-type": "incident", "incident-label": "bug"}, tmp_path)
+
+    assert body == keyed_body(
+        "incident",
+        {
+            "displayName": "Incident: Spelling error in the README file",
+            "description": described("Incident event of acme/shop"),
+            "url": "https://github.com/Codertocat/Hello-World/issues/1",
+            # The issue's time of change (2019-05-15T15:20:18Z) and the place of "opened".
+            "updateSequenceNumber": 1557933618000001,
+            "incidentProperties": {
+                "id": f"{SOURCE}/issues/1",
+                "state": "OPEN",
+                "startTime": "2019-05-15T15:20:18.000Z",
+                "severity": {"label": "Severity: High", "level": "TWO"},
+            },
+        },
+    )
+
+
+def test_a_declined_vulnerability_with_properties(tmp_path: Path) -> None:
+    with_ = {
+        "event-type": "vulnerability",
+        "event-id": "CVE-2026-12345",
+        "severity": "high",
+        "state": "declined",
+        "started-at": "2026-11-01T00:00:00Z",
+        "properties": '{"score": 7.5, "vulnerableTarget": "libxml2", "severity": {"label": "7.5"}}',
+    }
+    body = request_body(Run(), with_, tmp_path)
+
+    assert body == keyed_body(
+        "vulnerability",
+        {
+            "displayName": "High vulnerability CVE-2026-12345",
+            "description": described("Vulnerability event of acme/shop"),
+            "url": RUN_URL,
+            "updateSequenceNumber": 1763812800000000,
+            "vulnerabilityProperties": {
+                "id": "CVE-2026-12345",
+                "state": "DECLINED",
+                "severity": {"level": "HIGH", "label": "7.5"},
+                "vulnerabilityStartTime": "2026-11-01T00:00:00.000Z",
+                "score": 7.5,
+                "vulnerableTarget": "libxml2",
+            },
+        },
+    )

@@ -222,7 +222,7 @@ def test_wrong_inputs_are_left_unset_and_the_rest_still_checked(env: pytest.Monk
     loaded = read_inputs()
     assert [p.input for p in loaded.problems] == ["event-type", "timeout", "user-email"]
     # state is checked against event-type, so with that wrong it is neither valid nor missing.
-    assert loaded.unchecked == {"event_type", "state", "timeout"}
+    assert loaded.unchecked == {"event_type", "severity", "state", "timeout"}
     assert loaded.inputs.timeout == 60 and loaded.inputs.state is None
 
 

@@ -45,7 +45,21 @@ INPUT_VALUES: dict[str, st.SearchStrategy[str]] = {
     "api-token": either(TOKEN, "tok", ""),
     "component-id": either(COMPONENT, "", "ari:cloud:compass:x:component/a"),
     "cloud-id": either("", COMPONENT.split(":")[3], "other"),
-    "event-type": either("deployment", "build", "BUILD", "push", ""),
+    "event-type": either(
+        "deployment",
+        "build",
+        "BUILD",
+        "push",
+        "custom",
+        "lifecycle",
+        "flag",
+        "alert",
+        "incident",
+        "Vulnerability",
+        "pull-request",
+        "",
+    ),
+    "event-id": either("", "INC-1", "CVE-2026-12345", "6113728f27ae82c7b1a177c8d03f9e96e0adf246"),
     "state": either(
         "success",
         "failure",
@@ -56,8 +70,33 @@ INPUT_VALUES: dict[str, st.SearchStrategy[str]] = {
         "error",
         "timed_out",
         "unknown",
+        "open",
+        "resolved",
+        "remediated",
+        "opened",
+        "closed",
+        "on",
+        "OFF",
+        "end-of-life",
+        "production",
         "",
     ),
+    "severity": either("", "sev2", "3", "ONE", "high", "critical", "p1", "P9"),
+    "icon": either("", "info", "CHECKPOINT", "bell"),
+    "properties": either(
+        "",
+        "{score: 9.8}",
+        "{score: high}",
+        "[1]",
+        "{author: {name: Mona}}",
+        "{branchName: main}",
+        "{severity: {label: Sev 2}}",
+        "{id: ''}",
+        "a: &x [1]\nb: *x",
+        "{: ",
+        "x: 1\n" * 3000,
+    ),
+    "incident-label": either("incident", "bug", ""),
     "environment": either("production", "staging", "prod-eu", "x" * 400, ""),
     "environment-category": either("", "production", "UNMAPPED", "prodish"),
     "environment-id": either("", "env-1"),
@@ -78,6 +117,7 @@ INPUT_VALUES: dict[str, st.SearchStrategy[str]] = {
         "0999-12-31T23:59:59Z",
         "9999-12-31T23:59:59-01:00",
     ),
+    "ended-at": either("", "2026-01-02T00:00:00Z", "2999-01-01T00:00:00Z", "today"),
     "dry-run": either("true", "false", "", "maybe"),
     "fail-on": either("config", "any", "never", "", "sometimes"),
     "timeout": either("60", "0", "-1", "1e9", "nan", ""),
@@ -92,7 +132,9 @@ RUN_VALUES: dict[str, st.SearchStrategy[str]] = {
     "GITHUB_JOB": either("deploy", ""),
     "GITHUB_REF": either("refs/heads/main", "refs/tags/v1.0.0", ""),
     "GITHUB_REF_TYPE": either("branch", "tag", ""),
-    "GITHUB_EVENT_NAME": either("push", "release", "deployment", "deployment_status", ""),
+    "GITHUB_EVENT_NAME": either(
+        "push", "release", "deployment", "deployment_status", "issues", "workflow_dispatch", ""
+    ),
     "GITHUB_SHA": either("0123456789abcdef", ""),
 }
 EVENT_PAYLOADS = st.one_of(
@@ -117,6 +159,42 @@ EVENT_PAYLOADS = st.one_of(
         st.one_of(junk, st.integers()),
         st.one_of(junk, st.sampled_from(["published", "edited", "released"])),
         st.one_of(st.booleans(), junk),
+    ),
+    st.builds(
+        lambda action, labels, state, closed_at, number: json.dumps(
+            {
+                "action": action,
+                "label": {"name": "incident"},
+                "issue": {
+                    "number": number,
+                    "title": "Checkout is down",
+                    "state": state,
+                    "labels": [{"name": label} for label in labels],
+                    "created_at": "2026-11-20T08:00:00Z",
+                    "updated_at": "2026-11-20T09:00:00Z",
+                    "closed_at": closed_at,
+                },
+            }
+        ),
+        st.one_of(junk, st.sampled_from(["opened", "labeled", "unlabeled", "closed", "deleted"])),
+        st.lists(st.one_of(junk, st.sampled_from(["incident", "bug", "sev2", "severity:low"]))),
+        st.sampled_from(["open", "closed"]),
+        st.one_of(st.none(), junk, st.just("2026-11-20T09:00:00Z")),
+        st.one_of(st.integers(), junk),
+    ),
+    st.builds(
+        lambda ref, after, head: json.dumps(
+            {"ref": ref, "after": after, "deleted": False, "head_commit": head}
+        ),
+        st.sampled_from(["refs/heads/main", "refs/tags/v1"]),
+        st.one_of(junk, st.just("0" * 40)),
+        st.one_of(
+            st.none(),
+            junk,
+            st.fixed_dictionaries(
+                {"id": junk, "message": junk, "author": st.fixed_dictionaries({"name": junk})}
+            ),
+        ),
     ),
 )
 KNOWN_INPUTS = set(ACTION["inputs"]) | set(RUN_VALUES)
@@ -146,12 +224,44 @@ MUTATIONS = st.lists(st.sampled_from(sorted(ALL_VALUES)), max_size=5, unique=Tru
 )
 
 
+# A working configuration of each kind, which the mutations start from.
+VALID_BY_KIND: dict[str, dict[str, str]] = {
+    "deployment": {"state": "success", "environment": "production"},
+    "build": {"event-type": "build", "state": "success"},
+    "push": {"event-type": "push", "state": "", "event-id": "6113728f27ae"},
+    "custom": {"event-type": "custom", "state": "", "display-name": "Migration 42 applied"},
+    "lifecycle": {"event-type": "lifecycle", "event-id": "shop-api", "state": "production"},
+    "flag": {"event-type": "flag", "event-id": "new-checkout", "state": "on"},
+    "alert": {"event-type": "alert", "event-id": "PD-1", "state": "", "severity": "P2"},
+    "incident": {"event-type": "incident", "event-id": "INC-1", "state": ""},
+    "vulnerability": {
+        "event-type": "vulnerability",
+        "event-id": "CVE-2026-12345",
+        "state": "",
+        "severity": "HIGH",
+    },
+}
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(changes=MUTATIONS, payload=EVENT_PAYLOADS)
 def test_inputs_give_a_valid_request_or_named_problems(
     changes: dict[str, str], payload: str
 ) -> None:
-    values = VALID_INPUTS | VALID_RUN | changes
+    check_inputs(VALID_INPUTS | VALID_RUN | changes, payload)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.sampled_from(sorted(VALID_BY_KIND)), changes=MUTATIONS, payload=EVENT_PAYLOADS)
+def test_every_kind_gives_a_valid_request_or_named_problems(
+    kind: str, changes: dict[str, str], payload: str
+) -> None:
+    base = {name: value for name, value in VALID_INPUTS.items() if name != "environment"}
+    check_inputs(base | VALID_BY_KIND[kind] | VALID_RUN | changes, payload)
+
+
+def check_inputs(values: dict[str, str], payload: str) -> None:
+    """A valid request, a skip with its reason, or one clear problem per input named."""
     env = {
         (name if name.startswith("GITHUB_") else f"COMPASS_{name.upper().replace('-', '_')}"): value
         for name, value in values.items()

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from compass_action.events.contract import BuildState, DeploymentState, EventType
-from compass_action.events.states import is_terminal, resolve_state
+from compass_action.events.states import JOB_STATUS_KINDS, is_terminal, resolve_state
 
 
-@pytest.mark.parametrize("event_type", list(EventType))
+@pytest.mark.parametrize("event_type", sorted(JOB_STATUS_KINDS))
 @pytest.mark.parametrize(
     ("job_status", "state"),
     [

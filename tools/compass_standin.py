@@ -4,8 +4,9 @@ It does what matters about the real one:
 - answers ``POST /gateway/api/compass/v1/events`` only with the right HTTP Basic credentials;
 - validates each body against the published OpenAPI document and answers 400 when it breaks it;
 - stores events the way Compass keys them: a deployment by pipelineId + environmentId +
-  sequenceNumber, a build by pipelineId; an update whose updateSequenceNumber is not larger than
-  the stored one is dropped, yet still answered with 202, just as Compass does;
+  sequenceNumber, a build by pipelineId, every other kind by its source, kind and ``id`` (see
+  ``StandinState.events``); an update whose updateSequenceNumber is not larger than the stored
+  one is dropped, yet still answered with 202, just as Compass does;
 - can play a script of answers first (503, 429 with Retry-After, HTML pages, hangs, ...), and
   hostile ones: an answer trickled a byte at a time, a gzip bomb, a huge body, an error page that
   echoes the request's Authorization header and body, JSON nested deeper than parsers recurse.
@@ -148,6 +149,11 @@ class StandinState:
         self.openapi = openapi
         self.script = list(script)
         self.received: list[Received] = []
+        # The store: the JSON text of an event's key -> the event as last accepted (the object
+        # under the kind's name in the body, e.g. ``body["event"]["incident"]``). A key is
+        # ``["deployment", componentId, pipelineId, environmentId, sequenceNumber]``,
+        # ``["build", componentId, pipelineId]``, or for the other kinds
+        # ``[kind, componentId, externalEventSourceId, id]`` (see ``event_key``).
         self.events: dict[str, dict[str, Any]] = {}
         self.dropped = 0
         self.lock = threading.Lock()
@@ -176,12 +182,24 @@ class StandinState:
                 [kind, body["componentId"], data["buildProperties"]["pipeline"]["pipelineId"]]
             )
         else:
-            key = json.dumps([kind, body["componentId"], data.get("updateSequenceNumber")])
+            key = event_key(
+                kind, body["componentId"], data["externalEventSourceId"], _properties(data)["id"]
+            )
         stored = self.events.get(key)
         if stored is not None and data["updateSequenceNumber"] <= stored["updateSequenceNumber"]:
             self.dropped += 1
             return
         self.events[key] = data
+
+
+def event_key(kind: str, component_id: str, source_id: str, event_id: str) -> str:
+    """The store's key of an event of a kind other than deployment and build."""
+    return json.dumps([kind, component_id, source_id, event_id])
+
+
+def _properties(data: dict[str, Any]) -> dict[str, Any]:
+    """The kind's properties object (``incidentProperties``, ``pushEventProperties``, ...)."""
+    return dict(next(value for key, value in data.items() if key.endswith("Properties")))
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -366,6 +384,13 @@ class Standin:
     def events(self) -> list[dict[str, Any]]:
         with self.state.lock:
             return list(self.state.events.values())
+
+    def event(
+        self, kind: str, event_id: str, source_id: str, component_id: str
+    ) -> dict[str, Any] | None:
+        """The stored event of a kind other than deployment and build, by its key."""
+        with self.state.lock:
+            return self.state.events.get(event_key(kind, component_id, source_id, event_id))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,6 +22,18 @@ _DEPLOYMENT_ONLY = ("environment-category", "environment-id", "sequence-number")
 class BuildFacts:
     """A build adds no key of its own: its pipeline ID is the whole key."""
 
+    @property
+    def own_state(self) -> str | None:
+        return None  # the job's, the GitHub deployment's or the input's
+
+    @property
+    def payload_sequence(self) -> int | None:
+        return None
+
+    @property
+    def link(self) -> str | None:
+        return None
+
     def ledger_key_parts(self) -> list[object]:
         return [None, None]
 
@@ -43,6 +55,7 @@ class BuildFacts:
 
 class Build:
     event_type = EventType.BUILD
+    has_pipeline = True
 
     def pipeline_id(self, derivation: Derivation) -> str | None:
         return identity.pipeline_id(

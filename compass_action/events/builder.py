@@ -15,10 +15,11 @@ from ..inputs import ActionInputs
 from ..problems import InputProblems, Problem
 from ..text import COMPASS_TEXT, cut, rfc3339
 from . import identity
-from .contract import CreateEventRequest, EventType
+from .contract import CreateEventRequest, EventInput, EventType
 from .kind import Common, EventKind, Facts, kind_of
 from .ledger import Entry, JobLedger
-from .states import deployment_status_state, is_terminal
+from .properties import with_properties
+from .states import JOB_STATUS_KINDS, deployment_status_state, is_terminal
 
 _NOT_IN_A_RUN = "cannot be derived outside a GitHub Actions run ({}); set it explicitly"
 
@@ -27,8 +28,8 @@ _NOT_IN_A_RUN = "cannot be derived outside a GitHub Actions run ({}); set it exp
 class BuiltEvent:
     request: CreateEventRequest
     event_type: EventType
-    state: str
-    pipeline_id: str
+    state: str  # "" for kinds without a state (push, custom)
+    pipeline_id: str  # "" for kinds keyed by an id of their own
     update_sequence_number: int
     facts: Facts  # what the event's kind adds: its keys, log lines, outputs, summary rows
     warnings: list[str]
@@ -102,10 +103,13 @@ class Derivation:
             state_given=self.inputs.state is not None,
         )
 
-    def check_started_at(self) -> None:
-        given = self.inputs.started_at
-        if given is not None and given > self.now:
-            self.problems.append(Problem("started-at", "is in the future"))
+    def check_times(self) -> None:
+        for name, given in (
+            ("started-at", self.inputs.started_at),
+            ("ended-at", self.inputs.ended_at),
+        ):
+            if given is not None and given > self.now:
+                self.problems.append(Problem(name, "is in the future"))
 
 
 @dataclass(frozen=True)
@@ -132,16 +136,22 @@ def _keys(derivation: Derivation, kind: EventKind) -> _Keys:
         "external-event-source-id",
         "GITHUB_REPOSITORY is not set",
     )
-    pipeline_id = derivation.need(
-        inputs.pipeline_id or kind.pipeline_id(derivation),
-        "pipeline-id",
-        "GITHUB_REPOSITORY, GITHUB_RUN_ID or GITHUB_JOB is not set",
+    pipeline_id = (
+        derivation.need(
+            inputs.pipeline_id or kind.pipeline_id(derivation),
+            "pipeline-id",
+            "GITHUB_REPOSITORY, GITHUB_RUN_ID or GITHUB_JOB is not set",
+        )
+        if kind.has_pipeline
+        else ""
     )
-    url = derivation.need(
+    given_url = derivation.need(
         inputs.url or _status_link(run) or run.run_url, "url", "GITHUB_RUN_ID is not set"
     )
-    derivation.check_started_at()
+    derivation.check_times()
     facts = kind.derive(derivation)
+    # What the kind links to (an issue, a commit) beats the run, not a given url.
+    url = inputs.url or _status_link(run) or (facts.link if facts else None) or given_url
     if derivation.problems or facts is None:
         raise InputProblems(derivation.problems)
     return _Keys(source_id, pipeline_id, url, facts)
@@ -171,6 +181,10 @@ def _sequencing(
     update_sequence_number = derivation.inputs.update_sequence_number
     if update_sequence_number is None and derivation.mirrored_status is not None:
         update_sequence_number = identity.status_update_sequence(derivation.mirrored_status)
+    if update_sequence_number is None and keys.facts.payload_sequence is not None:
+        # Above what an earlier step of this job sent for the same event, too.
+        after = earlier.update_sequence_number + 1 if earlier else 0
+        update_sequence_number = max(keys.facts.payload_sequence, after)
     if update_sequence_number is None:
         update_sequence_number = update_sequence.next(
             after=earlier.update_sequence_number if earlier else 0
@@ -178,8 +192,11 @@ def _sequencing(
     return started_at, update_sequence_number, key
 
 
-def _state(derivation: Derivation) -> str:
-    """The state input; else the mirrored GitHub deployment status's state; else the job's."""
+def _state(derivation: Derivation, facts: Facts) -> str:
+    """A kind's own state; else the state input; else the mirrored GitHub deployment status's
+    state; else the job's."""
+    if derivation.inputs.event_type not in JOB_STATUS_KINDS:
+        return facts.own_state or ""
     if derivation.inputs.state is not None:
         return derivation.inputs.state
     if derivation.mirrored_status is not None:
@@ -222,6 +239,17 @@ def _github_deployment_notes(run: RunContext) -> list[str]:
     return notes
 
 
+def _with_given_properties(inputs: ActionInputs, event: EventInput) -> EventInput:
+    """The ``properties`` input laid over what was derived, checked by the same models."""
+    given = inputs.given_properties
+    if not given:
+        return event
+    try:
+        return with_properties(event, given)
+    except ValueError as exc:
+        raise InputProblems([Problem("properties", str(exc))]) from None
+
+
 def build_event(
     inputs: ActionInputs,
     run: RunContext,
@@ -235,7 +263,7 @@ def build_event(
     derivation = Derivation(inputs, run, now())
     keys = _keys(derivation, kind)
     facts = keys.facts
-    state = _state(derivation)
+    state = _state(derivation, facts)
     reported_at = rfc3339(_reported_at(derivation))
     # Only numbered once the event is known to be valid.
     started_at, update_sequence_number, ledger_key = _sequencing(
@@ -267,7 +295,7 @@ def build_event(
     request = CreateEventRequest(
         cloud_id=inputs.cloud_id or inputs.component.cloud_id,
         component_id=inputs.component_id,
-        event=kind.event(derivation, common, facts),
+        event=_with_given_properties(inputs, kind.event(derivation, common, facts)),
     )
     return BuiltEvent(
         request=request,

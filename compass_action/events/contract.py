@@ -21,8 +21,22 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 
 
 class EventType(StrEnum):
+    """The ``event-type`` input; each value is also the key of its kind in the request body."""
+
     DEPLOYMENT = "deployment"
     BUILD = "build"
+    PUSH = "push"
+    CUSTOM = "custom"
+    LIFECYCLE = "lifecycle"
+    FLAG = "flag"
+    ALERT = "alert"
+    INCIDENT = "incident"
+    VULNERABILITY = "vulnerability"
+
+    @property
+    def a(self) -> str:
+        """The kind with its article, as messages name it: "a flag", "an incident"."""
+        return ("an " if self.value[0] in "aeiou" else "a ") + self.value
 
 
 class DeploymentState(StrEnum):
@@ -43,6 +57,70 @@ class BuildState(StrEnum):
     ERROR = "ERROR"
     TIMED_OUT = "TIMED_OUT"
     UNKNOWN = "UNKNOWN"
+
+
+class IncidentState(StrEnum):
+    OPEN = "OPEN"
+    RESOLVED = "RESOLVED"
+    DELETED = "DELETED"
+
+
+class VulnerabilityState(StrEnum):
+    OPEN = "OPEN"
+    REMEDIATED = "REMEDIATED"
+    DECLINED = "DECLINED"
+
+
+class AlertStatus(StrEnum):
+    OPENED = "OPENED"
+    ACKNOWLEDGED = "ACKNOWLEDGED"
+    SNOOZED = "SNOOZED"
+    CLOSED = "CLOSED"
+
+
+class FlagStatus(StrEnum):
+    """The flag statuses Compass's feed recognises (it takes any text, shown as "unknown")."""
+
+    ON = "on"
+    OFF = "off"
+    CREATED = "created"
+    ARCHIVED = "archived"
+
+
+class LifecycleStage(StrEnum):
+    PRE_RELEASE = "PRE_RELEASE"
+    PRODUCTION = "PRODUCTION"
+    DEPRECATION = "DEPRECATION"
+    END_OF_LIFE = "END_OF_LIFE"
+
+
+class IncidentLevel(StrEnum):
+    ONE = "ONE"
+    TWO = "TWO"
+    THREE = "THREE"
+    FOUR = "FOUR"
+    FIVE = "FIVE"
+
+
+class VulnerabilityLevel(StrEnum):
+    CRITICAL = "CRITICAL"
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+
+
+class AlertPriority(StrEnum):
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+    P5 = "P5"
+
+
+class CustomIcon(StrEnum):
+    INFO = "INFO"
+    WARNING = "WARNING"
+    CHECKPOINT = "CHECKPOINT"
 
 
 class EnvironmentCategory(StrEnum):
@@ -95,6 +173,72 @@ class BuildProperties(_Dto):
     completed_at: str | None = None
 
 
+class PushAuthor(_Dto):
+    name: str | None = None
+    email: str | None = None
+
+
+class PushProperties(_Dto):
+    id: NonEmpty
+    branch_name: NonEmpty
+    author: PushAuthor | None = None
+
+
+class CustomProperties(_Dto):
+    id: NonEmpty
+    icon: CustomIcon
+
+
+class LifecycleProperties(_Dto):
+    id: NonEmpty
+    stage: LifecycleStage
+
+
+class FlagProperties(_Dto):
+    id: NonEmpty
+    status: FlagStatus | None = None
+
+
+class AlertProperties(_Dto):
+    id: NonEmpty
+    status: AlertStatus | None = None
+    priority: AlertPriority | None = None
+    created_at: str | None = None
+    acknowledged_at: str | None = None
+    snoozed_at: str | None = None
+    closed_at: str | None = None
+
+
+class IncidentSeverity(_Dto):
+    label: str | None = None
+    level: IncidentLevel | None = None
+
+
+class IncidentProperties(_Dto):
+    id: NonEmpty
+    state: IncidentState
+    start_time: NonEmpty
+    end_time: str | None = None
+    severity: IncidentSeverity | None = None
+
+
+class VulnerabilitySeverity(_Dto):
+    label: str | None = None
+    level: VulnerabilityLevel
+
+
+class VulnerabilityProperties(_Dto):
+    id: NonEmpty
+    state: VulnerabilityState
+    severity: VulnerabilitySeverity
+    vulnerability_start_time: NonEmpty
+    # CVSS scores run from 0 to 10.
+    score: Annotated[float, Field(ge=0, le=10)] | None = None
+    discovery_source: str | None = None
+    vulnerable_target: str | None = None
+    remediation_time: str | None = None
+
+
 class _EventCommon(_Dto):
     display_name: NonEmpty
     description: str
@@ -112,15 +256,54 @@ class BuildEvent(_EventCommon):
     build_properties: BuildProperties
 
 
+class PushEvent(_EventCommon):
+    push_event_properties: PushProperties
+
+
+class CustomEvent(_EventCommon):
+    custom_event_properties: CustomProperties
+
+
+class LifecycleEvent(_EventCommon):
+    lifecycle_properties: LifecycleProperties
+
+
+class FlagEvent(_EventCommon):
+    flag_properties: FlagProperties
+
+
+class AlertEvent(_EventCommon):
+    alert_properties: AlertProperties
+
+
+class IncidentEvent(_EventCommon):
+    incident_properties: IncidentProperties
+
+
+class VulnerabilityEvent(_EventCommon):
+    vulnerability_properties: VulnerabilityProperties
+
+
 class EventInput(_Dto):
-    """``CompassEventInputDto``: Compass accepts exactly one event kind per request."""
+    """``CompassEventInputDto``: Compass accepts exactly one event kind per request.
+
+    ``pullRequest`` is left out on purpose: Compass takes it only from Forge apps and does not
+    show it in the activity feed.
+    """
 
     deployment: DeploymentEvent | None = None
     build: BuildEvent | None = None
+    push: PushEvent | None = None
+    custom: CustomEvent | None = None
+    lifecycle: LifecycleEvent | None = None
+    flag: FlagEvent | None = None
+    alert: AlertEvent | None = None
+    incident: IncidentEvent | None = None
+    vulnerability: VulnerabilityEvent | None = None
 
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> EventInput:
-        kinds = [kind for kind in (self.deployment, self.build) if kind is not None]
+        kinds = [kind for kind in EventType if getattr(self, kind.value) is not None]
         if len(kinds) != 1:
             raise ValueError("an event must carry exactly one event kind")
         return self

@@ -32,6 +32,18 @@ class DeploymentFacts:
     environment_id: str
     sequence_number: int
 
+    @property
+    def own_state(self) -> str | None:
+        return None  # the job's, the GitHub deployment's or the input's
+
+    @property
+    def payload_sequence(self) -> int | None:
+        return None
+
+    @property
+    def link(self) -> str | None:
+        return None
+
     def ledger_key_parts(self) -> list[object]:
         return [self.environment_id, self.sequence_number]
 
@@ -76,6 +88,7 @@ def _facts(facts: Facts) -> DeploymentFacts:
 
 class Deployment:
     event_type = EventType.DEPLOYMENT
+    has_pipeline = True
 
     def pipeline_id(self, derivation: Derivation) -> str | None:
         return identity.pipeline_id(derivation.run, derivation.inputs.check_run_id, deployment=True)

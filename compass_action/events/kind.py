@@ -1,9 +1,11 @@
 """What every kind of Compass event provides, and the registry that finds one by event type.
 
-The common path (builder.py) derives what all kinds share: the event source, the pipeline, the
-update sequence, the times, the texts around them. A kind adds its own keys and properties, and
-says how its facts read in the log, the outputs and the job summary. Adding a kind is one module
-with a class of this shape and its entry in ``KINDS``.
+The common path (builder.py) derives what all kinds share: the event source, the update
+sequence, the times, the texts around them, and for deployments and builds the pipeline. A kind
+adds its own keys and properties, and says how its facts read in the log, the outputs and the job
+summary. Adding a kind is one module with a class of this shape and its entry in ``kind_of``.
+Kinds keyed by an id of their own rather than a pipeline (push, incident, ...) share the
+``keyed.py`` base.
 """
 
 from __future__ import annotations
@@ -34,6 +36,23 @@ class Common:
 class Facts(Protocol):
     """A kind's own derived values, and how they read to a person and to later steps."""
 
+    @property
+    def own_state(self) -> str | None:
+        """The kind's own state (an incident's OPEN, a flag's on); None where the state is the
+        job's (deployments and builds), "" for kinds without a state (push, custom)."""
+        ...
+
+    @property
+    def payload_sequence(self) -> int | None:
+        """An update sequence number the run's payload dictates (an issue's time of change),
+        so that runs that finish out of order still leave the latest update in Compass."""
+        ...
+
+    @property
+    def link(self) -> str | None:
+        """Where the event can be seen, when the kind knows better than the run (an issue)."""
+        ...
+
     def ledger_key_parts(self) -> list[object]:
         """What besides the component and pipeline tells this event apart in the job ledger."""
         ...
@@ -59,6 +78,7 @@ class Facts(Protocol):
 
 class EventKind(Protocol):
     event_type: EventType
+    has_pipeline: bool  # deployments and builds; the other kinds are keyed by an id of their own
 
     def pipeline_id(self, derivation: Derivation) -> str | None:
         """The pipeline ID the run gives this kind, before any input overrides it."""
@@ -82,8 +102,25 @@ class EventKind(Protocol):
 
 
 def kind_of(event_type: EventType) -> EventKind:
+    from .alert import ALERT
     from .build import BUILD
+    from .custom import CUSTOM
     from .deployment import DEPLOYMENT
+    from .flag import FLAG
+    from .incident import INCIDENT
+    from .lifecycle import LIFECYCLE
+    from .push import PUSH
+    from .vulnerability import VULNERABILITY
 
-    kinds: dict[EventType, EventKind] = {EventType.DEPLOYMENT: DEPLOYMENT, EventType.BUILD: BUILD}
+    kinds: dict[EventType, EventKind] = {
+        EventType.DEPLOYMENT: DEPLOYMENT,
+        EventType.BUILD: BUILD,
+        EventType.PUSH: PUSH,
+        EventType.CUSTOM: CUSTOM,
+        EventType.LIFECYCLE: LIFECYCLE,
+        EventType.FLAG: FLAG,
+        EventType.ALERT: ALERT,
+        EventType.INCIDENT: INCIDENT,
+        EventType.VULNERABILITY: VULNERABILITY,
+    }
     return kinds[event_type]

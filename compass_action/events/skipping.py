@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..github.payload import mirrored_status, ref_deleted
 from ..github.run_context import PRE_MERGE_EVENTS, RunContext
 from .contract import EventType
+from .incident import issue_incident_state
 from .states import deployment_status_state
 
 # The release actions that mean "this release is out": one release fires several of them
@@ -19,19 +20,35 @@ DEPLOYING_RELEASE_ACTIONS = frozenset({"created", "published", "released", "prer
 
 
 def reason_to_skip(
-    event_type: EventType, run: RunContext, *, state_given: bool, report_pull_requests: bool
+    event_type: EventType,
+    run: RunContext,
+    *,
+    state_given: bool,
+    report_pull_requests: bool,
+    incident_label: str = "incident",
 ) -> str | None:
     """Why this run sends nothing, or None when it reports its event."""
     for rule in (_deleted_ref, _release_action):
         reason = rule(run)
         if reason is not None:
             return reason
+    if event_type is EventType.PUSH and run.event_name == "push" and run.is_tag:
+        return f"this push is of the tag {run.tag}, which pushes no commit to a branch"
+    if event_type is EventType.INCIDENT:
+        return _not_an_incident(run, incident_label)
     reason = _status_not_reported(run, event_type is EventType.DEPLOYMENT, state_given)
     if reason is not None:
         return reason
     if event_type is EventType.BUILD and not report_pull_requests:
         return _pre_merge_build(run)
     return None
+
+
+def _not_an_incident(run: RunContext, label: str) -> str | None:
+    issue = run.issue
+    if issue is None or issue_incident_state(issue, label) is not None:
+        return None
+    return f"issue #{issue.number} does not carry the label {label!r} (incident-label)"
 
 
 def _deleted_ref(run: RunContext) -> str | None:

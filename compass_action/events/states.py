@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from .contract import BuildState, DeploymentState, EventType
+from .contract import (
+    AlertStatus,
+    BuildState,
+    DeploymentState,
+    EventType,
+    FlagStatus,
+    IncidentState,
+    LifecycleStage,
+    VulnerabilityState,
+)
 
 # `job.status` as a step sees it (the default of the `state` input) is one of these three.
 _JOB_STATUS = {
@@ -14,6 +23,23 @@ _JOB_STATUS = {
 _STATES: dict[EventType, tuple[str, ...]] = {
     EventType.DEPLOYMENT: tuple(state.value for state in DeploymentState),
     EventType.BUILD: tuple(state.value for state in BuildState),
+    EventType.INCIDENT: tuple(state.value for state in IncidentState),
+    EventType.VULNERABILITY: tuple(state.value for state in VulnerabilityState),
+    EventType.ALERT: tuple(state.value for state in AlertStatus),
+    EventType.FLAG: tuple(state.value for state in FlagStatus),
+    EventType.LIFECYCLE: tuple(state.value for state in LifecycleStage),
+}
+
+# Only deployments and builds are about the job; their state defaults to the job's status.
+JOB_STATUS_KINDS = frozenset({EventType.DEPLOYMENT, EventType.BUILD})
+
+# What an event of a kind that is not about the job reports when `state` is empty: a new
+# incident, vulnerability or alert is open. A flag flip and a lifecycle stage have no such
+# default: each says what changed, so `state` is required for them.
+DEFAULT_STATE: dict[EventType, str] = {
+    EventType.INCIDENT: IncidentState.OPEN.value,
+    EventType.VULNERABILITY: VulnerabilityState.OPEN.value,
+    EventType.ALERT: AlertStatus.OPENED.value,
 }
 
 # States after which nothing more happens to the event; only these carry `completedAt`.
@@ -42,21 +68,39 @@ def deployment_status_state(github_state: str) -> str | None:
     return _DEPLOYMENT_STATUS.get(github_state.strip().lower())
 
 
+def is_job_status(raw: str) -> bool:
+    """A `job.status` value: the state of deployments and builds, ignored by the other kinds."""
+    return raw.strip().lower() in _JOB_STATUS
+
+
+def accepted_states(event_type: EventType) -> str:
+    """The states of the kind, as a message lists them."""
+    own = ", ".join(_STATES[event_type])
+    if event_type in JOB_STATUS_KINDS:
+        return ", ".join(sorted(_JOB_STATUS)) + "; or " + own
+    return own
+
+
 def resolve_state(raw: str, event_type: EventType) -> str:
-    """Map a `job.status` value or a Compass state name (any case) to the Compass state.
+    """Map a `job.status` value (deployments and builds) or a state name of the kind, in any
+    case, to the state Compass takes.
 
     Raises ValueError with a message that lists what is accepted.
     """
     cleaned = raw.strip()
     lowered = cleaned.lower()
-    if lowered in _JOB_STATUS:
+    if event_type not in _STATES:
+        raise ValueError(f"{event_type.a} event has no state; leave state empty")
+    if event_type in JOB_STATUS_KINDS and lowered in _JOB_STATUS:
         return _JOB_STATUS[lowered]
     # "in-progress" and "in progress" are common spellings of IN_PROGRESS.
     candidate = cleaned.upper().replace("-", "_").replace(" ", "_")
+    if event_type is EventType.FLAG:
+        candidate = candidate.lower()  # Compass's feed shows flag statuses in lower case
     if candidate in _STATES[event_type]:
         return candidate
-    accepted = ", ".join(sorted(_JOB_STATUS)) + "; or " + ", ".join(_STATES[event_type])
-    raise ValueError(f"{cleaned!r} is not a {event_type.value} state; use one of {accepted}")
+    accepted = accepted_states(event_type)
+    raise ValueError(f"{cleaned!r} is not {event_type.a} state; use one of {accepted}")
 
 
 def is_terminal(state: str) -> bool:

@@ -180,3 +180,77 @@ def merge_queue_base(payload: dict[str, Any]) -> str | None:
 def ref_deleted(payload: dict[str, Any]) -> bool:
     """A push that deleted its branch or tag (``"deleted": true``)."""
     return payload.get("deleted") is True
+
+
+@dataclass(frozen=True)
+class Issue:
+    """``github.event.issue`` of an ``issues`` run, with the action and the label it changed."""
+
+    action: str
+    number: int
+    title: str
+    url: str | None
+    open: bool
+    labels: tuple[str, ...]
+    changed_label: str | None  # the label a labeled or unlabeled action added or removed
+    created_at: datetime | None
+    updated_at: datetime | None
+    closed_at: datetime | None
+    repository_id: int | None
+
+
+def issue_of(event_name: str | None, payload: dict[str, Any]) -> Issue | None:
+    if event_name != "issues":
+        return None
+    issue = _object(payload, "issue")
+    number = _id(issue, "number")
+    if number is None:
+        return None
+    labels = issue.get("labels")
+    names = tuple(
+        name
+        for label in (labels if isinstance(labels, list) else [])
+        if (name := _text(label if isinstance(label, dict) else {}, "name")) is not None
+    )
+    return Issue(
+        action=_text(payload, "action") or "",
+        number=number,
+        title=_text(issue, "title") or f"Issue #{number}",
+        url=_text(issue, "html_url"),
+        open=issue.get("state") != "closed",
+        labels=names,
+        changed_label=_text(_object(payload, "label"), "name"),
+        created_at=_time(issue, "created_at"),
+        updated_at=_time(issue, "updated_at"),
+        closed_at=_time(issue, "closed_at"),
+        repository_id=_id(_object(payload, "repository")),
+    )
+
+
+@dataclass(frozen=True)
+class PushedCommit:
+    """The head commit of a ``push`` run: what the push brought, and who wrote it."""
+
+    id: str
+    message: str | None
+    url: str | None
+    author_name: str | None
+    author_email: str | None
+
+
+def head_commit_of(event_name: str | None, payload: dict[str, Any]) -> PushedCommit | None:
+    if event_name != "push":
+        return None
+    head = _object(payload, "head_commit")
+    commit_id = _text(head, "id") or _text(payload, "after")
+    if commit_id is None or set(commit_id) == {"0"}:  # a deletion's "after" is all zeros
+        return None
+    author = _object(head, "author")
+    message = _text(head, "message")
+    return PushedCommit(
+        id=commit_id,
+        message=message.splitlines()[0] if message else None,
+        url=_text(head, "url"),
+        author_name=_text(author, "name"),
+        author_email=_text(author, "email"),
+    )

@@ -16,10 +16,14 @@ from ..settings import FromEnvironment
 from ..text import QUOTED_VALUE, preview
 from .payload import (
     GitHubDeployment,
+    Issue,
     PullRequest,
+    PushedCommit,
     Release,
     deployment_of,
+    head_commit_of,
     is_pre_release_tag,
+    issue_of,
     merge_queue_base,
     pull_request_of,
     release_of,
@@ -87,6 +91,16 @@ class RunContext(FromEnvironment):
         return deployment_of(self.event_name, self.event)
 
     @cached_property
+    def issue(self) -> Issue | None:
+        """The issue of an ``issues`` run."""
+        return issue_of(self.event_name, self.event)
+
+    @cached_property
+    def head_commit(self) -> PushedCommit | None:
+        """The pushed head commit of a ``push`` run."""
+        return head_commit_of(self.event_name, self.event)
+
+    @cached_property
     def pull_request(self) -> PullRequest | None:
         if self.event_name not in PULL_REQUEST_EVENTS:
             return None
@@ -132,6 +146,12 @@ class RunContext(FromEnvironment):
         if self.is_tag:
             return f"tag {self.tag}"
         return self.ref_name or None
+
+    @property
+    def branch(self) -> str | None:
+        """The branch the run is for, when it is for one."""
+        ref = self.ref or ""
+        return ref.removeprefix("refs/heads/") if ref.startswith("refs/heads/") else None
 
     @property
     def host(self) -> str:

@@ -34,6 +34,7 @@ def outputs(event: BuiltEvent | None, result: RunResult) -> dict[str, str]:
         "environment-id": "",
         "environment-category": "",
         "sequence-number": "",
+        "event-id": "",
         "update-sequence-number": "",
     }
     if event is not None:
@@ -50,12 +51,14 @@ def outputs(event: BuiltEvent | None, result: RunResult) -> dict[str, str]:
 
 def summary(event: BuiltEvent, result: RunResult) -> str:
     """The job summary table; every value passes ``cell``, only the layout is ours."""
+    state = f", state **{cell(event.state)}**" if event.state else ""
     rows = [
-        ("Event", f"{cell(event.event_type.value)}, state **{cell(event.state)}**"),
+        ("Event", f"{cell(event.event_type.value)}{state}"),
         ("Component", _code(event.request.component_id)),
     ]
     rows.extend(event.facts.summary_rows())
-    rows.append(("Pipeline ID", _code(event.pipeline_id)))
+    if event.pipeline_id:
+        rows.append(("Pipeline ID", _code(event.pipeline_id)))
     rows.extend(event.facts.summary_key_rows())
     rows.append(("Update sequence number", _code(event.update_sequence_number)))
     rows.append(("Result", cell(result.headline)))
