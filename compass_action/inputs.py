@@ -32,7 +32,11 @@ _COMPONENT_ARI = re.compile(
     r"^ari:cloud:compass:(?P<cloud_id>[A-Za-z0-9-]+):component/[A-Za-z0-9-]+/[A-Za-z0-9-]+$"
 )
 _SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
-_SECRET_INPUTS = frozenset({"api-token"})
+_SECRET_INPUTS = frozenset({"api-token", "github-token"})
+# component-id takes several references, one per line or separated by commas.
+_REFERENCE_SEPARATORS = re.compile(r"[,\n]")
+# Where compass.yml files are looked for when component-id is empty.
+DEFAULT_COMPASS_FILES = "**/compass.yml"
 
 FailOn = Literal["config", "any", "never"]
 
@@ -150,6 +154,18 @@ def parse_component_ari(value: str) -> ComponentAri:
     return ComponentAri(ari=value, cloud_id=match["cloud_id"])
 
 
+def check_component_reference(value: str) -> str:
+    """The one check of one item of component-id (issue 9 widens it to accept slugs)."""
+    parse_component_ari(value)
+    return value
+
+
+def split_references(value: str) -> list[str]:
+    """component-id's items: one per line or comma-separated; blanks and repeats dropped."""
+    items = (item.strip() for item in _REFERENCE_SEPARATORS.split(value))
+    return list(dict.fromkeys(item for item in items if item))
+
+
 class ActionInputs(FromEnvironment):
     model_config = SettingsConfigDict(
         env_prefix=VARIABLE_PREFIX, env_ignore_empty=True, case_sensitive=False, extra="ignore"
@@ -176,6 +192,10 @@ class ActionInputs(FromEnvironment):
     started_at: datetime | None = None
     check_run_id: int | None = Field(default=None, ge=1)
     report_pull_requests: bool = False
+    track_job: bool = False
+    compass_files: str = DEFAULT_COMPASS_FILES
+    changed_only: bool = False
+    github_token: SecretStr | None = None
     dry_run: bool = False
     fail_on: FailOn = "config"
     timeout: float = Field(default=60.0, gt=0, le=3600)
@@ -210,9 +230,12 @@ class ActionInputs(FromEnvironment):
     @field_validator("component_id")
     @classmethod
     def _component(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_component_ari(value)
-        return value
+        if value is None:
+            return None
+        references = split_references(value)
+        for reference in references:
+            check_component_reference(reference)
+        return "\n".join(references) or None
 
     @field_validator("user_email")
     @classmethod
@@ -268,9 +291,24 @@ class ActionInputs(FromEnvironment):
         return resolve_state(value, event_type)
 
     @property
+    def component_ids(self) -> list[str]:
+        """Every component given in component-id, in order (none when it is empty)."""
+        return [] if self.component_id is None else self.component_id.split("\n")
+
+    @property
     def component(self) -> ComponentAri:
+        """The one component of inputs made by ``for_component``."""
         assert self.component_id is not None, "checked by read_inputs()"
         return parse_component_ari(self.component_id)
+
+    @property
+    def compass_file_patterns(self) -> list[str]:
+        """The compass-files globs, one per line or comma-separated."""
+        return split_references(self.compass_files)
+
+    def for_component(self, component_id: str) -> ActionInputs:
+        """These inputs for one component: each event is built from a copy of its own."""
+        return self.model_copy(update={"component_id": component_id})
 
     @property
     def events_url(self) -> str:
@@ -341,17 +379,24 @@ def load_inputs() -> ActionInputs:
 
 def _missing(inputs: ActionInputs, unchecked: frozenset[str]) -> list[Problem]:
     problems: list[Problem] = []
-    if inputs.component_id is None and "component_id" not in unchecked:
-        problems.append(Problem("component-id", "is required: the component ARI from Compass"))
-    elif inputs.component_id is not None and inputs.cloud_id not in (
-        None,
-        inputs.component.cloud_id,
-    ):
+    # An empty component-id is looked up in compass.yml files (prepare.py), not missing here.
+    for reference in inputs.component_ids:
+        cloud = parse_component_ari(reference).cloud_id
+        if inputs.cloud_id not in (None, cloud):
+            problems.append(
+                Problem(
+                    "cloud-id",
+                    f"{inputs.cloud_id!r} is not the cloud of component-id "
+                    f"({cloud!r}); leave cloud-id empty to take it from the ARI",
+                )
+            )
+            break
+    if inputs.track_job and inputs.state is not None:
         problems.append(
             Problem(
-                "cloud-id",
-                f"{inputs.cloud_id!r} is not the cloud of component-id "
-                f"({inputs.component.cloud_id!r}); leave cloud-id empty to take it from the ARI",
+                "state",
+                "must be empty with track-job: true; the step sends IN_PROGRESS and the post step "
+                "the job's status",
             )
         )
     if inputs.state is None and inputs.job_status is None and "state" not in unchecked:

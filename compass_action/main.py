@@ -6,6 +6,7 @@ import json
 import os
 import traceback
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 from .clients.compass_answers import explain_rejection, explain_untrusted
 from .clients.delivery import Delivery, DeliveryResult, Outcome
@@ -13,28 +14,47 @@ from .clients.http import Clock
 from .events.builder import BuiltEvent
 from .input_names import carrying_variables, variable_name
 from .inputs import ActionInputs, FailOn
+from .limits import Deadline
 from .policy import Failure, fail_on_fallback, fails_step
 from .prepare import Skipped, prepare
 from .problems import InputProblems, Problem
 from .report.reporter import Reporter
-from .report.results import RunResult, outputs, problems_summary, skipped_summary, summary
+from .report.results import (
+    ComponentResult,
+    RunResult,
+    outputs,
+    problems_summary,
+    several_summary,
+    skipped_summary,
+    summary,
+)
+
+MAIN_STAGE, POST_STAGE = "main", "post"
+# track-job: the GITHUB_STATE name the post step reads back, and the GITHUB_ENV variable its
+# post-if reads (see _register_post_step). Not COMPASS_*: those are the inputs' variables.
+TRACKING_STATE = "TRACKING"
+TRACKING_VARIABLE = "COMPASS_ACTION_TRACKING"
+# Sends in flight at once: the pacer, not this, keeps the rate; more threads only wait.
+MAX_CONCURRENT_SENDS = 8
 
 # The time sources of a run. The in-process test runner (tools/action_runner.py) swaps in a
 # clock whose sleeps cost no real time, so back-off and budgets are tested without waiting.
 CLOCK = Clock()
 
 
-def main() -> int:
+def main(stage: str = MAIN_STAGE) -> int:
     environ = os.environ
-    return start(Reporter.from_environ(environ), environ)
+    return start(Reporter.from_environ(environ), environ, stage)
 
 
-def start(reporter: Reporter, environ: Mapping[str, str]) -> int:
+def start(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAGE) -> int:
     """The action with its reporter: secrets registered first, then the run, bugs reported."""
     # Registered before anything is read or printed, so even an error about them is scrubbed.
     register_secrets(reporter, environ)
     fail_on = fail_on_fallback(environ.get(variable_name("fail-on")))
     try:
+        if stage == POST_STAGE:
+            return run_post(reporter, environ)
         return run(reporter, environ)
     except KeyboardInterrupt:
         return 130
@@ -53,7 +73,7 @@ def start(reporter: Reporter, environ: Mapping[str, str]) -> int:
 # Where the token and the e-mail can come from. pydantic-settings reads COMPASS_* without regard
 # to case, so "compass_api_token" works and must be masked too; the runner also sets the input
 # itself as INPUT_API-TOKEN.
-_TOKEN_VARIABLES = carrying_variables("api-token")
+_TOKEN_VARIABLES = carrying_variables("api-token") | carrying_variables("github-token")
 _EMAIL_VARIABLES = carrying_variables("user-email")
 
 
@@ -67,31 +87,136 @@ def register_secrets(reporter: Reporter, environ: Mapping[str, str]) -> None:
             reporter.add_credentials(email, token)
 
 
-def run(reporter: Reporter, environ: Mapping[str, str]) -> int:
+def run_post(reporter: Reporter, environ: Mapping[str, str]) -> int:
+    """The post step: the final state of what the main step started, from the job's status.
+
+    entrypoint.py already ended a post step the main step did not ask for without importing us;
+    this check is for the in-process runner, which comes here directly.
+    """
+    if environ.get(f"STATE_{TRACKING_STATE}") != "true":
+        return 0
+    return run(reporter, environ, POST_STAGE)
+
+
+def run(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAGE) -> int:
     fail_on = fail_on_fallback(environ.get(variable_name("fail-on")))
     try:
-        prepared = prepare(reporter, environ, CLOCK.wall())
+        prepared = prepare(reporter, environ, CLOCK.wall(), stage, CLOCK)
     except InputProblems as exc:
         return _bad_input(reporter, exc.problems, fail_on)
     if isinstance(prepared, Skipped):
         return _skipped(reporter, prepared.reason)
-    inputs, event = prepared.inputs, prepared.event
+    inputs, events = prepared.inputs, prepared.events
+    if inputs.track_job and stage == MAIN_STAGE:
+        _register_post_step(reporter)
 
-    _log_event(reporter, event)
+    for event in events:
+        _log_event(reporter, event)
     if inputs.dry_run:
         if inputs.site is not None:
             reporter.info(f"Dry run: would POST to {inputs.events_url}")
-        reporter.group("Dry run: the request body that would be sent", _pretty(event.body))
-        return _finish(reporter, event, RunResult("dry-run", False, "Dry run: nothing was sent"))
+        for event in events:
+            reporter.group("Dry run: the request body that would be sent", _pretty(event.body))
+        dry = RunResult("dry-run", False, "Dry run: nothing was sent")
+        if len(events) == 1:
+            return _finish(reporter, events[0], dry)
+        return _finish_several(reporter, [ComponentResult(event, dry) for event in events], 0)
 
-    reporter.debug(f"POST {inputs.events_url}", _pretty(event.body))
+    for event in events:
+        reporter.debug(f"POST {inputs.events_url}", _pretty(event.body))
     with _delivery(inputs, reporter) as delivery:
-        result = delivery.send(event.json_text.encode())
-    if result.outcome is Outcome.ACCEPTED:
-        # Only what Compass accepted is continued from: a later step of the job keeps this
-        # event's start and numbers its updates above this one.
-        prepared.ledger.put(*event.ledger_entry)
-    return _report_delivery(reporter, inputs, event, result)
+        results = fan_out(events, delivery, prepared.deadline)
+    for event, result in zip(events, results, strict=True):
+        if result.outcome is Outcome.ACCEPTED:
+            # Only what Compass accepted is continued from: a later step of the job keeps this
+            # event's start and numbers its updates above this one.
+            prepared.ledger.put(*event.ledger_entry)
+    if len(events) == 1:
+        return _report_delivery(reporter, inputs, events[0], results[0])
+    return _report_several(reporter, inputs, events, results)
+
+
+def _register_post_step(reporter: Reporter) -> None:
+    """Have the runner run our post step, which sends the final state.
+
+    What the runner does (actions/runner, src/Runner.Worker): ActionRunner.cs registers the post
+    step whenever the main step runs, with ``runs.post-if`` as its condition, and StepsRunner.cs
+    evaluates that condition like a step's ``if:``, in the job's contexts (github, job, env,
+    steps, runner) but without ``inputs``, so ``post-if`` cannot read track-job. What it can
+    read is ``env``, which includes what earlier steps wrote to GITHUB_ENV: hence the variable
+    below, so that a job that never turns track-job on starts no post container at all. The
+    post step gets this step's GITHUB_STATE as ``STATE_TRACKING`` (ActionRunner.cs), which tells
+    it apart from another use of the action in the job that did turn it on. Its inputs are
+    evaluated again when it runs (ActionRunner.cs, EvaluateStepInputs and EvaluateDefaultInput),
+    so the job-status input's default ``${{ job.status }}`` is then the job's final status:
+    StepsRunner.cs sets job.status from the job's result before the post steps run, failure
+    and cancellation included (post-if is ``always() && ...``, so cancellation runs it too).
+    """
+    reporter.save_state(TRACKING_STATE, "true")
+    reporter.export_env(TRACKING_VARIABLE, "true")
+
+
+def fan_out(
+    events: list[BuiltEvent], delivery: Delivery, deadline: Deadline
+) -> list[DeliveryResult]:
+    """Send every component's event concurrently, in order of the results.
+
+    The sends share one client, one deadline and the account's pacer, which keeps them all
+    (retries included) under Compass's rate limit.
+    """
+    if len(events) == 1:
+        return [deliver_one(events[0], delivery, deadline)]
+    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_SENDS, len(events))) as pool:
+        return list(pool.map(lambda event: deliver_one(event, delivery, deadline), events))
+
+
+def deliver_one(event: BuiltEvent, delivery: Delivery, deadline: Deadline) -> DeliveryResult:
+    """One component's event to Compass: the seam issue 9's delivery (set-up, verify) fills."""
+    return delivery.send(event.json_text.encode(), deadline)
+
+
+def _report_several(
+    reporter: Reporter,
+    inputs: ActionInputs,
+    events: list[BuiltEvent],
+    results: list[DeliveryResult],
+) -> int:
+    """Each component's outcome as fail-on says, then the outputs and the summary of them all."""
+    code = 0
+    several = []
+    for event, result in zip(events, results, strict=True):
+        component = event.request.component_id
+        status = "" if result.status is None else str(result.status)
+        if result.outcome is Outcome.ACCEPTED:
+            reporter.info(f"{component}: accepted by Compass (HTTP {status})")
+            several.append(ComponentResult(event, RunResult(status, True, "Accepted")))
+            continue
+        if result.outcome in (Outcome.REJECTED, Outcome.UNTRUSTED):
+            failure = Failure.COMPASS_REFUSED
+            message = (
+                explain_rejection(result.answer, component)
+                if result.answer is not None
+                else explain_untrusted(result.reason)
+            ).message
+        else:
+            failure = Failure.UNAVAILABLE
+            message = f"not recorded: Compass could not be reached ({result.reason})"
+        title = f"Compass event for {component}"
+        code = max(code, _fail(reporter, failure, inputs.fail_on, message, title))
+        several.append(ComponentResult(event, RunResult(status, False, message)))
+    return _finish_several(reporter, several, code)
+
+
+def _finish_several(reporter: Reporter, several: list[ComponentResult], code: int) -> int:
+    delivered = sum(item.result.delivered for item in several)
+    failed = next((item for item in several if not item.result.delivered), several[0])
+    headline = f"{delivered} of {len(several)} components' events accepted by Compass"
+    if several[0].result.status == "dry-run":
+        headline = f"Dry run: nothing was sent for {len(several)} components"
+    overall = RunResult(failed.result.status, delivered == len(several), headline)
+    reporter.set_outputs(outputs(several[0].event, overall, several))
+    reporter.write_summary(several_summary(several[0].event, several, headline))
+    return code
 
 
 def _delivery(inputs: ActionInputs, reporter: Reporter) -> Delivery:

@@ -10,12 +10,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from .changes import changed_components
+from .clients.http import Clock
+from .components import find_components
 from .events.builder import BuiltEvent, build_event
 from .events.identity import UpdateSequence
 from .events.ledger import JobLedger
 from .events.skipping import reason_to_skip
 from .github.run_context import RunContext, load_run_context
 from .inputs import ActionInputs, LoadedInputs, read_inputs
+from .limits import Deadline
 from .problems import InputProblems, Problem
 from .report.reporter import Reporter
 
@@ -28,8 +32,14 @@ _WARNING_TITLE = "compass-action"
 @dataclass(frozen=True)
 class Prepared:
     inputs: ActionInputs
-    event: BuiltEvent
+    events: list[BuiltEvent]  # one per component, in the order given or found
     ledger: JobLedger  # where an accepted event is recorded for later steps of the job
+    deadline: Deadline  # the one timeout budget, from the first request on
+
+    @property
+    def event(self) -> BuiltEvent:
+        """The first component's event: the one the single-component outputs describe."""
+        return self.events[0]
 
 
 @dataclass(frozen=True)
@@ -39,10 +49,25 @@ class Skipped:
     reason: str
 
 
-def prepare(reporter: Reporter, environ: Mapping[str, str], now: datetime) -> Prepared | Skipped:
-    """The inputs and the event to send, or why there is none; raise InputProblems naming every
-    problem found."""
+def prepare(
+    reporter: Reporter,
+    environ: Mapping[str, str],
+    now: datetime,
+    stage: str = "main",
+    clock: Clock | None = None,
+) -> Prepared | Skipped:
+    """The inputs and the events to send, or why there are none; raise InputProblems naming
+    every problem found. With track-job the main ``stage`` sends IN_PROGRESS; the post stage
+    sends the job's status (the state input must then be empty, inputs.py checks)."""
+    clock = clock or Clock()
     loaded = read_inputs()
+    deadline = Deadline(loaded.inputs.timeout, clock.monotonic)
+    if loaded.inputs.track_job and stage == "main" and loaded.inputs.state is None:
+        loaded = LoadedInputs(
+            loaded.inputs.model_copy(update={"state": "IN_PROGRESS"}),
+            loaded.problems,
+            loaded.unchecked,
+        )
     # What was actually read, in case a spelling main.register_secrets does not know supplied it.
     token = loaded.inputs.api_token
     reporter.add_credentials(
@@ -56,6 +81,7 @@ def prepare(reporter: Reporter, environ: Mapping[str, str], now: datetime) -> Pr
         run = None
     if run is not None:
         _warn_about_the_event_file(reporter, run)
+    found = _components(reporter, environ, loaded, run, problems, (deadline, clock))
     if problems:
         if run is not None:
             problems += _derivation_problems(loaded, run, now)
@@ -70,14 +96,59 @@ def prepare(reporter: Reporter, environ: Mapping[str, str], now: datetime) -> Pr
     )
     if skip is not None:
         return Skipped(skip)
+    if not found:  # changed-only left none
+        return Skipped("no component's folder holds a file this push changed (changed-only)")
     # A dry run leaves no trace for later steps to continue from.
     ledger = (
         JobLedger(None)
         if inputs.dry_run
         else JobLedger.for_environ(environ, _warner(reporter), lambda: now)
     )
-    event = build_event(inputs, run, lambda: now, UpdateSequence(), ledger)
-    return Prepared(inputs, event, ledger)
+    numbers = UpdateSequence()
+    events = [
+        build_event(inputs.for_component(component), run, lambda: now, numbers, ledger)
+        for component in found
+    ]
+    return Prepared(inputs, events, ledger, deadline)
+
+
+def _components(
+    reporter: Reporter,
+    environ: Mapping[str, str],
+    loaded: LoadedInputs,
+    run: RunContext | None,
+    problems: list[Problem],
+    network: tuple[Deadline, Clock],
+) -> list[str]:
+    """component-id's items, else the ids of the compass.yml files; changed-only applied."""
+    inputs = loaded.inputs
+    if "component_id" in loaded.unchecked:
+        return []
+    if inputs.component_ids:
+        listed = inputs.component_ids
+    else:
+        found = find_components(environ.get("GITHUB_WORKSPACE"), inputs.compass_file_patterns)
+        for warning in found.warnings:
+            reporter.annotate("warning", warning, "compass-files")
+        problems.extend(found.problems)
+        if not found.components and not found.problems:
+            problems.append(Problem("component-id", found.none_found()))
+        if found.problems or run is None:
+            return []
+        listed = [component.id for component in found.components]
+        if inputs.changed_only:
+            listed = changed_components(
+                inputs, run, environ, found.components, *network, _notifier(reporter)
+            )
+    if len(listed) > 1 and inputs.external_event_source_id is not None:
+        problems.append(
+            Problem(
+                "external-event-source-id",
+                "must be empty with several components: one source for all of them would show "
+                "each component's events on the others",
+            )
+        )
+    return listed
 
 
 def _derivation_problems(loaded: LoadedInputs, run: RunContext, now: datetime) -> list[Problem]:
@@ -91,7 +162,7 @@ def _derivation_problems(loaded: LoadedInputs, run: RunContext, now: datetime) -
     probe = inputs.model_copy(
         update={
             "state": inputs.state or "UNKNOWN",  # a state of both event types
-            "component_id": inputs.component_id or _PROBE_COMPONENT,
+            "component_id": (inputs.component_ids or [_PROBE_COMPONENT])[0],
         }
     )
     try:
@@ -121,6 +192,13 @@ def _warn_about_the_event_file(reporter: Reporter, run: RunContext) -> None:
             "nothing is taken from it (a deployment's environment, a release's tag)",
             "GITHUB_EVENT_PATH",
         )
+
+
+def _notifier(reporter: Reporter) -> Callable[[str], None]:
+    def notice(message: str) -> None:
+        reporter.annotate("notice", message, "compass-action")
+
+    return notice
 
 
 def _warner(reporter: Reporter) -> Callable[[str], None]:

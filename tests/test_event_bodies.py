@@ -34,6 +34,9 @@ from .webhooks import payload, run_for
 NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
 NOW_NS = 1_763_812_800_000_000_000  # NOW, for the update sequence clock
 
+# One event source per repository and component (identity.external_event_source_id).
+SOURCE = "github.com:repository:123456789:component:1e475014-aaaa-bbbb-cccc-0123456789ab"
+
 
 def request_body(run: Run, with_: Mapping[str, str], tmp_path: Path) -> dict[str, Any]:
     """The bytes the action would send for ``run`` with ``with_``, parsed."""
@@ -81,7 +84,7 @@ def test_a_tag_push(tmp_path: Path) -> None:
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
                 "updateSequenceNumber": 1763812800000000,
-                "externalEventSourceId": "github.com:repository:123456789",
+                "externalEventSourceId": SOURCE,
                 "deploymentProperties": {
                     "sequenceNumber": 19500000001001,
                     "state": "SUCCESSFUL",
@@ -124,7 +127,7 @@ def test_a_release_run(tmp_path: Path) -> None:
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
                 "updateSequenceNumber": 1763812800000000,
-                "externalEventSourceId": "github.com:repository:123456789",
+                "externalEventSourceId": SOURCE,
                 "deploymentProperties": {
                     "sequenceNumber": 17372790001,
                     "state": "SUCCESSFUL",
@@ -165,7 +168,7 @@ def test_a_pre_release_run(tmp_path: Path) -> None:
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
                 "updateSequenceNumber": 1763812800000000,
-                "externalEventSourceId": "github.com:repository:123456789",
+                "externalEventSourceId": SOURCE,
                 "deploymentProperties": {
                     "sequenceNumber": 17372790001,
                     "state": "SUCCESSFUL",
@@ -214,7 +217,7 @@ def test_a_deployment_status_run(tmp_path: Path) -> None:
                 "url": "https://ci.example.com/deploys/77/log",
                 "lastUpdated": "2019-05-15T15:20:55.000Z",
                 "updateSequenceNumber": 1557933655000004,
-                "externalEventSourceId": "github.com:repository:123456789",
+                "externalEventSourceId": SOURCE,
                 "deploymentProperties": {
                     "sequenceNumber": 145988746,
                     "state": "SUCCESSFUL",
@@ -315,7 +318,7 @@ def test_a_branch_push_build(tmp_path: Path) -> None:
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
                 "updateSequenceNumber": 1763812800000000,
-                "externalEventSourceId": "github.com:repository:123456789",
+                "externalEventSourceId": SOURCE,
                 "buildProperties": {
                     "state": "SUCCESSFUL",
                     "pipeline": {
@@ -353,7 +356,7 @@ def test_a_pull_request_build_with_report_pull_requests(tmp_path: Path) -> None:
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
                 "updateSequenceNumber": 1763812800000000,
-                "externalEventSourceId": "github.com:repository:123456789",
+                "externalEventSourceId": SOURCE,
                 "buildProperties": {
                     "state": "SUCCESSFUL",
                     "pipeline": {

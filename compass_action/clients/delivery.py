@@ -109,9 +109,13 @@ class Delivery:
     def __exit__(self, *_: object) -> None:
         self._http.close()
 
-    def send(self, body: bytes) -> DeliveryResult:
-        """POST the same bytes on every attempt, so a retry can never make a second event."""
-        deadline = Deadline(self._budget, self._clock.monotonic)
+    def send(self, body: bytes, deadline: Deadline | None = None) -> DeliveryResult:
+        """POST the same bytes on every attempt, so a retry can never make a second event.
+
+        ``deadline``: the run's one budget when several sends share it; else the timeout's own.
+        """
+        if deadline is None:
+            deadline = Deadline(self._budget, self._clock.monotonic)
         attempts = 0
 
         def attempt() -> Answer:
