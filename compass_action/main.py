@@ -49,6 +49,8 @@ def main(stage: str = MAIN_STAGE) -> int:
 
 def start(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAGE) -> int:
     """The action with its reporter: secrets registered first, then the run, bugs reported."""
+    if stage == POST_STAGE and not _tracked(environ):
+        return 0  # nothing to finish (entrypoint.py ends this case before importing us)
     # Registered before anything is read or printed, so even an error about them is scrubbed.
     register_secrets(reporter, environ)
     fail_on = fail_on_fallback(environ.get(variable_name("fail-on")))
@@ -87,14 +89,13 @@ def register_secrets(reporter: Reporter, environ: Mapping[str, str]) -> None:
             reporter.add_credentials(email, token)
 
 
-def run_post(reporter: Reporter, environ: Mapping[str, str]) -> int:
-    """The post step: the final state of what the main step started, from the job's status.
+def _tracked(environ: Mapping[str, str]) -> bool:
+    """Whether this use of the action turned track-job on in its main step."""
+    return environ.get(f"STATE_{TRACKING_STATE}") == "true"
 
-    entrypoint.py already ended a post step the main step did not ask for without importing us;
-    this check is for the in-process runner, which comes here directly.
-    """
-    if environ.get(f"STATE_{TRACKING_STATE}") != "true":
-        return 0
+
+def run_post(reporter: Reporter, environ: Mapping[str, str]) -> int:
+    """The post step: the final state of what the main step started, from the job's status."""
     return run(reporter, environ, POST_STAGE)
 
 
@@ -111,7 +112,7 @@ def run(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAGE)
         _register_post_step(reporter)
 
     for event in events:
-        _log_event(reporter, event)
+        _log_event(reporter, event, several=len(events) > 1)
     if inputs.dry_run:
         if inputs.site is not None:
             reporter.info(f"Dry run: would POST to {inputs.events_url}")
@@ -235,8 +236,9 @@ def _pretty(body: object) -> str:
     return json.dumps(body, indent=2, ensure_ascii=False)
 
 
-def _log_event(reporter: Reporter, event: BuiltEvent) -> None:
-    reporter.info(f"Compass {event.event_type.value} event, state {event.state}")
+def _log_event(reporter: Reporter, event: BuiltEvent, *, several: bool = False) -> None:
+    which = f" for {event.request.component_id}" if several else ""
+    reporter.info(f"Compass {event.event_type.value} event{which}, state {event.state}")
     for line in event.facts.log_lines():
         reporter.info(line)
     keys = [
