@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.action_runner import REPO, Run, step_env
+from tools.action_runner import REPO, Run, run_post_step, run_step, step_env
 from tools.compass_contract import contract_errors
 from tools.compass_standin import Standin
 
@@ -59,6 +59,20 @@ def test_one_line_reports_the_start_and_the_job_status_at_the_end(
     [stored] = standin.events()
     assert stored["deploymentProperties"]["state"] == final
     assert all(contract_errors(body) == [] for body in _sent(standin))
+
+
+def test_main_and_post_as_processes_as_the_runner_starts_them(
+    standin: Standin, workdir: Path
+) -> None:
+    with_ = credentials(standin) | {"track-job": "true", "environment": "production"}
+    main = run_step(Run(), with_, workdir)
+    assert main.exit_code == 0, main.stdout + main.stderr
+    assert main.saved_state == {"TRACKING": "true"}
+    assert main.exported_env == {"COMPASS_ACTION_TRACKING": "true"}
+    post = run_post_step(Run(job_status="failure"), with_, workdir, main)
+    assert post is not None and post.exit_code == 0, post and post.stdout + post.stderr
+    assert [event["deploymentProperties"]["state"] for event in standin.events()] == ["FAILED"]
+    assert len(standin.bodies()) == 2
 
 
 def test_a_build_gets_its_duration(standin: Standin, in_process: InProcess, workdir: Path) -> None:

@@ -218,11 +218,13 @@ def post_condition(job_env: Mapping[str, str]) -> bool:
 
 
 def run_entrypoint(
-    env: Mapping[str, str], cwd: Path, timeout: float = 120
+    env: Mapping[str, str], cwd: Path, timeout: float = 120, stage: str = "main"
 ) -> subprocess.CompletedProcess[str]:
-    """Start entrypoint.py with exactly ``env``, as a fresh process, and wait for it."""
+    """Start entrypoint.py with exactly ``env``, as a fresh process, and wait for it.
+
+    ``stage`` "post" passes what post-entrypoint.sh passes."""
     return subprocess.run(
-        [sys.executable, str(REPO / "entrypoint.py")],
+        [sys.executable, str(REPO / "entrypoint.py"), *(["post"] if stage == "post" else [])],
         env=dict(env),
         cwd=cwd,
         capture_output=True,
@@ -238,10 +240,14 @@ def run_step(
     workdir: Path,
     step_env_vars: Mapping[str, str] | None = None,
     timeout: float = 120,
+    *,
+    stage: str = "main",
+    state: Mapping[str, str] | None = None,
 ) -> StepResult:
     workdir.mkdir(parents=True, exist_ok=True)
     env = step_env(run, with_, workdir, step_env_vars)
-    completed = run_entrypoint(env, workdir, timeout)
+    env |= {f"STATE_{name}": value for name, value in (state or {}).items()}
+    completed = run_entrypoint(env, workdir, timeout, stage)
     return StepResult(
         exit_code=completed.returncode,
         stdout=completed.stdout,
@@ -336,6 +342,20 @@ def run_step_in_process(
         saved_state=_file_command(env, "GITHUB_STATE"),
         exported_env=_file_command(env, "GITHUB_ENV"),
     )
+
+
+def run_post_step(
+    run: Run,
+    with_: Mapping[str, str],
+    workdir: Path,
+    main: StepResult,
+    step_env_vars: Mapping[str, str] | None = None,
+) -> StepResult | None:
+    """The post step after ``main`` as a process, as run_post_in_process describes."""
+    job_env = {**main.exported_env, **(step_env_vars or {})}
+    if not post_condition(job_env):
+        return None
+    return run_step(run, with_, workdir, job_env, stage="post", state=main.saved_state)
 
 
 def run_post_in_process(
