@@ -126,6 +126,12 @@ def _components(
         return []
     if inputs.component_ids:
         listed = inputs.component_ids
+        if inputs.changed_only:
+            # Only a compass.yml file says which folder a component lives in.
+            _notifier(reporter)(
+                "changed-only applies to the components found in compass.yml files; every "
+                "component given in component-id is reported"
+            )
     else:
         found = find_components(environ.get("GITHUB_WORKSPACE"), inputs.compass_file_patterns)
         for warning in found.warnings:

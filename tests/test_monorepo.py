@@ -319,3 +319,14 @@ def test_changed_only_from_githubs_compare_api(
     # The token is a secret: masked, and in nothing we write.
     assert f"::add-mask::{GITHUB_TOKEN}" in result.stdout
     assert GITHUB_TOKEN not in result.summary + json.dumps(result.outputs)
+
+
+def test_changed_only_with_listed_components_reports_them_all_and_says_so(
+    standin: Standin, in_process: InProcess, monorepo: Path
+) -> None:
+    before, after = _change(monorepo, {"services/api/app.py": "v2\n"})
+    with_ = build(standin, **{"changed-only": "true", "component-id": f"{WEB}\n{ROOT}"})
+    result = in_process(push_run(before, after), with_, monorepo)
+    assert result.exit_code == 0
+    assert components_sent(standin) == {WEB, ROOT}
+    assert "::notice title=compass-action::changed-only applies to the components" in result.stdout
