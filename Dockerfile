@@ -17,6 +17,7 @@ RUN python -m pip install --require-hashes --only-binary=:all: --no-deps \
 
 COPY LICENSE /app/LICENSE
 COPY entrypoint.py /app/entrypoint.py
+COPY post-entrypoint.sh /app/post-entrypoint.sh
 COPY compass_action /app/compass_action
 
 # Bytecode now, so that start-up reads it instead of compiling (and writes nothing).

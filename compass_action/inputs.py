@@ -39,7 +39,11 @@ _COMPONENT_ARI = re.compile(
 # not know is reported by name after the lookup.
 _COMPONENT_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,254}$")
 _SITE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*$")
-_SECRET_INPUTS = frozenset({"api-token"})
+_SECRET_INPUTS = frozenset({"api-token", "github-token"})
+# component-id takes several references, one per line or separated by commas.
+_REFERENCE_SEPARATORS = re.compile(r"[,\n]")
+# Where compass.yml files are looked for when component-id is empty.
+DEFAULT_COMPASS_FILES = "**/compass.yml"
 
 FailOn = Literal["config", "any", "never"]
 SetupEventSource = Literal["auto", "never"]
@@ -167,6 +171,26 @@ def parse_component_ari(value: str) -> ComponentAri:
     return ComponentAri(ari=value, cloud_id=match["cloud_id"])
 
 
+def check_component_reference(value: str) -> str:
+    """The one check of one item of component-id: an ARI, or a slug to be looked up."""
+    if is_component_slug(value):
+        return value
+    try:
+        parse_component_ari(value)
+    except ValueError as exc:
+        raise ValueError(
+            f"{exc}; or give the component's slug (lower-case letters, digits and hyphens, as "
+            "in its Compass URL), which is looked up"
+        ) from None
+    return value
+
+
+def split_references(value: str) -> list[str]:
+    """component-id's items: one per line or comma-separated; blanks and repeats dropped."""
+    items = (item.strip() for item in _REFERENCE_SEPARATORS.split(value))
+    return list(dict.fromkeys(item for item in items if item))
+
+
 class ActionInputs(FromEnvironment):
     model_config = SettingsConfigDict(
         env_prefix=VARIABLE_PREFIX, env_ignore_empty=True, case_sensitive=False, extra="ignore"
@@ -199,6 +223,10 @@ class ActionInputs(FromEnvironment):
     incident_label: str = "incident"
     check_run_id: int | None = Field(default=None, ge=1)
     report_pull_requests: bool = False
+    track_job: bool = False
+    compass_files: str = DEFAULT_COMPASS_FILES
+    changed_only: bool = False
+    github_token: SecretStr | None = None
     dry_run: bool = False
     fail_on: FailOn = "config"
     setup_event_source: SetupEventSource = "auto"
@@ -246,15 +274,12 @@ class ActionInputs(FromEnvironment):
     @field_validator("component_id")
     @classmethod
     def _component(cls, value: str | None) -> str | None:
-        if value is not None and not is_component_slug(value):
-            try:
-                parse_component_ari(value)
-            except ValueError as exc:
-                raise ValueError(
-                    f"{exc}; or give the component's slug (lower-case letters, digits and "
-                    "hyphens, as in its Compass URL), which is looked up"
-                ) from None
-        return value
+        if value is None:
+            return None
+        references = split_references(value)
+        for reference in references:
+            check_component_reference(reference)
+        return "\n".join(references) or None
 
     @field_validator("user_email")
     @classmethod
@@ -337,20 +362,34 @@ class ActionInputs(FromEnvironment):
         return {} if self.properties is None else parse_properties(self.properties)
 
     @property
+    def component_ids(self) -> list[str]:
+        """Every component given in component-id, in order (none when it is empty)."""
+        return [] if self.component_id is None else self.component_id.split("\n")
+
+    @property
     def component(self) -> ComponentAri:
+        """The one component of inputs made by ``for_component``."""
         assert self.component_id is not None, "checked by read_inputs()"
         return parse_component_ari(self.component_id)
 
     @property
-    def component_slug(self) -> str | None:
-        """The slug given as component-id, to be resolved to the ARI; None for an ARI."""
-        value = self.component_id
-        return value if value is not None and is_component_slug(value) else None
+    def component_slugs(self) -> list[str]:
+        """The slugs among component-id's items, to be looked up; none when all are ARIs."""
+        return [item for item in self.component_ids if is_component_slug(item)]
 
     @property
     def graphql_url(self) -> str:
         assert self.site is not None, "checked by read_inputs()"
         return graphql_url_for_site(self.site)
+
+    @property
+    def compass_file_patterns(self) -> list[str]:
+        """The compass-files globs, one per line or comma-separated."""
+        return split_references(self.compass_files)
+
+    def for_component(self, component_id: str) -> ActionInputs:
+        """These inputs for one component: each event is built from a copy of its own."""
+        return self.model_copy(update={"component_id": component_id})
 
     @property
     def events_url(self) -> str:
@@ -421,26 +460,35 @@ def load_inputs() -> ActionInputs:
 
 def _missing(inputs: ActionInputs, unchecked: frozenset[str]) -> list[Problem]:
     problems: list[Problem] = []
-    if inputs.component_id is None and "component_id" not in unchecked:
-        problems.append(Problem("component-id", "is required: the component ARI from Compass"))
-    elif inputs.component_slug is not None:
-        if inputs.dry_run and None in (inputs.site, inputs.user_email, inputs.api_token):
-            problems.append(
-                Problem(
-                    "component-id",
-                    f"the slug {inputs.component_id!r} is looked up in Compass, which needs "
-                    "site, user-email and api-token; give them, or the component's ARI",
-                )
-            )
-    elif inputs.component_id is not None and inputs.cloud_id not in (
-        None,
-        inputs.component.cloud_id,
-    ):
+    # An empty component-id is looked up in compass.yml files (prepare.py), not missing here.
+    slugs = inputs.component_slugs
+    if slugs and inputs.dry_run and None in (inputs.site, inputs.user_email, inputs.api_token):
         problems.append(
             Problem(
-                "cloud-id",
-                f"{inputs.cloud_id!r} is not the cloud of component-id "
-                f"({inputs.component.cloud_id!r}); leave cloud-id empty to take it from the ARI",
+                "component-id",
+                f"the slug {slugs[0]!r} is looked up in Compass, which needs site, user-email "
+                "and api-token; give them, or the component's ARI",
+            )
+        )
+    for reference in inputs.component_ids:
+        if is_component_slug(reference):
+            continue
+        cloud = parse_component_ari(reference).cloud_id
+        if inputs.cloud_id not in (None, cloud):
+            problems.append(
+                Problem(
+                    "cloud-id",
+                    f"{inputs.cloud_id!r} is not the cloud of component-id "
+                    f"({cloud!r}); leave cloud-id empty to take it from the ARI",
+                )
+            )
+            break
+    if inputs.track_job and inputs.state is not None:
+        problems.append(
+            Problem(
+                "state",
+                "must be empty with track-job: true; the step sends IN_PROGRESS and the post step "
+                "the job's status",
             )
         )
     if (

@@ -35,20 +35,20 @@ def read_json_object(path: Path | None, limit: int) -> JsonObject:
     if path is None:
         return JsonObject()
     try:
-        raw = _read_regular_file(path, limit)
+        raw = read_regular_file(path, limit)
     except FileNotFoundError:
         # Nothing recorded yet (a first step), or no payload: normal, not worth a word.
         return JsonObject()
     except TooLarge:
         return JsonObject(problem=f"is larger than {limit} bytes")
-    except _NotRegular as exc:
+    except NotRegular as exc:
         return JsonObject(problem=f"is {exc.kind}, not a regular file")
     except OSError as exc:
         return JsonObject(problem=f"cannot be read ({exc.strerror or type(exc).__name__})")
     return _parse(raw)
 
 
-class _NotRegular(Exception):
+class NotRegular(Exception):
     def __init__(self, kind: str) -> None:
         super().__init__(kind)
         self.kind = kind
@@ -66,17 +66,18 @@ def _kind(mode: int) -> str:
     return "not a file"
 
 
-def _read_regular_file(path: Path, limit: int) -> bytes:
+def read_regular_file(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file, at most ``limit``; NotRegular, TooLarge or OSError else."""
     # Checked before opening, so a device is never opened; checked again on the open descriptor,
     # so a path swapped in between cannot slip through. O_NONBLOCK keeps a FIFO from blocking.
     mode = os.stat(path).st_mode
     if not stat.S_ISREG(mode):
-        raise _NotRegular(_kind(mode))
+        raise NotRegular(_kind(mode))
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            raise _NotRegular(_kind(info.st_mode))
+            raise NotRegular(_kind(info.st_mode))
         if info.st_size > limit:
             raise TooLarge(limit)
         # The file may grow while it is read; the bounded reader stops at the limit all the same.

@@ -7,6 +7,7 @@ import json
 import os
 import traceback
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 
 from .clients.compass_answers import explain_rejection, explain_untrusted
 from .clients.delivery import Outcome
@@ -15,32 +16,53 @@ from .clients.http import Clock
 from .events.builder import BuiltEvent
 from .input_names import carrying_variables, variable_name
 from .inputs import ActionInputs, FailOn
+from .limits import Deadline
 from .policy import Failure, fail_on_fallback, fails_step
 from .preflight import preflight
 from .prepare import Skipped, prepare
 from .problems import InputProblems, Problem
 from .report.reporter import Reporter
-from .report.results import RunResult, outputs, problems_summary, skipped_summary, summary
+from .report.results import (
+    ComponentResult,
+    RunResult,
+    outputs,
+    problems_summary,
+    several_summary,
+    skipped_summary,
+    summary,
+)
 from .send import Clients, SendOptions, SendResult, send_event
-from .setup import resolve_component
+from .setup import resolve_components
 from .verify import Recorded
+
+MAIN_STAGE, POST_STAGE = "main", "post"
+# track-job: the GITHUB_STATE name the post step reads back, and the GITHUB_ENV variable its
+# post-if reads (see _register_post_step). Not COMPASS_*: those are the inputs' variables.
+TRACKING_STATE = "TRACKING"
+TRACKING_VARIABLE = "COMPASS_ACTION_TRACKING"
+# Sends in flight at once: the pacer, not this, keeps the rate; more threads only wait.
+MAX_CONCURRENT_SENDS = 8
 
 # The time sources of a run. The in-process test runner (tools/action_runner.py) swaps in a
 # clock whose sleeps cost no real time, so back-off and budgets are tested without waiting.
 CLOCK = Clock()
 
 
-def main() -> int:
+def main(stage: str = MAIN_STAGE) -> int:
     environ = os.environ
-    return start(Reporter.from_environ(environ), environ)
+    return start(Reporter.from_environ(environ), environ, stage)
 
 
-def start(reporter: Reporter, environ: Mapping[str, str]) -> int:
+def start(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAGE) -> int:
     """The action with its reporter: secrets registered first, then the run, bugs reported."""
+    if stage == POST_STAGE and not _tracked(environ):
+        return 0  # nothing to finish (entrypoint.py ends this case before importing us)
     # Registered before anything is read or printed, so even an error about them is scrubbed.
     register_secrets(reporter, environ)
     fail_on = fail_on_fallback(environ.get(variable_name("fail-on")))
     try:
+        if stage == POST_STAGE:
+            return run_post(reporter, environ)
         return run(reporter, environ)
     except KeyboardInterrupt:
         return 130
@@ -59,7 +81,7 @@ def start(reporter: Reporter, environ: Mapping[str, str]) -> int:
 # Where the token and the e-mail can come from. pydantic-settings reads COMPASS_* without regard
 # to case, so "compass_api_token" works and must be masked too; the runner also sets the input
 # itself as INPUT_API-TOKEN.
-_TOKEN_VARIABLES = carrying_variables("api-token")
+_TOKEN_VARIABLES = carrying_variables("api-token") | carrying_variables("github-token")
 _EMAIL_VARIABLES = carrying_variables("user-email")
 
 
@@ -73,45 +95,164 @@ def register_secrets(reporter: Reporter, environ: Mapping[str, str]) -> None:
             reporter.add_credentials(email, token)
 
 
-def run(reporter: Reporter, environ: Mapping[str, str]) -> int:
+def _tracked(environ: Mapping[str, str]) -> bool:
+    """Whether this use of the action turned track-job on in its main step."""
+    return environ.get(f"STATE_{TRACKING_STATE}") == "true"
+
+
+def run_post(reporter: Reporter, environ: Mapping[str, str]) -> int:
+    """The post step: the final state of what the main step started, from the job's status."""
+    return run(reporter, environ, POST_STAGE)
+
+
+def run(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAGE) -> int:
     fail_on = fail_on_fallback(environ.get(variable_name("fail-on")))
     with contextlib.ExitStack() as stack:
         connection = _Connection(reporter, stack)
         try:
-            prepared = prepare(reporter, environ, CLOCK.wall(), connection.resolve)
+            prepared = prepare(reporter, environ, CLOCK.wall(), stage, CLOCK, connection.resolve)
         except InputProblems as exc:
             return _bad_input(reporter, exc.problems, fail_on)
-        except GraphQLError as exc:  # the component's slug could not be looked up
+        except GraphQLError as exc:  # a component's slug could not be looked up
             return _bad_input(reporter, [Problem("component-id", str(exc))], fail_on, exc)
         if isinstance(prepared, Skipped):
             return _skipped(reporter, prepared.reason)
-        inputs, event = prepared.inputs, prepared.event
+        inputs, events = prepared.inputs, prepared.events
+        if inputs.track_job and stage == MAIN_STAGE:
+            _register_post_step(reporter)
 
-        _log_event(reporter, event)
+        for event in events:
+            _log_event(reporter, event, several=len(events) > 1)
         if inputs.dry_run:
-            if inputs.site is not None:
-                reporter.info(f"Dry run: would POST to {inputs.events_url}")
-            reporter.group("Dry run: the request body that would be sent", _pretty(event.body))
-            return _finish(
-                reporter, event, RunResult("dry-run", False, "Dry run: nothing was sent")
-            )
-        clients = connection.open(inputs)
+            return _dry_run(reporter, inputs, events)
+        clients = connection.open(inputs, prepared.deadline)
         if inputs.preflight:
-            return _preflight(reporter, inputs, event, clients)
+            return _preflight(reporter, inputs, events, clients)
 
-        reporter.debug(f"POST {inputs.events_url}", _pretty(event.body))
+        for event in events:
+            reporter.debug(f"POST {inputs.events_url}", _pretty(event.body))
         options = SendOptions(inputs.setup_event_source, inputs.verify)
-        sent = send_event(event, clients, options, reporter)
+        sends = fan_out(events, clients, options, reporter)
         if clients.graphql.calls:
             reporter.info(
                 f"GraphQL requests: {clients.graphql.calls}; they count against Compass's 100 "
                 "requests per user per minute with the events"
             )
-    if sent.delivery.outcome is Outcome.ACCEPTED:
-        # Only what Compass accepted is continued from: a later step of the job keeps this
-        # event's start and numbers its updates above this one.
-        prepared.ledger.put(*event.ledger_entry)
-    return _report_delivery(reporter, inputs, event, sent)
+    for event, sent in zip(events, sends, strict=True):
+        if sent.delivery.outcome is Outcome.ACCEPTED:
+            # Only what Compass accepted is continued from: a later step of the job keeps this
+            # event's start and numbers its updates above this one.
+            prepared.ledger.put(*event.ledger_entry)
+    if len(events) == 1:
+        return _report_delivery(reporter, inputs, events[0], sends[0])
+    return _report_several(reporter, inputs, events, sends)
+
+
+def _dry_run(reporter: Reporter, inputs: ActionInputs, events: list[BuiltEvent]) -> int:
+    if inputs.site is not None:
+        reporter.info(f"Dry run: would POST to {inputs.events_url}")
+    for event in events:
+        reporter.group("Dry run: the request body that would be sent", _pretty(event.body))
+    dry = RunResult("dry-run", False, "Dry run: nothing was sent")
+    if len(events) == 1:
+        return _finish(reporter, events[0], dry)
+    return _finish_several(reporter, [ComponentResult(event, dry) for event in events], 0)
+
+
+def _register_post_step(reporter: Reporter) -> None:
+    """Have the runner run our post step, which sends the final state.
+
+    What the runner does (actions/runner, src/Runner.Worker): ActionRunner.cs registers the post
+    step whenever the main step runs, with ``runs.post-if`` as its condition, and StepsRunner.cs
+    evaluates that condition like a step's ``if:``, in the job's contexts (github, job, env,
+    steps, runner) but without ``inputs``, so ``post-if`` cannot read track-job. What it can
+    read is ``env``, which includes what earlier steps wrote to GITHUB_ENV: hence the variable
+    below, so that a job that never turns track-job on starts no post container at all. The
+    post step gets this step's GITHUB_STATE as ``STATE_TRACKING`` (ActionRunner.cs), which tells
+    it apart from another use of the action in the job that did turn it on. Its inputs are
+    evaluated again when it runs (ActionRunner.cs, EvaluateStepInputs and EvaluateDefaultInput),
+    so the job-status input's default ``${{ job.status }}`` is then the job's final status:
+    StepsRunner.cs sets job.status from the job's result before the post steps run, failure
+    and cancellation included (post-if is ``always() && ...``, so cancellation runs it too).
+    """
+    reporter.save_state(TRACKING_STATE, "true")
+    reporter.export_env(TRACKING_VARIABLE, "true")
+
+
+def fan_out(
+    events: list[BuiltEvent], clients: Clients, options: SendOptions, reporter: Reporter
+) -> list[SendResult]:
+    """Send every component's event concurrently, in order of the results.
+
+    The sends share one client, one deadline and the account's pacer, which keeps them all
+    (retries included) under Compass's rate limit.
+    """
+    if len(events) == 1:
+        return [send_event(events[0], clients, options, reporter)]
+    with ThreadPoolExecutor(max_workers=min(MAX_CONCURRENT_SENDS, len(events))) as pool:
+        return list(pool.map(lambda event: send_event(event, clients, options, reporter), events))
+
+
+def _report_several(
+    reporter: Reporter,
+    inputs: ActionInputs,
+    events: list[BuiltEvent],
+    sends: list[SendResult],
+) -> int:
+    """Each component's outcome as fail-on says, then the outputs and the summary of them all."""
+    code = 0
+    several = []
+    for event, sent in zip(events, sends, strict=True):
+        component = event.request.component_id
+        result = sent.delivery
+        status = "" if result.status is None else str(result.status)
+        if sent.setup_error is not None:
+            failure = _setup_failure(sent.setup_error)
+            message = f"{_SETUP_FAILED}: {sent.setup_error}"
+        elif result.outcome is Outcome.ACCEPTED:
+            verification = sent.verification
+            if verification is None:
+                reporter.info(f"{component}: accepted by Compass (HTTP {status})")
+                several.append(ComponentResult(event, RunResult(status, True, "Accepted")))
+                continue
+            said = verification.describe(event.update_sequence_number)
+            recorded = verification.outcome is Recorded.RECORDED
+            several.append(ComponentResult(event, RunResult(status, True, said, recorded)))
+            if recorded:
+                reporter.info(f"{component}: {said}")
+            else:
+                failure = _verify_failure(verification.outcome)
+                title = f"Compass verify for {component}"
+                code = max(code, _fail(reporter, failure, inputs.fail_on, said, title))
+            continue
+        elif result.outcome in (Outcome.REJECTED, Outcome.UNTRUSTED):
+            failure = Failure.COMPASS_REFUSED
+            message = (
+                explain_rejection(result.answer, component)
+                if result.answer is not None
+                else explain_untrusted(result.reason)
+            ).message
+        else:
+            failure = Failure.UNAVAILABLE
+            message = f"not recorded: Compass could not be reached ({result.reason})"
+        title = f"Compass event for {component}"
+        code = max(code, _fail(reporter, failure, inputs.fail_on, message, title))
+        several.append(ComponentResult(event, RunResult(status, False, message)))
+    return _finish_several(reporter, several, code)
+
+
+def _finish_several(reporter: Reporter, several: list[ComponentResult], code: int) -> int:
+    delivered = sum(item.result.delivered for item in several)
+    failed = next((item for item in several if not item.result.delivered), several[0])
+    headline = f"{delivered} of {len(several)} components' events accepted by Compass"
+    if several[0].result.status == "dry-run":
+        headline = f"Dry run: nothing was sent for {len(several)} components"
+    checked = [item.result.recorded for item in several if item.result.recorded is not None]
+    recorded = None if not checked else all(checked)
+    overall = RunResult(failed.result.status, delivered == len(several), headline, recorded)
+    reporter.set_outputs(outputs(several[0].event, overall, several))
+    reporter.write_summary(several_summary(several[0].event, several, headline))
+    return code
 
 
 class _Connection:
@@ -121,34 +262,35 @@ class _Connection:
         self._reporter, self._stack = reporter, stack
         self._clients: Clients | None = None
 
-    def open(self, inputs: ActionInputs) -> Clients:
+    def open(self, inputs: ActionInputs, deadline: Deadline) -> Clients:
         if self._clients is None:
-            self._clients = Clients.open(inputs, self._reporter, CLOCK, self._stack)
+            self._clients = Clients.open(inputs, self._reporter, CLOCK, deadline, self._stack)
         return self._clients
 
-    def resolve(self, inputs: ActionInputs) -> ActionInputs:
-        if inputs.component_slug is None:
-            return inputs
-        clients = self.open(inputs)
-        return resolve_component(
-            inputs, clients.graphql, clients.site_host, clients.deadline, self._reporter
+    def resolve(self, inputs: ActionInputs, components: list[str], deadline: Deadline) -> list[str]:
+        clients = self.open(inputs, deadline)
+        return resolve_components(
+            inputs, components, clients.graphql, clients.site_host, deadline, self._reporter
         )
 
 
 def _preflight(
-    reporter: Reporter, inputs: ActionInputs, event: BuiltEvent, clients: Clients
+    reporter: Reporter, inputs: ActionInputs, events: list[BuiltEvent], clients: Clients
 ) -> int:
     reporter.info("Preflight: checking the set-up; no event is sent (preflight: true)")
-    report = preflight(inputs, event, clients.graphql, clients.site_host, clients.deadline)
-    for finding in report.findings:
-        reporter.info(f"{'OK' if finding.ok else 'Problem'}: {finding.check}: {finding.text}")
-    reporter.set_outputs(outputs(event, RunResult("preflight", False, "")))
-    reporter.write_summary(report.summary())
-    failure = Failure.UNAVAILABLE if report.unavailable else Failure.COMPASS_REFUSED
     code = 0
-    for problem in report.problems:
-        title = f"Preflight: {problem.check}"
-        code = max(code, _fail(reporter, failure, inputs.fail_on, problem.text, title))
+    summaries = []
+    for event in events:
+        report = preflight(inputs, event, clients.graphql, clients.site_host, clients.deadline)
+        for finding in report.findings:
+            reporter.info(f"{'OK' if finding.ok else 'Problem'}: {finding.check}: {finding.text}")
+        summaries.append(report.summary())
+        failure = Failure.UNAVAILABLE if report.unavailable else Failure.COMPASS_REFUSED
+        for problem in report.problems:
+            title = f"Preflight: {problem.check}"
+            code = max(code, _fail(reporter, failure, inputs.fail_on, problem.text, title))
+    reporter.set_outputs(outputs(events[0], RunResult("preflight", False, "")))
+    reporter.write_summary("\n".join(summaries))
     return code
 
 
@@ -156,9 +298,10 @@ def _pretty(body: object) -> str:
     return json.dumps(body, indent=2, ensure_ascii=False)
 
 
-def _log_event(reporter: Reporter, event: BuiltEvent) -> None:
+def _log_event(reporter: Reporter, event: BuiltEvent, *, several: bool = False) -> None:
+    which = f" for {event.request.component_id}" if several else ""
     state = f", state {event.state}" if event.state else ""
-    reporter.info(f"Compass {event.event_type.value} event{state}")
+    reporter.info(f"Compass {event.event_type.value} event{which}{state}")
     for line in event.facts.log_lines():
         reporter.info(line)
     keys = [
@@ -208,15 +351,27 @@ def _report_delivery(
     return code
 
 
+_SETUP_FAILED = (
+    "Compass has no event source for this event on the component (HTTP 404), and setting one "
+    "up failed"
+)
+
+
+def _setup_failure(error: GraphQLError) -> Failure:
+    return Failure.UNAVAILABLE if error.trouble is Trouble.UNAVAILABLE else Failure.COMPASS_REFUSED
+
+
+def _verify_failure(outcome: Recorded) -> Failure:
+    """Superseded is a set-up to fix (an update-sequence-number that does not grow); not seen in
+    time may pass, as Compass being slow does."""
+    return Failure.COMPASS_REFUSED if outcome is Recorded.SUPERSEDED else Failure.UNAVAILABLE
+
+
 def _setup_failed(
     reporter: Reporter, inputs: ActionInputs, event: BuiltEvent, error: GraphQLError, status: str
 ) -> int:
-    message = (
-        "Compass has no event source for this event on the component (HTTP 404), and "
-        f"setting one up failed: {error}"
-    )
-    unavailable = error.trouble is Trouble.UNAVAILABLE
-    failure = Failure.UNAVAILABLE if unavailable else Failure.COMPASS_REFUSED
+    message = f"{_SETUP_FAILED}: {error}"
+    failure = _setup_failure(error)
     code = _fail(reporter, failure, inputs.fail_on, message, "Compass event source")
     _finish(reporter, event, RunResult(status, False, f"Not delivered: {message}"))
     return code
@@ -236,10 +391,7 @@ def _report_verification(
     if recorded:
         reporter.info(said)
     else:
-        # Superseded is a set-up to fix (an update-sequence-number that does not grow); not
-        # seen in time may pass, as Compass being slow does.
-        superseded = verification.outcome is Recorded.SUPERSEDED
-        failure = Failure.COMPASS_REFUSED if superseded else Failure.UNAVAILABLE
+        failure = _verify_failure(verification.outcome)
         code = _fail(reporter, failure, inputs.fail_on, said, "Compass verify")
     _finish(reporter, event, run)
     return code

@@ -10,6 +10,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from .changes import changed_components
+from .clients.http import Clock
+from .components import find_components
 from .events.builder import BuiltEvent, build_event
 from .events.identity import UpdateSequence
 from .events.ledger import JobLedger
@@ -17,7 +20,8 @@ from .events.skipping import reason_to_skip
 from .events.states import JOB_STATUS_KINDS, is_job_status
 from .github.run_context import RunContext, load_run_context
 from .input_names import variable_name
-from .inputs import ActionInputs, LoadedInputs, read_inputs
+from .inputs import ActionInputs, LoadedInputs, is_component_slug, read_inputs
+from .limits import Deadline
 from .problems import InputProblems, Problem
 from .report.reporter import Reporter
 
@@ -26,12 +30,22 @@ from .report.reporter import Reporter
 _PROBE_COMPONENT = "ari:cloud:compass:00000000-0000-0000-0000-000000000000:component/probe/probe"
 _WARNING_TITLE = "compass-action"
 
+# Looks up the slugs among the components (given or found), in one request: the components as
+# ARIs, in the same order. It raises GraphQLError when a slug cannot be found.
+Resolver = Callable[[ActionInputs, list[str], Deadline], list[str]]
+
 
 @dataclass(frozen=True)
 class Prepared:
     inputs: ActionInputs
-    event: BuiltEvent
+    events: list[BuiltEvent]  # one per component, in the order given or found
     ledger: JobLedger  # where an accepted event is recorded for later steps of the job
+    deadline: Deadline  # the one timeout budget, from the first request on
+
+    @property
+    def event(self) -> BuiltEvent:
+        """The first component's event: the one the single-component outputs describe."""
+        return self.events[0]
 
 
 @dataclass(frozen=True)
@@ -45,12 +59,24 @@ def prepare(
     reporter: Reporter,
     environ: Mapping[str, str],
     now: datetime,
-    resolve: Callable[[ActionInputs], ActionInputs] | None = None,
+    stage: str = "main",
+    clock: Clock | None = None,
+    resolve: Resolver | None = None,
 ) -> Prepared | Skipped:
-    """The inputs and the event to send, or why there is none; raise InputProblems naming every
-    problem found. ``resolve`` turns checked inputs into ones with the component's ARI (a slug
-    is looked up in Compass); it runs only once no problem is left, before the event is built."""
+    """The inputs and the events to send, or why there are none; raise InputProblems naming
+    every problem found. With track-job the main ``stage`` sends IN_PROGRESS; the post stage
+    sends the job's status (the state input must then be empty, inputs.py checks). ``resolve``
+    turns the components' slugs into ARIs (looked up in Compass); it runs only once no problem
+    is left, before the events are built."""
+    clock = clock or Clock()
     loaded = read_inputs()
+    deadline = Deadline(loaded.inputs.timeout, clock.monotonic)
+    if loaded.inputs.track_job and stage == "main" and loaded.inputs.state is None:
+        loaded = LoadedInputs(
+            loaded.inputs.model_copy(update={"state": "IN_PROGRESS"}),
+            loaded.problems,
+            loaded.unchecked,
+        )
     # What was actually read, in case a spelling main.register_secrets does not know supplied it.
     token = loaded.inputs.api_token
     reporter.add_credentials(
@@ -64,6 +90,7 @@ def prepare(
         run = None
     if run is not None:
         _warn_about_the_event_file(reporter, run)
+    found = _components(reporter, environ, loaded, run, problems, (deadline, clock))
     if problems:
         if run is not None:
             problems += _derivation_problems(loaded, run, now)
@@ -80,16 +107,67 @@ def prepare(
     _debug_ignored_job_status(reporter, inputs, environ)
     if skip is not None:
         return Skipped(skip)
-    if resolve is not None:
-        inputs = resolve(inputs)
+    if not found:  # changed-only left none
+        return Skipped("no component's folder holds a file this push changed (changed-only)")
+    if resolve is not None and any(is_component_slug(item) for item in found):
+        found = resolve(inputs, found, deadline)
     # A dry run leaves no trace for later steps to continue from.
     ledger = (
         JobLedger(None)
         if inputs.dry_run
         else JobLedger.for_environ(environ, _warner(reporter), lambda: now)
     )
-    event = build_event(inputs, run, lambda: now, UpdateSequence(), ledger)
-    return Prepared(inputs, event, ledger)
+    numbers = UpdateSequence()
+    events = [
+        build_event(inputs.for_component(component), run, lambda: now, numbers, ledger)
+        for component in found
+    ]
+    return Prepared(inputs, events, ledger, deadline)
+
+
+def _components(
+    reporter: Reporter,
+    environ: Mapping[str, str],
+    loaded: LoadedInputs,
+    run: RunContext | None,
+    problems: list[Problem],
+    network: tuple[Deadline, Clock],
+) -> list[str]:
+    """component-id's items, else the ids of the compass.yml files; changed-only applied."""
+    inputs = loaded.inputs
+    if "component_id" in loaded.unchecked:
+        return []
+    if inputs.component_ids:
+        listed = inputs.component_ids
+        if inputs.changed_only:
+            # Only a compass.yml file says which folder a component lives in.
+            _notifier(reporter)(
+                "changed-only applies to the components found in compass.yml files; every "
+                "component given in component-id is reported"
+            )
+    else:
+        found = find_components(environ.get("GITHUB_WORKSPACE"), inputs.compass_file_patterns)
+        for warning in found.warnings:
+            reporter.annotate("warning", warning, "compass-files")
+        problems.extend(found.problems)
+        if not found.components and not found.problems:
+            problems.append(Problem("component-id", found.none_found()))
+        if found.problems or run is None:
+            return []
+        listed = [component.id for component in found.components]
+        if inputs.changed_only:
+            listed = changed_components(
+                inputs, run, environ, found.components, *network, _notifier(reporter)
+            )
+    if len(listed) > 1 and inputs.external_event_source_id is not None:
+        problems.append(
+            Problem(
+                "external-event-source-id",
+                "must be empty with several components: one source for all of them would show "
+                "each component's events on the others",
+            )
+        )
+    return listed
 
 
 def _debug_ignored_job_status(
@@ -124,8 +202,10 @@ def _derivation_problems(loaded: LoadedInputs, run: RunContext, now: datetime) -
             # A state of deployments and builds; the other kinds default or say it is required.
             "state": inputs.state or ("UNKNOWN" if inputs.event_type in JOB_STATUS_KINDS else None),
             # A slug is looked up only once every input is right; until then, the probe's ARI.
-            "component_id": (_PROBE_COMPONENT if inputs.component_slug else inputs.component_id)
-            or _PROBE_COMPONENT,
+            "component_id": next(
+                (item for item in inputs.component_ids if not is_component_slug(item)),
+                _PROBE_COMPONENT,
+            ),
         }
     )
     try:
@@ -155,6 +235,13 @@ def _warn_about_the_event_file(reporter: Reporter, run: RunContext) -> None:
             "nothing is taken from it (a deployment's environment, a release's tag)",
             "GITHUB_EVENT_PATH",
         )
+
+
+def _notifier(reporter: Reporter) -> Callable[[str], None]:
+    def notice(message: str) -> None:
+        reporter.annotate("notice", message, "compass-action")
+
+    return notice
 
 
 def _warner(reporter: Reporter) -> Callable[[str], None]:

@@ -35,11 +35,17 @@ class Clients:
 
     @classmethod
     def open(
-        cls, inputs: ActionInputs, reporter: Reporter, clock: Clock, stack: contextlib.ExitStack
+        cls,
+        inputs: ActionInputs,
+        reporter: Reporter,
+        clock: Clock,
+        deadline: Deadline,
+        stack: contextlib.ExitStack,
     ) -> Clients:
+        """The clients of the run, under its one ``deadline`` (from the first request on)."""
         assert inputs.user_email is not None and inputs.api_token is not None
         token = inputs.api_token.get_secret_value()
-        pacer = pacer_for(inputs.user_email)
+        pacer = pacer_for(inputs.user_email, clock)
         delivery = Delivery(
             inputs.events_url,
             inputs.user_email,
@@ -54,7 +60,6 @@ class Clients:
         )
         stack.enter_context(delivery)
         stack.enter_context(graphql)
-        deadline = Deadline(inputs.timeout, clock.monotonic)
         host = urlsplit(inputs.events_url).hostname or ""
         return cls(delivery, graphql, deadline, clock, host)
 

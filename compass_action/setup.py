@@ -12,7 +12,7 @@ from .clients import compass_graphql as ops
 from .clients.delivery import DeliveryResult, Outcome
 from .clients.graphql import GraphQLClient, GraphQLError, Trouble
 from .events.builder import BuiltEvent
-from .inputs import ActionInputs
+from .inputs import ActionInputs, is_component_slug
 from .limits import Deadline
 from .report.reporter import Reporter
 
@@ -84,23 +84,37 @@ def set_up_event_source(
     reporter.info(f"Attached it to component {details.component.name} ({component})")
 
 
-def resolve_component(
-    inputs: ActionInputs, client: GraphQLClient, host: str, deadline: Deadline, reporter: Reporter
-) -> ActionInputs:
-    """The inputs with a component slug replaced by its ARI (and the cloud ID filled in)."""
-    slug = inputs.component_slug
-    if slug is None:
-        return inputs
+def resolve_components(
+    inputs: ActionInputs,
+    references: list[str],
+    client: GraphQLClient,
+    host: str,
+    deadline: Deadline,
+    reporter: Reporter,
+) -> list[str]:
+    """The components as ARIs, in order: every slug looked up in one request (the cloud ID from
+    the site first when cloud-id is empty), every ARI as it is."""
+    slugs = [item for item in references if is_component_slug(item)]
+    if not slugs:
+        return references
     cloud = inputs.cloud_id
     if cloud is None:
         cloud = ops.cloud_id_for_host(client, host, deadline)
         reporter.info(f"Cloud ID of {host}: {cloud}")
-    [component] = ops.components_by_slugs(client, cloud, [slug], deadline)
-    if component is None:
+    found = dict(zip(slugs, ops.components_by_slugs(client, cloud, slugs, deadline), strict=True))
+    missing = [slug for slug, component in found.items() if component is None]
+    if missing:
+        names = ", ".join(repr(slug) for slug in missing)
         raise GraphQLError(
-            f"Compass has no component with the slug {slug!r} on this site; check component-id "
+            f"Compass has no component with the slug {names} on this site; check component-id "
             "(the slug is in the component's URL and its compass.yml) and site",
             Trouble.NOT_FOUND,
         )
-    reporter.info(f"Component {slug}: {component.name} ({component.type.lower()}), {component.ari}")
-    return inputs.model_copy(update={"component_id": component.ari, "cloud_id": cloud})
+    aris: dict[str, str] = {}
+    for slug, component in found.items():
+        assert component is not None  # the missing ones were raised above
+        reporter.info(
+            f"Component {slug}: {component.name} ({component.type.lower()}), {component.ari}"
+        )
+        aris[slug] = component.ari
+    return [aris.get(item, item) for item in references]

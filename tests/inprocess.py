@@ -14,7 +14,13 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from tools.action_runner import Run, SkippedWaits, StepResult, run_step_in_process
+from tools.action_runner import (
+    Run,
+    SkippedWaits,
+    StepResult,
+    run_post_in_process,
+    run_step_in_process,
+)
 
 
 class InProcess:
@@ -37,4 +43,19 @@ class InProcess:
         printed = result.stdout + result.stderr
         # A bug of ours would be reported, not raised: it must never be what a test sees pass.
         assert "Traceback" not in printed and "failed unexpectedly" not in printed, printed
+        return result
+
+    def post(
+        self,
+        run: Run,
+        with_: Mapping[str, str],
+        workdir: Path,
+        main: StepResult,
+        step_env_vars: Mapping[str, str] | None = None,
+    ) -> StepResult | None:
+        """The post step after ``main``, as the runner runs it; None when post-if skips it."""
+        result = run_post_in_process(run, with_, workdir, main, step_env_vars, waits=self.waits)
+        if result is not None:
+            printed = result.stdout + result.stderr
+            assert "Traceback" not in printed and "failed unexpectedly" not in printed, printed
         return result

@@ -22,8 +22,9 @@ from .conftest import COMPONENT, credentials
 from .inprocess import InProcess
 from .webhooks import payload, run_for
 
-SOURCE = "github.com:repository:123456789"  # Run's repository id, as the action derives it
-ISSUE_ID = f"{SOURCE}/issues/1"
+REPOSITORY = "github.com:repository:123456789"  # the run's repository id, as the action derives it
+SOURCE = f"{REPOSITORY}:component:{COMPONENT.rsplit('/', 1)[-1]}"  # and the component's
+ISSUE_ID = f"{REPOSITORY}/issues/1"
 
 
 def stored(standin: Standin, kind: str, event_id: str) -> dict[str, Any]:

@@ -34,6 +34,9 @@ from .webhooks import payload, run_for
 NOW = datetime(2026, 11, 22, 12, 0, 0, tzinfo=UTC)
 NOW_NS = 1_763_812_800_000_000_000  # NOW, for the update sequence clock
 
+# One event source per repository and component (identity.external_event_source_id).
+SOURCE = "github.com:repository:123456789:component:1e475014-aaaa-bbbb-cccc-0123456789ab"
+
 
 def request_body(run: Run, with_: Mapping[str, str], tmp_path: Path) -> dict[str, Any]:
     """The bytes the action would send for ``run`` with ``with_``, parsed."""
@@ -82,7 +85,7 @@ def test_a_tag_push(tmp_path: Path) -> None:
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
                 "updateSequenceNumber": 1763812800000000,
-                "externalEventSourceId": "github.com:repository:123456789",
+                "externalEventSourceId": SOURCE,
                 "deploymentProperties": {
                     "sequenceNumber": 19500000001001,
                     "state": "SUCCESSFUL",
@@ -125,7 +128,7 @@ def test_a_release_run(tmp_path: Path) -> None:
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
                 "updateSequenceNumber": 1763812800000000,
-                "externalEventSourceId": "github.com:repository:123456789",
+                "externalEventSourceId": SOURCE,
                 "deploymentProperties": {
                     "sequenceNumber": 17372790001,
                     "state": "SUCCESSFUL",
@@ -166,7 +169,7 @@ def test_a_pre_release_run(tmp_path: Path) -> None:
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
                 "updateSequenceNumber": 1763812800000000,
-                "externalEventSourceId": "github.com:repository:123456789",
+                "externalEventSourceId": SOURCE,
                 "deploymentProperties": {
                     "sequenceNumber": 17372790001,
                     "state": "SUCCESSFUL",
@@ -215,7 +218,7 @@ def test_a_deployment_status_run(tmp_path: Path) -> None:
                 "url": "https://ci.example.com/deploys/77/log",
                 "lastUpdated": "2019-05-15T15:20:55.000Z",
                 "updateSequenceNumber": 1557933655000004,
-                "externalEventSourceId": "github.com:repository:123456789",
+                "externalEventSourceId": SOURCE,
                 "deploymentProperties": {
                     "sequenceNumber": 145988746,
                     "state": "SUCCESSFUL",
@@ -316,7 +319,7 @@ def test_a_branch_push_build(tmp_path: Path) -> None:
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
                 "updateSequenceNumber": 1763812800000000,
-                "externalEventSourceId": "github.com:repository:123456789",
+                "externalEventSourceId": SOURCE,
                 "buildProperties": {
                     "state": "SUCCESSFUL",
                     "pipeline": {
@@ -354,7 +357,7 @@ def test_a_pull_request_build_with_report_pull_requests(tmp_path: Path) -> None:
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
                 "updateSequenceNumber": 1763812800000000,
-                "externalEventSourceId": "github.com:repository:123456789",
+                "externalEventSourceId": SOURCE,
                 "buildProperties": {
                     "state": "SUCCESSFUL",
                     "pipeline": {
@@ -423,7 +426,6 @@ def test_a_build_still_running_has_no_completion(tmp_path: Path, state: str) -> 
 # -- the kinds keyed by an id of their own ------------------------------------------------------
 
 RUN_URL = "https://github.com/acme/shop/actions/runs/19500000001/attempts/1"
-SOURCE = "github.com:repository:123456789"
 
 
 def described(
@@ -564,7 +566,7 @@ def test_an_incident_from_an_opened_issue(tmp_path: Path) -> None:
             # The issue's time of change (2019-05-15T15:20:18Z) and the place of "opened".
             "updateSequenceNumber": 1557933618000001,
             "incidentProperties": {
-                "id": f"{SOURCE}/issues/1",
+                "id": "github.com:repository:123456789/issues/1",
                 "state": "OPEN",
                 "startTime": "2019-05-15T15:20:18.000Z",
                 "severity": {"label": "Severity: High", "level": "TWO"},

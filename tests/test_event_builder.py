@@ -82,7 +82,10 @@ def test_the_deployment_body_carries_the_derived_keys() -> None:
         "displayName": "Production",
         "environmentId": "production",
     }
-    assert deployment["externalEventSourceId"] == "github.com:repository:123"
+    # One source per repository and component: the component's own id ends it.
+    assert deployment["externalEventSourceId"] == (
+        "github.com:repository:123:component:" + COMPONENT.rsplit("/", 1)[1]
+    )
     assert deployment["url"] == "https://github.com/acme/shop/actions/runs/19500000001/attempts/2"
     assert "https://github.com/acme/shop/commit/0123456789abcdef" in deployment["description"]
     assert deployment["lastUpdated"] == props["completedAt"] == "2026-11-22T12:00:00.000Z"

@@ -32,21 +32,32 @@ def ctx(event: dict[str, Any] | None = None, **values: object) -> RunContext:
     return run
 
 
-def test_the_event_source_is_one_per_repository() -> None:
+_COMPONENT = (
+    "ari:cloud:compass:83673fa7-fd28-4f4a-9738-f584064570a7:"
+    "component/db43f86d-7f1e-4a6b-9c0d-1b2c3d4e5f60/1e475014-aaaa-bbbb-cccc-0123456789ab"
+)
+_OTHER = _COMPONENT.rsplit("/", 1)[0] + "/2f586125-bbbb-cccc-dddd-0123456789ab"
+
+
+def test_the_event_source_is_one_per_repository_and_component() -> None:
     runs = [ctx(), ctx(run_id=20_000_000_000, run_attempt=3), ctx(job="build", workflow="CI")]
-    assert len({identity.external_event_source_id(run) for run in runs}) == 1
-    assert identity.external_event_source_id(ctx()) != identity.external_event_source_id(
-        ctx(repository_id="124")
-    )
+    assert len({identity.external_event_source_id(run, _COMPONENT) for run in runs}) == 1
+    assert identity.external_event_source_id(
+        ctx(), _COMPONENT
+    ) != identity.external_event_source_id(ctx(repository_id="124"), _COMPONENT)
+    # Two components of one repository (a monorepo) never share a source.
+    assert identity.external_event_source_id(
+        ctx(), _COMPONENT
+    ) != identity.external_event_source_id(ctx(), _OTHER)
 
 
 def test_the_event_source_survives_a_rename_and_falls_back_to_the_name() -> None:
     assert identity.external_event_source_id(
-        ctx(repository="acme/renamed")
-    ) == identity.external_event_source_id(ctx())
+        ctx(repository="acme/renamed"), _COMPONENT
+    ) == identity.external_event_source_id(ctx(), _COMPONENT)
     assert (
-        identity.external_event_source_id(ctx(repository_id=None))
-        == "github.com:repository:acme/shop"
+        identity.external_event_source_id(ctx(repository_id=None), _COMPONENT)
+        == "github.com:repository:acme/shop:component:1e475014-aaaa-bbbb-cccc-0123456789ab"
     )
 
 

@@ -163,10 +163,34 @@ def test_credentials_are_required_unless_dry_run(env: pytest.MonkeyPatch) -> Non
     assert load_inputs().dry_run is True
 
 
-def test_component_and_state_are_required(env: pytest.MonkeyPatch) -> None:
+def test_state_is_required_and_an_empty_component_id_is_left_to_compass_files(
+    env: pytest.MonkeyPatch,
+) -> None:
     env.delenv("COMPASS_COMPONENT_ID")
     env.delenv("COMPASS_STATE")
-    assert set(problems_of(env)) == {"component-id", "state"}
+    assert set(problems_of(env)) == {"state"}
+
+
+def test_component_id_takes_several_per_line_or_comma_separated(env: pytest.MonkeyPatch) -> None:
+    other = COMPONENT.rsplit("/", 1)[0] + "/2f586125-bbbb-cccc-dddd-0123456789ab"
+    env.setenv("COMPASS_COMPONENT_ID", f"{COMPONENT},\n {other}\n\n{COMPONENT}, ")
+    inputs = load_inputs()
+    # Blanks and repeats dropped, the order kept; each a copy of the inputs of its own.
+    assert inputs.component_ids == [COMPONENT, other]
+    assert [inputs.for_component(c).component.ari for c in inputs.component_ids] == [
+        COMPONENT,
+        other,
+    ]
+
+
+def test_each_component_reference_is_checked(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_COMPONENT_ID", f"{COMPONENT}\nNot an ARI")
+    assert "'Not an ARI' is not a component ARI" in problems_of(env)["component-id"]
+
+
+def test_track_job_wants_no_state(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_TRACK_JOB", "true")
+    assert "must be empty with track-job" in problems_of(env)["state"]
 
 
 def test_a_cloud_id_that_contradicts_the_component_is_refused(env: pytest.MonkeyPatch) -> None:
@@ -252,11 +276,11 @@ def test_a_token_of_the_minimum_length_is_accepted(env: pytest.MonkeyPatch) -> N
 def test_a_slug_is_accepted_and_kept_for_the_lookup(env: pytest.MonkeyPatch, slug: str) -> None:
     env.setenv("COMPASS_COMPONENT_ID", slug)
     inputs = load_inputs()
-    assert inputs.component_slug == slug and inputs.cloud_id is None
+    assert inputs.component_slugs == [slug] and inputs.cloud_id is None
 
 
 def test_an_ari_is_no_slug(env: pytest.MonkeyPatch) -> None:
-    assert load_inputs().component_slug is None
+    assert load_inputs().component_slugs == []
 
 
 @pytest.mark.parametrize("value", ["Shop API", "shop_api", "-shop", "ari:cloud:jira:x:y/z"])

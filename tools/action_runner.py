@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,8 @@ class StepResult:
     outputs: dict[str, str]
     summary: str
     env: dict[str, str]
+    saved_state: dict[str, str] = field(default_factory=dict)  # GITHUB_STATE, for the post step
+    exported_env: dict[str, str] = field(default_factory=dict)  # GITHUB_ENV, for later steps
 
     @property
     def payload(self) -> dict[str, Any]:
@@ -184,21 +186,45 @@ def step_env(
     env |= dict(step_env_vars or {})
     for name, template in ACTION["runs"]["env"].items():
         env.setdefault(name, evaluate(str(template), {"inputs": inputs}))
-    output = workdir / "set_output"
-    summary = workdir / "step_summary"
-    output.write_text("")
-    summary.write_text("")
-    env["GITHUB_OUTPUT"] = str(output)
-    env["GITHUB_STEP_SUMMARY"] = str(summary)
+    for variable, name in _FILE_COMMANDS.items():
+        path = workdir / name
+        path.write_text("")
+        env[variable] = str(path)
     return env
 
 
+# The runner's file commands: a fresh empty file per step, read back when the step ends.
+_FILE_COMMANDS = {
+    "GITHUB_OUTPUT": "set_output",
+    "GITHUB_STEP_SUMMARY": "step_summary",
+    "GITHUB_STATE": "save_state",
+    "GITHUB_ENV": "set_env",
+}
+
+
+def _file_command(env: Mapping[str, str], variable: str) -> dict[str, str]:
+    return parse_output_file(Path(env[variable]).read_text(encoding="utf-8"))
+
+
+_POST_IF = re.compile(r"^always\(\) && env\.([A-Z_]+) == '([a-z]+)'$")
+
+
+def post_condition(job_env: Mapping[str, str]) -> bool:
+    """action.yml's ``runs.post-if`` in the job's env context; only the form it has is known."""
+    match = _POST_IF.match(str(ACTION["runs"]["post-if"]))
+    if match is None:
+        raise ValueError("this harness evaluates only always() && env.X == 'y' as post-if")
+    return job_env.get(match.group(1)) == match.group(2)
+
+
 def run_entrypoint(
-    env: Mapping[str, str], cwd: Path, timeout: float = 120
+    env: Mapping[str, str], cwd: Path, timeout: float = 120, stage: str = "main"
 ) -> subprocess.CompletedProcess[str]:
-    """Start entrypoint.py with exactly ``env``, as a fresh process, and wait for it."""
+    """Start entrypoint.py with exactly ``env``, as a fresh process, and wait for it.
+
+    ``stage`` "post" passes what post-entrypoint.sh passes."""
     return subprocess.run(
-        [sys.executable, str(REPO / "entrypoint.py")],
+        [sys.executable, str(REPO / "entrypoint.py"), *(["post"] if stage == "post" else [])],
         env=dict(env),
         cwd=cwd,
         capture_output=True,
@@ -214,17 +240,23 @@ def run_step(
     workdir: Path,
     step_env_vars: Mapping[str, str] | None = None,
     timeout: float = 120,
+    *,
+    stage: str = "main",
+    state: Mapping[str, str] | None = None,
 ) -> StepResult:
     workdir.mkdir(parents=True, exist_ok=True)
     env = step_env(run, with_, workdir, step_env_vars)
-    completed = run_entrypoint(env, workdir, timeout)
+    env |= {f"STATE_{name}": value for name, value in (state or {}).items()}
+    completed = run_entrypoint(env, workdir, timeout, stage)
     return StepResult(
         exit_code=completed.returncode,
         stdout=completed.stdout,
         stderr=completed.stderr,
-        outputs=parse_output_file(Path(env["GITHUB_OUTPUT"]).read_text(encoding="utf-8")),
+        outputs=_file_command(env, "GITHUB_OUTPUT"),
         summary=Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8"),
         env=env,
+        saved_state=_file_command(env, "GITHUB_STATE"),
+        exported_env=_file_command(env, "GITHUB_ENV"),
     )
 
 
@@ -255,7 +287,10 @@ class SkippedWaits:
 
 
 def start_in_process(
-    env: Mapping[str, str], reporter: Reporter, waits: SkippedWaits | None = None
+    env: Mapping[str, str],
+    reporter: Reporter,
+    waits: SkippedWaits | None = None,
+    stage: str = "main",
 ) -> int:
     """What entrypoint.py does, in this process: ``env`` is the whole environment.
 
@@ -273,7 +308,7 @@ def start_in_process(
         mock.patch.object(action_main, "CLOCK", clock),
         mock.patch.object(delivery, "_PACERS", {}),
     ):
-        return start(reporter, os.environ)
+        return start(reporter, os.environ, stage)
 
 
 def run_step_in_process(
@@ -283,19 +318,64 @@ def run_step_in_process(
     step_env_vars: Mapping[str, str] | None = None,
     *,
     waits: SkippedWaits | None = None,
+    stage: str = "main",
+    state: Mapping[str, str] | None = None,
 ) -> StepResult:
-    """``run_step``, in this process; the reporter writes to memory instead of the pipes."""
+    """``run_step``, in this process; the reporter writes to memory instead of the pipes.
+
+    ``stage`` "post" with the main step's ``state`` runs the post step (see run_post_in_process).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     env = step_env(run, with_, workdir, step_env_vars)
+    env |= {f"STATE_{name}": value for name, value in (state or {}).items()}
     out, err = io.StringIO(), io.StringIO()
     reporter = Reporter.from_environ(env)
     reporter.out, reporter.err = out, err
-    code = start_in_process(env, reporter, waits)
+    code = start_in_process(env, reporter, waits, stage)
     return StepResult(
         exit_code=code,
         stdout=out.getvalue(),
         stderr=err.getvalue(),
-        outputs=parse_output_file(Path(env["GITHUB_OUTPUT"]).read_text(encoding="utf-8")),
+        outputs=_file_command(env, "GITHUB_OUTPUT"),
         summary=Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8"),
         env=env,
+        saved_state=_file_command(env, "GITHUB_STATE"),
+        exported_env=_file_command(env, "GITHUB_ENV"),
+    )
+
+
+def run_post_step(
+    run: Run,
+    with_: Mapping[str, str],
+    workdir: Path,
+    main: StepResult,
+    step_env_vars: Mapping[str, str] | None = None,
+) -> StepResult | None:
+    """The post step after ``main`` as a process, as run_post_in_process describes."""
+    job_env = {**main.exported_env, **(step_env_vars or {})}
+    if not post_condition(job_env):
+        return None
+    return run_step(run, with_, workdir, job_env, stage="post", state=main.saved_state)
+
+
+def run_post_in_process(
+    run: Run,
+    with_: Mapping[str, str],
+    workdir: Path,
+    main: StepResult,
+    step_env_vars: Mapping[str, str] | None = None,
+    *,
+    waits: SkippedWaits | None = None,
+) -> StepResult | None:
+    """The action's post step as the runner runs it after ``main``; None when it is skipped.
+
+    As on the runner (actions/runner, src/Runner.Worker): post-if sees the job's env, which
+    holds what earlier steps wrote to GITHUB_ENV; the inputs are evaluated again, so
+    ``job.status`` is ``run.job_status`` now; the main step's GITHUB_STATE arrives as STATE_*.
+    """
+    job_env = {**main.exported_env, **(step_env_vars or {})}
+    if not post_condition(job_env):
+        return None
+    return run_step_in_process(
+        run, with_, workdir, job_env, waits=waits, stage="post", state=main.saved_state
     )

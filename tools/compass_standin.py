@@ -7,6 +7,8 @@ It does what matters about the real one:
   sequenceNumber, a build by pipelineId, every other kind by its source, kind and ``id`` (see
   ``StandinState.events``); an update whose updateSequenceNumber is not larger than the stored
   one is dropped, yet still answered with 202, just as Compass does;
+- can enforce Compass's rate limit (``RateLimit``: 100 requests per user per minute, every POST
+  counted, GraphQL included; 429 with Retry-After past it), on a clock a test can share;
 - can play a script of answers first (503, 429 with Retry-After, HTML pages, hangs, ...), and
   hostile ones: an answer trickled a byte at a time, a gzip bomb, a huge body, an error page that
   echoes the request's Authorization header and body, JSON nested deeper than parsers recurse.
@@ -25,12 +27,14 @@ import base64
 import contextlib
 import functools
 import json
+import math
 import ssl
 import sys
 import threading
 import time
 import zlib
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -136,6 +140,35 @@ def _gzip_of_zeros(size: int) -> bytes:
 
 
 @dataclass
+class RateLimit:
+    """At most ``limit`` requests per user in any ``window`` seconds, on ``clock``.
+
+    A sliding window, the strictest reading of "100 requests per user per minute": a client
+    that keeps to it keeps to any fixed-window counting too. Tests shorten the window, or pass
+    the skipping clock of the in-process runner so that the action's pacer and the stand-in
+    agree on time.
+    """
+
+    limit: int = 100
+    window: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    arrivals: dict[str, deque[float]] = field(default_factory=dict)
+    refused: int = 0  # 429s answered
+
+    def wait_needed(self, user: str) -> float | None:
+        """None when the request may pass (and count it); else the seconds until it may."""
+        now = self.clock()
+        seen = self.arrivals.setdefault(user, deque())
+        while seen and now - seen[0] >= self.window:
+            seen.popleft()
+        if len(seen) >= self.limit:
+            self.refused += 1
+            return seen[0] + self.window - now
+        seen.append(now)
+        return None
+
+
+@dataclass
 class Received:
     body: str
     authorized: bool
@@ -144,7 +177,19 @@ class Received:
 
 
 class StandinState:
-    def __init__(self, email: str, token: str, openapi: Path | None, script: list[ScriptedAnswer]):
+    def __init__(
+        self,
+        email: str,
+        token: str,
+        openapi: Path | None,
+        script: list[ScriptedAnswer],
+        rate_limit: RateLimit | None = None,
+        answers_for: dict[str, ScriptedAnswer] | None = None,
+    ):
+        self.rate_limit = rate_limit
+        # An answer for every event about one component (one that has no event source, say),
+        # so that one component of several fails whatever order they arrive in.
+        self.answers_for = dict(answers_for or {})
         self.expected_auth = "Basic " + base64.b64encode(f"{email}:{token}".encode()).decode()
         self.openapi = openapi
         self.script = list(script)
@@ -267,6 +312,17 @@ class _Handler(BaseHTTPRequestHandler):
         authorized = authorization == state.expected_auth
         with state.lock:
             scripted = state.script.pop(0) if state.script else None
+            wait = None
+            if scripted is None and state.rate_limit is not None:
+                wait = state.rate_limit.wait_needed(authorization)
+        if scripted is None and wait is None and state.answers_for:
+            scripted = state.answers_for.get(_component_of(raw))
+        if wait is not None:
+            scripted = ScriptedAnswer(
+                429,
+                _errors("RATE_LIMITED", "Rate limit exceeded."),
+                {"Retry-After": str(max(1, math.ceil(wait)))},
+            )
         if scripted is not None:
             status, trickle, trickle_head = scripted.status, scripted.trickle, scripted.trickle_head
             headers, body = scripted.render(authorization, raw)
@@ -317,6 +373,14 @@ class _Handler(BaseHTTPRequestHandler):
         return 202, ""
 
 
+def _component_of(raw: str) -> str:
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return ""
+    return str(body.get("componentId", "")) if isinstance(body, dict) else ""
+
+
 def _errors(kind: str, message: str) -> str:
     return json.dumps({"errors": [{"type": kind, "message": message}]})
 
@@ -348,8 +412,10 @@ class Standin:
         openapi: Path | None = DEFAULT_OPENAPI,
         port: int = 0,
         tls: tuple[Path, Path] | None = None,
+        rate_limit: RateLimit | None = None,
+        answers_for: dict[str, ScriptedAnswer] | None = None,
     ) -> None:
-        self.state = StandinState(email, token, openapi, script or [])
+        self.state = StandinState(email, token, openapi, script or [], rate_limit, answers_for)
         self._server = _Server(("127.0.0.1", port), self.state)
         self._scheme = "http"
         if tls is not None:
@@ -407,6 +473,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--script", type=Path, help="JSON list of answers to play first")
     parser.add_argument("--openapi", type=Path, default=DEFAULT_OPENAPI)
     parser.add_argument("--no-contract", action="store_true", help="skip OpenAPI validation")
+    parser.add_argument(
+        "--rate-limit", type=int, default=0, help="requests per user per window (0: no limit)"
+    )
+    parser.add_argument("--rate-window", type=float, default=60.0, help="seconds (default 60)")
     args = parser.parse_args(argv)
     script = (
         [ScriptedAnswer.from_json(item) for item in json.loads(args.script.read_text())]
@@ -417,7 +487,9 @@ def main(argv: list[str] | None = None) -> int:
     if openapi is not None and not openapi.is_file():
         print(f"stand-in: {openapi} not found; pass --openapi or --no-contract", file=sys.stderr)
         return 2
-    server = _Server((args.host, args.port), StandinState(args.email, args.token, openapi, script))
+    limit = RateLimit(args.rate_limit, args.rate_window) if args.rate_limit else None
+    state = StandinState(args.email, args.token, openapi, script, limit)
+    server = _Server((args.host, args.port), state)
     scheme = "http"
     if args.tls_cert:
         serve_tls(server, args.tls_cert, args.tls_key or args.tls_cert)

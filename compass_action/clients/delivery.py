@@ -31,6 +31,9 @@ from .http import (
 # Compass's documented limit: 100 requests per user per minute.
 RATE_LIMIT_REQUESTS = 100
 RATE_LIMIT_WINDOW = 60.0
+# Our pacer counts a request when it goes out, Compass when it arrives; a later request that
+# travels faster than the first would arrive inside Compass's minute. This much slack covers it.
+RATE_LIMIT_SLACK = 1.0
 
 
 class Outcome(Enum):
@@ -65,12 +68,17 @@ def compass_pacer(
     clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep
 ) -> Pacer:
     """A pacer at Compass's documented rate limit."""
-    return Pacer(RATE_LIMIT_REQUESTS, RATE_LIMIT_WINDOW, clock, sleep)
+    return Pacer(RATE_LIMIT_REQUESTS, RATE_LIMIT_WINDOW + RATE_LIMIT_SLACK, clock, sleep)
 
 
-def pacer_for(user: str) -> Pacer:
-    """One pacer per account, shared by every delivery in this process."""
-    return _PACERS.setdefault(user.lower(), compass_pacer())
+def pacer_for(user: str, clock: Clock | None = None) -> Pacer:
+    """One pacer per account, shared by every request of this process to Compass (events,
+    GraphQL, retries), on the run's clock."""
+    key = user.lower()
+    if key not in _PACERS:
+        clock = clock or Clock()
+        _PACERS[key] = compass_pacer(clock.monotonic, clock.sleep)
+    return _PACERS[key]
 
 
 def _answer(raw: RawAnswer) -> Answer:
@@ -94,7 +102,7 @@ class Delivery:
         self._url = url
         self._budget = budget
         self._clock = clock or Clock()
-        self._pacer = pacer or pacer_for(user)
+        self._pacer = pacer or pacer_for(user, self._clock)
         self._retries = RetryPolicy(self._clock, log)
         self._http = HttpClient(
             url,

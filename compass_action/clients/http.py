@@ -19,6 +19,7 @@ from __future__ import annotations
 import random
 import re
 import ssl
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
@@ -83,6 +84,9 @@ class Pacer:
         self._limit, self._window = limit, window
         self._clock, self._sleep = clock, sleep
         self._sent: deque[float] = deque()
+        # Concurrent sends (several components) take turns one at a time; a thread that must
+        # wait holds the lock while it sleeps, as every thread behind it would wait longer.
+        self._lock = threading.Lock()
 
     def wait_turn(self, deadline: Deadline | None = None) -> float:
         """Block until a request may go out; return how long that took.
@@ -90,6 +94,10 @@ class Pacer:
         Raises NoTurn, without waiting, when the turn would leave less than an attempt's worth
         of ``deadline``: sleeping into the deadline would only end in a timeout.
         """
+        with self._lock:
+            return self._take_turn(deadline)
+
+    def _take_turn(self, deadline: Deadline | None) -> float:
         now = self._clock()
         while self._sent and now - self._sent[0] >= self._window:
             self._sent.popleft()
@@ -139,7 +147,9 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     return max(0.0, (when - now).total_seconds())
 
 
-def _read(response: httpx.Response, deadline: Deadline, now: datetime) -> RawAnswer:
+def _read(
+    response: httpx.Response, deadline: Deadline, now: datetime, limit: int = MAX_ANSWER_BYTES
+) -> RawAnswer:
     """The answer, its body read at most MAX_ANSWER_BYTES, decoded bounded, within the deadline.
 
     Once the status has come, a body that goes wrong is described, not raised: a 202 stays an
@@ -152,12 +162,12 @@ def _read(response: httpx.Response, deadline: Deadline, now: datetime) -> RawAns
     try:
         body = read_bounded(
             response.iter_raw(),
-            MAX_ANSWER_BYTES,
+            limit,
             deadline,
             encoding=headers.get("content-encoding", "identity"),
         )
     except TooLarge:
-        unread = f"a body larger than {MAX_ANSWER_BYTES // 1024} KiB, not read further"
+        unread = f"a body larger than {limit // 1024} KiB, not read further"
     except Undecodable as exc:
         unread = str(exc)
     except (DeadlineExceeded, httpx.TimeoutException):
@@ -217,6 +227,14 @@ class HttpClient:
         timeout = deadline.cap(PER_ATTEMPT_TIMEOUT)
         with self._client.stream("POST", url, content=body, timeout=timeout) as response:
             return _read(response, deadline, self._clock.wall())
+
+    def get(self, url: str, deadline: Deadline, limit: int = MAX_ANSWER_BYTES) -> RawAnswer:
+        """One GET, bounded as ``post`` is; ``limit`` for the few APIs that answer with more."""
+        self._network.deadline = deadline
+        deadline.check()
+        timeout = deadline.cap(PER_ATTEMPT_TIMEOUT)
+        with self._client.stream("GET", url, timeout=timeout) as response:
+            return _read(response, deadline, self._clock.wall(), limit)
 
 
 # -- retries --------------------------------------------------------------------------------------

@@ -132,7 +132,8 @@ def _keys(derivation: Derivation, kind: EventKind) -> _Keys:
     """Derive every key, or raise InputProblems naming every input that must be given."""
     inputs, run = derivation.inputs, derivation.run
     source_id = derivation.need(
-        inputs.external_event_source_id or identity.external_event_source_id(run),
+        inputs.external_event_source_id
+        or identity.external_event_source_id(run, inputs.component_id or ""),
         "external-event-source-id",
         "GITHUB_REPOSITORY is not set",
     )

@@ -2,8 +2,10 @@
 
 Compass accepts wrong keys silently, so each rule here exists to keep its data true:
 
-- ``externalEventSourceId`` is one per repository, for every workflow, job and run, so that the
-  component's history is not split into several sources.
+- ``externalEventSourceId`` is one per repository and component, for every workflow, job and
+  run, so that the component's history is not split into several sources, and two components of
+  one repository (a monorepo) never share one: Compass links a source to components, and a source
+  linked to two shows each one's events on the other.
 - A deployment is keyed by pipelineId + environmentId + sequenceNumber. The IN_PROGRESS send and
   the final send of one job attempt must share all three, or Compass shows two deployments; a
   re-run attempt or a later run must get a new key with a larger sequenceNumber.
@@ -28,13 +30,24 @@ from .contract import MAX_SAFE_INTEGER
 ATTEMPTS_PER_RUN = 1000
 
 
-def external_event_source_id(run: RunContext) -> str | None:
-    """The repository's numeric id survives renames; its name is the fallback where no id is set."""
+def repository_key(run: RunContext) -> str | None:
+    """The repository, by its numeric id, which survives renames (its name where no id is set)."""
     if run.repository_id:
         return f"{run.host}:repository:{run.repository_id}"
     if run.repository:
         return f"{run.host}:repository:{run.repository}"
     return None
+
+
+def external_event_source_id(run: RunContext, component_id: str) -> str | None:
+    """The repository and the component: stable across runs, never shared by two components.
+
+    The component's own id, the last part of its ARI, survives renaming the component and moving
+    its compass.yml. A reference without a ``/`` (a slug) is used whole.
+    """
+    repository = repository_key(run)
+    component = component_id.rsplit("/", 1)[-1]
+    return None if repository is None else f"{repository}:component:{component}"
 
 
 def _job_attempt(run: RunContext) -> str | None:

@@ -84,8 +84,9 @@ def _issue_sequence(issue: Issue) -> int | None:
 
 
 def _issue_id(run: RunContext, issue: Issue) -> str | None:
-    source = identity.external_event_source_id(run)
-    return None if source is None else f"{source}/issues/{issue.number}"
+    # The issue belongs to the repository, whichever components report it.
+    repository = identity.repository_key(run)
+    return None if repository is None else f"{repository}/issues/{issue.number}"
 
 
 class Incident(KeyedKind):

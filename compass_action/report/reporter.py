@@ -38,6 +38,8 @@ class Reporter:
     debug_enabled: bool
     output_path: Path | None = None
     summary_path: Path | None = None
+    state_path: Path | None = None  # GITHUB_STATE: read back by this action's post step
+    env_path: Path | None = None  # GITHUB_ENV: seen by the later steps of the job
     out: TextIO = field(default_factory=lambda: sys.stdout)
     err: TextIO = field(default_factory=lambda: sys.stderr)
     # The process's scrubber, looked up when the reporter is made (tests give each run its own):
@@ -55,6 +57,8 @@ class Reporter:
             debug_enabled=environ.get("RUNNER_DEBUG") == "1",
             output_path=path("GITHUB_OUTPUT"),
             summary_path=path("GITHUB_STEP_SUMMARY"),
+            state_path=path("GITHUB_STATE"),
+            env_path=path("GITHUB_ENV"),
         )
 
     # -- secrets -------------------------------------------------------------------------
@@ -146,14 +150,28 @@ class Reporter:
                 if value:
                     self.info(f"  {name}={visible(value)}")
             return
+        self._file_command(self.output_path, outputs)
+
+    def save_state(self, name: str, value: str) -> None:
+        """For this action's post step, which gets it as ``STATE_<name>``."""
+        if self.state_path is not None:
+            self._file_command(self.state_path, {name: value})
+
+    def export_env(self, name: str, value: str) -> None:
+        """A variable for the later steps of the job (and their ``if:`` conditions)."""
+        if self.env_path is not None:
+            self._file_command(self.env_path, {name: value})
+
+    def _file_command(self, path: Path, values: Mapping[str, str]) -> None:
+        """Append ``name<<delimiter`` blocks with fresh delimiters, so any value may span lines."""
         chunks = []
-        for name, value in outputs.items():
+        for name, value in values.items():
             value = self.scrub(value)
             delimiter = f"ghadelimiter_{uuid.uuid4()}"
             while delimiter in value:
                 delimiter = f"ghadelimiter_{uuid.uuid4()}"
             chunks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
-        with self.output_path.open("a", encoding="utf-8") as handle:
+        with path.open("a", encoding="utf-8") as handle:
             handle.write("".join(chunks))
 
     def write_summary(self, markdown: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -21,8 +22,35 @@ class RunResult:
     recorded: bool | None = None  # what verify found; None when it was not asked or not run
 
 
-def outputs(event: BuiltEvent | None, result: RunResult) -> dict[str, str]:
-    """Every output of action.yml, always all of them, so later steps can rely on each."""
+@dataclass(frozen=True)
+class ComponentResult:
+    """One component's event and how its send ended: one entry of the ``results`` output."""
+
+    event: BuiltEvent
+    result: RunResult
+
+    @property
+    def component(self) -> str:
+        return self.event.request.component_id
+
+    def entry(self) -> dict[str, object]:
+        return {
+            "component": self.component,
+            "status": self.result.status,
+            "delivered": self.result.delivered,
+        }
+
+
+def outputs(
+    event: BuiltEvent | None, result: RunResult, several: list[ComponentResult] | None = None
+) -> dict[str, str]:
+    """Every output of action.yml, always all of them, so later steps can rely on each.
+
+    With several components, ``event`` and ``result`` are the first component's event and the
+    run's overall result (see main._overall); ``results`` tells the components apart.
+    """
+    if several is None:
+        several = [] if event is None else [ComponentResult(event, result)]
     values = {
         "payload": "",
         "status": result.status,
@@ -36,6 +64,7 @@ def outputs(event: BuiltEvent | None, result: RunResult) -> dict[str, str]:
         "sequence-number": "",
         "event-id": "",
         "update-sequence-number": "",
+        "results": json.dumps([item.entry() for item in several], separators=(",", ":")),
     }
     if event is not None:
         values |= {
@@ -65,6 +94,22 @@ def summary(event: BuiltEvent, result: RunResult) -> str:
     table = "\n".join(f"| {name} | {value} |" for name, value in rows)
     kind = cell(event.event_type.value)
     return f"### Compass {kind} event\n\n| | |\n|---|---|\n{table}\n\n"
+
+
+def several_summary(first: BuiltEvent, results: list[ComponentResult], headline: str) -> str:
+    """The job summary of a run that reported several components: one row per component."""
+    rows = "\n".join(
+        f"| {_code(item.component)} | {cell(item.event.state)} | {cell(item.result.status)} | "
+        f"{'yes' if item.result.delivered else 'no'} | {cell(item.result.headline)} |"
+        for item in results
+    )
+    kind = cell(first.event_type.value)
+    return (
+        f"### Compass {kind} events: {len(results)} components\n\n{cell(headline)}\n\n"
+        f"Pipeline ID {_code(first.pipeline_id)}\n\n"
+        "| Component | State | HTTP status | Delivered | Result |\n|---|---|---|---|---|\n"
+        f"{rows}\n\n"
+    )
 
 
 def problems_summary(problems: Iterable[Problem]) -> str:

@@ -1,0 +1,198 @@
+"""Which files a push changed, for ``changed-only``: GitHub's compare API, else local git.
+
+GitHub leaves the commits' file lists out of the push payload it hands to a workflow run (the
+webhook has ``added``/``modified``/``removed`` per commit, the run's event file does not), so the
+changes come from elsewhere:
+
+1. GitHub's compare API (``GET /repos/{owner}/{repo}/compare/{before}...{after}``) with
+   ``github-token``: needs no history in the workspace. It lists at most 300 files; a push that
+   reaches that many is treated as unknown.
+2. ``git diff`` in the workspace, where the image has git (python:slim has not, so on GitHub this
+   is for runners of a custom image) and both commits are present: that needs ``fetch-depth: 0``,
+   or at least the pushed commits plus one, with actions/checkout.
+
+When neither can tell (no token, a shallow clone, a force push, a new branch whose ``before`` is
+all zeros), every component is reported, with a notice saying why.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from pathlib import PurePosixPath
+from urllib.parse import quote, urlsplit
+
+from .clients.http import Clock, HttpClient, RawAnswer, Retryable, RetryPolicy
+from .components import ComponentFile
+from .github.run_context import RunContext
+from .inputs import ActionInputs
+from .limits import Deadline
+
+_NO_COMMIT = "0" * 40
+_COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
+# The compare API lists at most this many files; a list this long may be cut.
+COMPARE_FILE_LIMIT = 300
+# The compare answer carries patches and commits: megabytes for a large push, never unbounded.
+COMPARE_ANSWER_LIMIT = 16 * 1024 * 1024
+_GIT_OUTPUT_LIMIT = 16 * 1024 * 1024
+
+Notice = Callable[[str], None]
+
+
+def changed_components(
+    inputs: ActionInputs,
+    run: RunContext,
+    environ: Mapping[str, str],
+    components: list[ComponentFile],
+    deadline: Deadline,
+    clock: Clock,
+    notice: Notice,
+) -> list[str]:
+    """The ids of the components whose folder holds a changed file; all when that is unknown."""
+    everything = [component.id for component in components]
+    files, why = _changed_files(inputs, run, environ, deadline, clock)
+    if files is None:
+        notice(f"changed-only: {why}, so every component is reported")
+        return everything
+    return [component.id for component in components if _touched(component.folder, files)]
+
+
+def _touched(folder: PurePosixPath, files: set[str]) -> bool:
+    if str(folder) == ".":
+        return bool(files)
+    prefix = f"{folder}/"
+    return any(path.startswith(prefix) for path in files)
+
+
+def _changed_files(
+    inputs: ActionInputs,
+    run: RunContext,
+    environ: Mapping[str, str],
+    deadline: Deadline,
+    clock: Clock,
+) -> tuple[set[str] | None, str]:
+    """The changed paths, or None and why they are unknown."""
+    if run.event_name != "push":
+        return None, f"it applies to push runs, and this is a {run.event_name} run"
+    event = run.event
+    before, after = event.get("before"), event.get("after")
+    if not all(isinstance(sha, str) and _COMMIT.fullmatch(sha) for sha in (before, after)):
+        # Checked here, as they become a URL path and git's arguments (never an option).
+        return None, "the push payload has no before and after commits"
+    assert isinstance(before, str) and isinstance(after, str)
+    if event.get("created") is True or before == _NO_COMMIT:
+        return None, "the push created the branch, so there is no earlier commit to compare with"
+    if event.get("forced") is True:
+        return None, "the push was forced, so the earlier commit is not in the branch's history"
+    reasons = []
+    token = inputs.github_token.get_secret_value() if inputs.github_token else None
+    if token and run.repository:
+        files, why = compare_api(environ, run.repository, before, after, token, deadline, clock)
+        if files is not None:
+            return files, ""
+        reasons.append(why)
+    else:
+        reasons.append("github-token is empty")
+    files, why = git_diff(environ.get("GITHUB_WORKSPACE"), before, after, deadline)
+    if files is not None:
+        return files, ""
+    reasons.append(why)
+    return None, "; ".join(reasons)
+
+
+def compare_api(
+    environ: Mapping[str, str],
+    repository: str,
+    before: str,
+    after: str,
+    token: str,
+    deadline: Deadline,
+    clock: Clock,
+) -> tuple[set[str] | None, str]:
+    """The files GitHub's compare API lists between the two commits, or None and why not."""
+    api = environ.get("GITHUB_API_URL") or "https://api.github.com"
+    parts = urlsplit(api)
+    # The token must not go anywhere in clear: https, or plain http to this machine (tests).
+    if parts.scheme != "https" and parts.hostname not in ("127.0.0.1", "::1"):
+        return None, f"GITHUB_API_URL ({api}) is not https"
+    url = (
+        f"{api.rstrip('/')}/repos/{quote(repository, safe='/')}/compare/"
+        f"{quote(before, safe='')}...{quote(after, safe='')}"
+    )
+    headers = {
+        "Accept": "application/vnd.github+json",
+        "Authorization": f"Bearer {token}",
+        "X-GitHub-Api-Version": "2022-11-28",
+    }
+    client = HttpClient(url, None, headers, clock)
+
+    def attempt() -> RawAnswer:
+        answer = client.get(url, deadline, COMPARE_ANSWER_LIMIT)
+        if answer.status == 429 or answer.status >= 500:
+            raise Retryable(f"HTTP {answer.status}", answer.retry_after, "GitHub")
+        return answer
+
+    try:
+        answer = RetryPolicy(clock, lambda _message: None).run(attempt, deadline)
+    except Exception as exc:  # any failure only means the changes are unknown
+        return None, f"GitHub's compare API could not be asked ({type(exc).__name__})"
+    finally:
+        client.close()
+    return _compared_files(answer)
+
+
+def _compared_files(answer: RawAnswer) -> tuple[set[str] | None, str]:
+    if answer.status != 200 or answer.body is None:
+        return None, f"GitHub's compare API answered HTTP {answer.status}"
+    try:
+        data = json.loads(answer.body)
+    except (ValueError, RecursionError):
+        return None, "GitHub's compare API did not answer with JSON"
+    files = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(files, list):
+        return None, "GitHub's compare API listed no files"
+    if data.get("status") not in ("ahead", "identical"):
+        return None, "the earlier commit is not an ancestor of the pushed one"
+    if len(files) >= COMPARE_FILE_LIMIT:
+        return None, f"the push changed {COMPARE_FILE_LIMIT} files or more, more than GitHub lists"
+    paths: set[str] = set()
+    for item in files:
+        if not isinstance(item, dict):
+            continue
+        for name in ("filename", "previous_filename"):
+            if isinstance(item.get(name), str):
+                paths.add(item[name])
+    return paths, ""
+
+
+def git_diff(
+    workspace: str | None, before: str, after: str, deadline: Deadline
+) -> tuple[set[str] | None, str]:
+    """The paths ``git diff`` names between the commits, or None and why not."""
+    git = shutil.which("git")
+    if git is None:
+        return None, "the image has no git"
+    if not workspace:
+        return None, "GITHUB_WORKSPACE is not set"
+    try:
+        # The commits are hex (checked above), so no argument can be read as an option.
+        done = subprocess.run(  # noqa: S603
+            [git, "-C", workspace, "diff", "--no-renames", "--name-only", "-z", before, after],
+            capture_output=True,
+            timeout=max(deadline.remaining(), 0.1),
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None, "git diff did not finish"
+    if done.returncode != 0:
+        return None, (
+            "the checked-out history lacks the pushed commits (check out with fetch-depth: 0)"
+        )
+    if len(done.stdout) > _GIT_OUTPUT_LIMIT:
+        return None, "git diff listed more than we read"
+    names = done.stdout.decode("utf-8", errors="replace").split("\0")
+    return {name for name in names if name}, ""
