@@ -34,12 +34,18 @@ class ContainerRun:
     stderr: str
     outputs: dict[str, str]
     summary: str
+    saved_state: dict[str, str]  # GITHUB_STATE, which the runner gives the post step as STATE_*
 
 
 def run_container(
-    run: Run, with_: dict[str, str], host: Path, extra_env: dict[str, str] | None = None
+    run: Run,
+    with_: dict[str, str],
+    host: Path,
+    extra_env: dict[str, str] | None = None,
+    entrypoint: str | None = None,
 ) -> ContainerRun:
-    """``docker run`` as the runner builds it: -e NAME only, the /github mounts, its workdir."""
+    """``docker run`` as the runner builds it: -e NAME only, the /github mounts, its workdir;
+    ``--entrypoint`` for a post step (action.yml ``runs.post-entrypoint``)."""
     if shutil.which("podman") is None:
         pytest.fail("podman is not installed: apt-get install podman buildah runc debootstrap")
     dirs = {
@@ -52,14 +58,17 @@ def run_container(
     env.pop("PATH")
     guid = uuid.uuid4()
     output, summary = f"set_output_{guid}", f"step_summary_{guid}"
-    (dirs["file_commands"] / output).write_text("")
-    (dirs["file_commands"] / summary).write_text("")
+    state, exported = f"save_state_{guid}", f"set_env_{guid}"
+    for name in (output, summary, state, exported):
+        (dirs["file_commands"] / name).write_text("")
     env |= {
         "HOME": "/github/home",
         "GITHUB_WORKSPACE": "/github/workspace",
         "GITHUB_EVENT_PATH": "/github/workflow/event.json",
         "GITHUB_OUTPUT": f"/github/file_commands/{output}",
         "GITHUB_STEP_SUMMARY": f"/github/file_commands/{summary}",
+        "GITHUB_STATE": f"/github/file_commands/{state}",
+        "GITHUB_ENV": f"/github/file_commands/{exported}",
         "RUNNER_TEMP": "/github/runner_temp",
     }
     command = ["podman", "run", "--rm", "--network", "host", "--read-only"]
@@ -71,6 +80,8 @@ def run_container(
         command += ["-e", f"{name}={value}"]
     for name, folder in dirs.items():
         command += ["-v", f"{folder}:/github/{name}"]
+    if entrypoint is not None:
+        command += ["--entrypoint", entrypoint]
     command.append(IMAGE)
     podman_env = {
         key: os.environ[key]
@@ -86,6 +97,7 @@ def run_container(
         stderr=completed.stderr,
         outputs=parse_output_file((dirs["file_commands"] / output).read_text()),
         summary=(dirs["file_commands"] / summary).read_text(),
+        saved_state=parse_output_file((dirs["file_commands"] / state).read_text()),
     )
 
 
@@ -157,6 +169,34 @@ def test_two_container_steps_of_a_job_update_one_deployment(
     # The startedAt of the first step, carried to the second through /github/home.
     first = started.outputs["payload"]
     assert f'"startedAt":"{props["startedAt"]}"' in first
+
+
+def test_track_job_s_post_step_sends_the_job_s_final_state(
+    standin: Standin, tmp_path: Path
+) -> None:
+    inputs = credentials(standin) | {"event-type": "build", "track-job": "true"}
+    main = run_container(Run(), inputs, tmp_path)
+    assert main.exit_code == 0, main.stdout + main.stderr
+    assert main.saved_state == {"TRACKING": "true"}
+    # The post step as the runner starts it: the same image, runs.post-entrypoint, the main
+    # step's GITHUB_STATE as STATE_*, and job.status evaluated again when the job has ended.
+    post_env = {f"STATE_{name}": value for name, value in main.saved_state.items()}
+    post = run_container(
+        Run(job_status="failure"), inputs, tmp_path, post_env, "/app/post-entrypoint.sh"
+    )
+
+    assert post.exit_code == 0, post.stdout + post.stderr
+    [stored] = standin.events()
+    assert stored["buildProperties"]["state"] == "FAILED"
+    assert stored["buildProperties"]["pipeline"]["pipelineId"] == main.outputs["pipeline-id"]
+    assert int(post.outputs["update-sequence-number"]) > int(main.outputs["update-sequence-number"])
+
+
+def test_the_post_step_of_a_use_without_track_job_starts_no_python(tmp_path: Path) -> None:
+    # Another use of the action in the job turned track-job on, so the runner starts this
+    # use's post step too; without its own STATE_TRACKING it must end before Python starts.
+    post = run_container(Run(), {}, tmp_path, None, "/app/post-entrypoint.sh")
+    assert post.exit_code == 0 and post.stdout == ""
 
 
 def test_the_image_carries_the_license() -> None:
