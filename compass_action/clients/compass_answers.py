@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from ..text import ANSWER_PREVIEW, COMPASS_ERRORS, preview
+from .http import RawAnswer, Retryable
 
 # The one Compass error type documented as worth retrying: a concurrent write to the same event.
 RETRYABLE_ERROR_TYPES = frozenset({"STORE_CONFLICT_EXCEPTION"})
@@ -173,3 +174,18 @@ def describe_retry_reason(answer: Answer) -> str:
     if answer.status >= 500:
         return f"HTTP {answer.status}, Compass is having trouble ({answer.body_note})"
     return f"HTTP {answer.status}, a conflicting write ({answer.body_note})"
+
+
+def answer_of(raw: RawAnswer) -> Answer:
+    """What Compass's HTTP answer says, read or not (a body past the bounded read is not)."""
+    if raw.body is None:
+        return unread_answer(raw.status, raw.unread or "no body", raw.location)
+    return read_answer(raw.status, raw.content_type, raw.body, raw.location)
+
+
+class RetryableAnswer(Retryable):
+    """An answer of Compass's worth another attempt (429, 5xx, ...), for the retry loop."""
+
+    def __init__(self, answer: Answer, retry_after: float | None) -> None:
+        super().__init__(describe_retry_reason(answer), retry_after, "Compass")
+        self.answer = answer

@@ -15,14 +15,12 @@ from enum import Enum
 import httpx
 
 from ..limits import Deadline, DeadlineExceeded
-from .compass_answers import Answer, Verdict, describe_retry_reason, read_answer, unread_answer
+from .compass_answers import Answer, RetryableAnswer, Verdict, answer_of
 from .http import (
     Clock,
     HttpClient,
     NoTurn,
     Pacer,
-    RawAnswer,
-    Retryable,
     RetryPolicy,
     certificate_error,
     describe_failure,
@@ -55,12 +53,6 @@ class DeliveryResult:
         return None if self.answer is None else self.answer.status
 
 
-class _RetryableAnswer(Retryable):
-    def __init__(self, answer: Answer, retry_after: float | None) -> None:
-        super().__init__(describe_retry_reason(answer), retry_after, "Compass")
-        self.answer = answer
-
-
 _PACERS: dict[str, Pacer] = {}
 
 
@@ -79,12 +71,6 @@ def pacer_for(user: str, clock: Clock | None = None) -> Pacer:
         clock = clock or Clock()
         _PACERS[key] = compass_pacer(clock.monotonic, clock.sleep)
     return _PACERS[key]
-
-
-def _answer(raw: RawAnswer) -> Answer:
-    if raw.body is None:
-        return unread_answer(raw.status, raw.unread or "no body", raw.location)
-    return read_answer(raw.status, raw.content_type, raw.body, raw.location)
 
 
 class Delivery:
@@ -132,14 +118,14 @@ class Delivery:
             attempts += 1
             self._pacer.wait_turn(deadline)
             raw = self._http.post(self._url, body, deadline)
-            answer = _answer(raw)
+            answer = answer_of(raw)
             if answer.verdict is Verdict.RETRY:
-                raise _RetryableAnswer(answer, raw.retry_after)
+                raise RetryableAnswer(answer, raw.retry_after)
             return answer
 
         try:
             answer = self._retries.run(attempt, deadline)
-        except _RetryableAnswer as exc:
+        except RetryableAnswer as exc:
             return DeliveryResult(Outcome.UNAVAILABLE, attempts, exc.answer, self._gave_up(exc))
         except (NoTurn, DeadlineExceeded) as exc:
             return DeliveryResult(Outcome.UNAVAILABLE, attempts, None, self._gave_up(exc))

@@ -24,14 +24,13 @@ import httpx
 
 from ..limits import Deadline, DeadlineExceeded
 from ..text import ANSWER_PREVIEW, preview
-from .compass_answers import Answer, Verdict, describe_retry_reason, read_answer, unread_answer
+from .compass_answers import Answer, RetryableAnswer, Verdict, answer_of
 from .http import (
     Clock,
     HttpClient,
     NoTurn,
     Pacer,
     RawAnswer,
-    Retryable,
     RetryPolicy,
     certificate_error,
     describe_failure,
@@ -57,18 +56,6 @@ class GraphQLError(Exception):
         super().__init__(message)
         self.trouble = trouble
         self.error_type = error_type
-
-
-class _RetryableAnswer(Retryable):
-    def __init__(self, answer: Answer, retry_after: float | None) -> None:
-        super().__init__(describe_retry_reason(answer), retry_after, "Compass")
-        self.answer = answer
-
-
-def _answer(raw: RawAnswer) -> Answer:
-    if raw.body is None:
-        return unread_answer(raw.status, raw.unread or "no body", raw.location)
-    return read_answer(raw.status, raw.content_type, raw.body, raw.location)
 
 
 class GraphQLClient:
@@ -112,12 +99,12 @@ class GraphQLClient:
             self.calls += 1
             raw = self._http.post(self.url, body, deadline)
             if raw.status == 429 or raw.status >= 500:
-                raise _RetryableAnswer(_answer(raw), raw.retry_after)
+                raise RetryableAnswer(answer_of(raw), raw.retry_after)
             return raw
 
         try:
             raw = self._retries.run(attempt, deadline)
-        except (_RetryableAnswer, NoTurn, DeadlineExceeded) as exc:
+        except (RetryableAnswer, NoTurn, DeadlineExceeded) as exc:
             raise GraphQLError(
                 f"Could not {what}: {describe_failure(exc)}; no more retries within the timeout "
                 f"of {deadline.budget:g} s",
@@ -135,7 +122,7 @@ class GraphQLClient:
 
 def _data(what: str, raw: RawAnswer) -> dict[str, Any]:
     """The ``data`` object of a 2xx answer; any other answer or shape raises GraphQLError."""
-    answer = _answer(raw)
+    answer = answer_of(raw)
     if answer.verdict is not Verdict.ACCEPTED:
         raise GraphQLError(f"Could not {what}: {_http_problem(answer)}")
     payload = _json(raw)
