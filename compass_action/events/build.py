@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from . import identity
 from .contract import BuildEvent, BuildPipeline, BuildProperties, BuildState, EventInput, EventType
-from .kind import Common, Facts
+from .kind import Common, Facts, JobFacts
 
 if TYPE_CHECKING:
     from .builder import Derivation
@@ -19,20 +19,8 @@ _DEPLOYMENT_ONLY = ("environment-category", "environment-id", "sequence-number")
 
 
 @dataclass(frozen=True)
-class BuildFacts:
+class BuildFacts(JobFacts):
     """A build adds no key of its own: its pipeline ID is the whole key."""
-
-    @property
-    def own_state(self) -> str | None:
-        return None  # the job's, the GitHub deployment's or the input's
-
-    @property
-    def payload_sequence(self) -> int | None:
-        return None
-
-    @property
-    def link(self) -> str | None:
-        return None
 
     def ledger_key_parts(self) -> list[object]:
         return [None, None]

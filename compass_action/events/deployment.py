@@ -20,29 +20,17 @@ from .contract import (
     EventType,
 )
 from .environments import Environment, environment_id, resolve_environment
-from .kind import Common, Facts
+from .kind import Common, Facts, JobFacts
 
 if TYPE_CHECKING:
     from .builder import Derivation
 
 
 @dataclass(frozen=True)
-class DeploymentFacts:
+class DeploymentFacts(JobFacts):
     environment: Environment
     environment_id: str
     sequence_number: int
-
-    @property
-    def own_state(self) -> str | None:
-        return None  # the job's, the GitHub deployment's or the input's
-
-    @property
-    def payload_sequence(self) -> int | None:
-        return None
-
-    @property
-    def link(self) -> str | None:
-        return None
 
     def ledger_key_parts(self) -> list[object]:
         return [self.environment_id, self.sequence_number]

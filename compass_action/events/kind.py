@@ -76,6 +76,23 @@ class Facts(Protocol):
         ...
 
 
+class JobFacts:
+    """What the kinds about the job (deployments, builds) share: the state is the job's, the
+    GitHub deployment's or the input's, the numbering the clock's, the link the run's."""
+
+    @property
+    def own_state(self) -> str | None:
+        return None
+
+    @property
+    def payload_sequence(self) -> int | None:
+        return None
+
+    @property
+    def link(self) -> str | None:
+        return None
+
+
 class EventKind(Protocol):
     event_type: EventType
     has_pipeline: bool  # deployments and builds; the other kinds are keyed by an id of their own
