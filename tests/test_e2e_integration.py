@@ -10,16 +10,17 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from graphql import GraphQLEnumType, parse, validate
 
 from compass_action.clients import compass_graphql as ops
 from compass_action.events.contract import EventType
 from tools.action_runner import Run, StepResult
-from tools.compass_standin import Standin
-from tools.standin_graphql import SCHEMA, Failure, FakeComponent
+from tools.compass_standin import EVENTS_PATH, RateLimit, Standin
+from tools.standin_graphql import GRAPHQL_PATH, SCHEMA, Failure, FakeComponent
 
-from .conftest import COMPONENT, credentials
+from .conftest import COMPONENT, EMAIL, TOKEN, credentials
 from .inprocess import InProcess
 from .webhooks import run_for
 
@@ -212,3 +213,19 @@ def test_preflight_with_two_components_checks_each(
     assert "OK: Component: Billing" in result.stdout
     assert result.summary.count("### Compass setup check: ready") == 2
     assert events_posted(compass) == []
+
+
+# -- the stand-in's rate limit ----------------------------------------------------------------
+
+
+def test_the_stand_ins_rate_limit_counts_graphql_posts_with_the_events() -> None:
+    limit = RateLimit(limit=2, clock=lambda: 0.0)
+    query = {"query": "query compassActionTokenOwner { me { user { accountId name } } }"}
+    with Standin(EMAIL, TOKEN, rate_limit=limit) as server:
+        url = server.base_url
+        graphql = [httpx.post(url + GRAPHQL_PATH, json=query, auth=(EMAIL, TOKEN)) for _ in "ab"]
+        event = httpx.post(url + EVENTS_PATH, json={}, auth=(EMAIL, TOKEN))
+
+    assert [answer.status_code for answer in graphql] == [200, 200]
+    assert event.status_code == 429 and limit.refused == 1
+    assert event.headers["Retry-After"] == "60"
