@@ -229,3 +229,16 @@ def test_the_stand_ins_rate_limit_counts_graphql_posts_with_the_events() -> None
     assert [answer.status_code for answer in graphql] == [200, 200]
     assert event.status_code == 429 and limit.refused == 1
     assert event.headers["Retry-After"] == "60"
+
+
+def test_an_incident_next_to_a_deployment_source_gets_its_own_incident_source(
+    compass: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    in_process(Run(ref="refs/tags/v1.2.3", event_name="push"), credentials(compass), workdir / "d")
+
+    result = in_process(Run(), credentials(compass) | INCIDENT, workdir)
+
+    assert result.exit_code == 0, printed(result)
+    assert sorted(kind for _, kind in compass.state.graphql.sources) == ["DEPLOYMENT", "INCIDENT"]
+    assert "an incident event needs its own INCIDENT source" in result.stdout
+    assert len(compass.events()) == 2
