@@ -483,6 +483,16 @@ def _missing(inputs: ActionInputs, unchecked: frozenset[str]) -> list[Problem]:
                 )
             )
             break
+    if inputs.track_job and inputs.event_type not in JOB_STATUS_KINDS:
+        # Only deployments and builds follow the job (IN_PROGRESS, then the job's status); the
+        # other kinds have states of their own, which a job's end says nothing about.
+        problems.append(
+            Problem(
+                "track-job",
+                f"applies only to deployment and build events, not to {inputs.event_type.a} "
+                "event; set track-job: false, or event-type: deployment or build",
+            )
+        )
     if inputs.track_job and inputs.state is not None:
         problems.append(
             Problem(

@@ -134,5 +134,5 @@ def _check_sources(
         check,
         False,
         f"{external} {state}{note if others else ''}; fix: set setup-event-source: auto, or "
-        f"create a {kind} source with this ID and attach it to the component",
+        f"create an event source of type {kind} with this ID and attach it to the component",
     )

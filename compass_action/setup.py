@@ -56,8 +56,8 @@ def set_up_event_source(
     )
     if others:
         reporter.info(
-            f"The component has a {', '.join(others)} event source for {external}; a "
-            f"{kind.lower()} event needs its own {kind} source"
+            f"The component has a {', '.join(others)} event source for {external}; "
+            f"{event.event_type.a} event needs its own {kind} source"
         )
     source = ops.find_event_source(client, cloud, kind, external, deadline)
     if source is None:

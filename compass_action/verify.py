@@ -42,10 +42,11 @@ class Verification:
         if self.outcome is Recorded.RECORDED:
             return f"Recorded by Compass (updateSequenceNumber {ours})"
         if self.outcome is Recorded.SUPERSEDED and self.held is not None:
+            state = f"state {self.held.state}, " if self.held.state else ""  # push: none
             return (
-                f"Superseded: Compass holds a newer update of this event (state "
-                f"{self.held.state}, updateSequenceNumber {self.held.update_sequence_number} "
-                f"> {ours}), so this one was dropped"
+                f"Superseded: Compass holds a newer update of this event ({state}"
+                f"updateSequenceNumber {self.held.update_sequence_number} > {ours}), so this "
+                "one was dropped"
             )
         detail = f" ({self.reason})" if self.reason else ""
         return f"Not seen in Compass within the timeout after {self.looks} looks{detail}"
@@ -53,18 +54,11 @@ class Verification:
 
 def event_keys(event: BuiltEvent) -> tuple[str, ...]:
     """What identifies the event in its source: as ops.StoredEvent.keys."""
-    kind = event.event_type.value
+    kind, _ = event_source_key(event)
     data = event.body["event"]
     assert isinstance(data, dict)
-    item = data[kind]
-    if kind == "deployment":
-        props = item["deploymentProperties"]
-        return (
-            str(props["pipeline"]["pipelineId"]),
-            str(props["environment"]["environmentId"]),
-            str(props["sequenceNumber"]),
-        )
-    return (str(item["buildProperties"]["pipeline"]["pipelineId"]),)
+    item = data[event.event_type.value]
+    return ops.stored_keys(kind, item[ops.STORED_SHAPES[kind].properties])
 
 
 def verify(

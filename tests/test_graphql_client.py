@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -214,3 +215,15 @@ def test_an_answer_of_the_wrong_shape_is_an_error_or_nothing_never_a_crash(
         except GraphQLError as exc:
             assert str(exc).startswith("Could not ")
         assert server.state.graphql.failures == []  # the wrong shape was the answer
+
+
+def test_the_call_count_is_exact_when_threads_share_the_client(
+    server: Standin, client: GraphQLClient, waits: SkippedWaits
+) -> None:
+    # The fan-out sends several components' events from threads that share this client.
+    def look(_: int) -> None:
+        ops.token_owner(client, deadline(waits))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(look, range(48)))
+    assert client.calls == 48 == len(server.state.graphql.calls)

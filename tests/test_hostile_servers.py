@@ -18,7 +18,7 @@ import pytest
 
 from compass_action.clients.delivery import Delivery, DeliveryResult, Outcome, compass_pacer
 from compass_action.clients.http import MAX_ANSWER_BYTES
-from tools.compass_standin import ScriptedAnswer, Standin
+from tools.compass_standin import ScriptedAnswer, Standin, gzip_of_zeros
 
 from .conftest import EMAIL, TOKEN
 
@@ -95,6 +95,9 @@ def test_a_huge_body_takes_bounded_memory() -> None:
 
 def test_a_gzip_bomb_is_not_expanded() -> None:
     bomb = ScriptedAnswer(500, gzip_bomb=64 << 20)  # 64 MiB of zeros in about 64 KB
+    # Compressed now, before the budget's clock starts and outside the memory measured: the
+    # budget and the peak are then the client's alone, however loaded the machine.
+    bomb.prepare()
     tracemalloc.start()
     try:
         with Standin(EMAIL, TOKEN, script=[bomb]) as s:
@@ -105,6 +108,14 @@ def test_a_gzip_bomb_is_not_expanded() -> None:
     assert result.outcome is Outcome.UNAVAILABLE and result.status == 500
     assert "a body larger than 64 KiB, not read further" in result.reason
     assert peak < 4 << 20
+
+
+def test_the_stand_in_compresses_its_bombs_before_any_request() -> None:
+    gzip_of_zeros.cache_clear()
+    bomb, later = ScriptedAnswer(503, gzip_bomb=3 << 20), ScriptedAnswer(503, gzip_bomb=5 << 20)
+    with Standin(EMAIL, TOKEN, script=[bomb], answers_for={"x": later}) as server:
+        assert gzip_of_zeros.cache_info().currsize == 2
+        assert server.received() == []
 
 
 def test_deeply_nested_json_is_described_not_crashed_on() -> None:

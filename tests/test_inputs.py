@@ -313,3 +313,11 @@ def test_the_new_switches_read_their_values(env: pytest.MonkeyPatch) -> None:
 def test_a_wrong_setup_value_is_named(env: pytest.MonkeyPatch) -> None:
     env.setenv("COMPASS_SETUP_EVENT_SOURCE", "always")
     assert "'auto' or 'never'" in problems_of(env)["setup-event-source"]
+
+
+@pytest.mark.parametrize("kind", ["incident", "push", "flag"])
+def test_track_job_is_for_deployments_and_builds_only(env: pytest.MonkeyPatch, kind: str) -> None:
+    env.setenv("COMPASS_TRACK_JOB", "true")
+    env.setenv("COMPASS_EVENT_TYPE", kind)
+    env.delenv("COMPASS_STATE", raising=False)
+    assert "applies only to deployment and build events" in problems_of(env)["track-job"]

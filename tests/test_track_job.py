@@ -147,3 +147,14 @@ def test_entrypoint_post_without_state_imports_nothing(workdir: Path) -> None:
     )
     assert done.returncode == 0 and done.stdout == ""
     assert "compass_action" not in done.stderr and "pydantic" not in done.stderr
+
+
+def test_track_job_with_an_incident_is_one_input_problem_before_any_request(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    with_ = credentials(standin) | {"track-job": "true", "event-type": "incident"}
+    result = in_process(Run(), with_, workdir)
+    assert result.exit_code == 1
+    assert "::error title=Input track-job::applies only to deployment and build" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.saved_state == {} and standin.received() == []

@@ -139,6 +139,100 @@ type CompassBuildEventProperties {
   completedAt: DateTime
 }
 type CompassBuildEventPipeline { pipelineId: String, displayName: String, url: String }
+type CompassAlertEvent implements CompassEvent {
+  description: String
+  displayName: String!
+  eventType: CompassEventType!
+  lastUpdated: DateTime!
+  updateSequenceNumber: Long!
+  url: URL
+  alertProperties: CompassAlertEventProperties
+}
+type CompassAlertEventProperties {
+  id: String
+  status: String
+  priority: String
+}
+type CompassFlagEvent implements CompassEvent {
+  description: String
+  displayName: String!
+  eventType: CompassEventType!
+  lastUpdated: DateTime!
+  updateSequenceNumber: Long!
+  url: URL
+  flagProperties: CompassFlagEventProperties
+}
+type CompassFlagEventProperties {
+  id: String
+  status: String
+}
+type CompassIncidentEvent implements CompassEvent {
+  description: String
+  displayName: String!
+  eventType: CompassEventType!
+  lastUpdated: DateTime!
+  updateSequenceNumber: Long!
+  url: URL
+  incidentProperties: CompassIncidentEventProperties
+}
+type CompassIncidentEventProperties {
+  id: String
+  state: String
+  startTime: DateTime
+  endTime: DateTime
+}
+type CompassLifecycleEvent implements CompassEvent {
+  description: String
+  displayName: String!
+  eventType: CompassEventType!
+  lastUpdated: DateTime!
+  updateSequenceNumber: Long!
+  url: URL
+  lifecycleProperties: CompassLifecycleEventProperties
+}
+type CompassLifecycleEventProperties {
+  id: String
+  stage: String
+}
+type CompassCustomEvent implements CompassEvent {
+  description: String
+  displayName: String!
+  eventType: CompassEventType!
+  lastUpdated: DateTime!
+  updateSequenceNumber: Long!
+  url: URL
+  customEventProperties: CompassCustomEventProperties
+}
+type CompassCustomEventProperties {
+  id: String
+  icon: String
+}
+type CompassPushEvent implements CompassEvent {
+  description: String
+  displayName: String!
+  eventType: CompassEventType!
+  lastUpdated: DateTime!
+  updateSequenceNumber: Long!
+  url: URL
+  pushEventProperties: CompassPushEventProperties
+}
+type CompassPushEventProperties {
+  id: String
+  branchName: String
+}
+type CompassVulnerabilityEvent implements CompassEvent {
+  description: String
+  displayName: String!
+  eventType: CompassEventType!
+  lastUpdated: DateTime!
+  updateSequenceNumber: Long!
+  url: URL
+  vulnerabilityProperties: CompassVulnerabilityEventProperties
+}
+type CompassVulnerabilityEventProperties {
+  id: String
+  state: String
+}
 
 type CompassCatalogMutationApi {
   createEventSource(input: CreateEventSourceInput!): CreateEventSourcePayload
@@ -361,7 +455,7 @@ class GraphQLState:
             held = latest.get(key)
             if held is None or stored.data["updateSequenceNumber"] > held["updateSequenceNumber"]:
                 latest[key] = stored.data
-        typename = {"DEPLOYMENT": "CompassDeploymentEvent", "BUILD": "CompassBuildEvent"}[kind]
+        typename = _KINDS[kind.lower()][0]
         nodes = [{"__typename": typename, "eventType": kind, **data} for data in latest.values()]
         return {
             "__typename": "CompassEventConnection",
@@ -404,17 +498,33 @@ def _kind(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     return kind, event[kind]
 
 
+# Per body key: the node's type, its properties field, and the paths that tell events apart.
+_KINDS: dict[str, tuple[str, str, tuple[tuple[str, ...], ...]]] = {
+    "deployment": (
+        "CompassDeploymentEvent",
+        "deploymentProperties",
+        (("pipeline", "pipelineId"), ("environment", "environmentId"), ("sequenceNumber",)),
+    ),
+    "build": ("CompassBuildEvent", "buildProperties", (("pipeline", "pipelineId"),)),
+    "alert": ("CompassAlertEvent", "alertProperties", (("id",),)),
+    "flag": ("CompassFlagEvent", "flagProperties", (("id",),)),
+    "incident": ("CompassIncidentEvent", "incidentProperties", (("id",),)),
+    "lifecycle": ("CompassLifecycleEvent", "lifecycleProperties", (("id",),)),
+    "custom": ("CompassCustomEvent", "customEventProperties", (("id",),)),
+    "push": ("CompassPushEvent", "pushEventProperties", (("id",),)),
+    "vulnerability": ("CompassVulnerabilityEvent", "vulnerabilityProperties", (("id",),)),
+}
+
+
 def _identity(kind: str, data: dict[str, Any]) -> str:
-    if kind == "deployment":
-        props = data["deploymentProperties"]
-        return json.dumps(
-            [
-                props["pipeline"]["pipelineId"],
-                props["environment"]["environmentId"],
-                props["sequenceNumber"],
-            ]
-        )
-    return json.dumps([data["buildProperties"]["pipeline"]["pipelineId"]])
+    _, properties, paths = _KINDS[kind]
+    values = []
+    for path in paths:
+        value: Any = data[properties]
+        for key in path:
+            value = value[key]
+        values.append(value)
+    return json.dumps(values)
 
 
 def _operation_name(document: str) -> str:

@@ -85,7 +85,61 @@ mutation compassActionAttachEventSource($input: AttachEventSourceInput!) {
   }
 }"""
 
-SOURCE_EVENTS = """
+
+@dataclass(frozen=True)
+class StoredShape:
+    """How Compass shows one kind's events in a source, and what tells one event apart.
+
+    ``keys`` and ``state`` are paths into the kind's properties object, the same object in the
+    body we send and in the node Compass answers, so one rule serves both sides.
+    """
+
+    typename: str  # the CompassEvent type of the nodes
+    properties: str  # the properties field, as in the REST body and the GraphQL node
+    selection: str  # what is read of the properties
+    keys: tuple[tuple[str, ...], ...]
+    state: tuple[str, ...] | None = None
+
+
+# Keyed by CompassEventType. Deployment to custom: Atlassian's GetEventSourceQuery (notes
+# Appendix B). Push and vulnerability are not in it; their type and field names are those of
+# the forge-graphql toolkit reference (CompassPushEvent.pushEventProperties,
+# CompassVulnerabilityEvent.vulnerabilityProperties), their subfields the ids of the REST body.
+STORED_SHAPES: dict[str, StoredShape] = {
+    "DEPLOYMENT": StoredShape(
+        "CompassDeploymentEvent",
+        "deploymentProperties",
+        "sequenceNumber state pipeline { pipelineId } environment { environmentId }",
+        (("pipeline", "pipelineId"), ("environment", "environmentId"), ("sequenceNumber",)),
+        ("state",),
+    ),
+    "BUILD": StoredShape(
+        "CompassBuildEvent",
+        "buildProperties",
+        "state pipeline { pipelineId }",
+        (("pipeline", "pipelineId"),),
+        ("state",),
+    ),
+    "ALERT": StoredShape("CompassAlertEvent", "alertProperties", "id", (("id",),)),
+    "FLAG": StoredShape("CompassFlagEvent", "flagProperties", "id status", (("id",),), ("status",)),
+    "INCIDENT": StoredShape(
+        "CompassIncidentEvent", "incidentProperties", "id state", (("id",),), ("state",)
+    ),
+    "LIFECYCLE": StoredShape(
+        "CompassLifecycleEvent", "lifecycleProperties", "id stage", (("id",),), ("stage",)
+    ),
+    "CUSTOM": StoredShape("CompassCustomEvent", "customEventProperties", "id icon", (("id",),)),
+    "PUSH": StoredShape("CompassPushEvent", "pushEventProperties", "id", (("id",),)),
+    "VULNERABILITY": StoredShape(
+        "CompassVulnerabilityEvent",
+        "vulnerabilityProperties",
+        "id state",
+        (("id",),),
+        ("state",),
+    ),
+}
+
+_SOURCE_EVENTS = """
 query compassActionSourceEvents(
   $cloudId: ID!, $eventType: CompassEventType!, $externalEventSourceId: ID!,
   $eventsQuery: CompassEventsInEventSourceQuery
@@ -103,14 +157,7 @@ query compassActionSourceEvents(
               __typename
               updateSequenceNumber
               lastUpdated
-              ... on CompassDeploymentEvent {
-                deploymentProperties {
-                  sequenceNumber state
-                  pipeline { pipelineId }
-                  environment { environmentId }
-                }
-              }
-              ... on CompassBuildEvent { buildProperties { state pipeline { pipelineId } } }
+              ... on TYPENAME { PROPERTIES { SELECTION } }
             }
           }
           ... on QueryError { message extensions { statusCode errorType } }
@@ -120,6 +167,23 @@ query compassActionSourceEvents(
     }
   }
 }"""
+
+
+def source_events_document(event_type: str) -> str:
+    """The events query with only the fragment of ``event_type``: a type the site's schema
+    lacks can then break verify of that kind alone."""
+    shape = STORED_SHAPES[event_type]
+    return (
+        _SOURCE_EVENTS.replace("TYPENAME", shape.typename)
+        .replace("PROPERTIES", shape.properties)
+        .replace("SELECTION", shape.selection)
+    )
+
+
+def stored_keys(event_type: str, properties: object) -> tuple[str, ...]:
+    """What tells an event of ``event_type`` apart in its source, from its properties."""
+    return tuple(_text(_get(properties, *path)) for path in STORED_SHAPES[event_type].keys)
+
 
 WHO_AM_I = """
 query compassActionTokenOwner { me { user { accountId name } } }"""
@@ -150,7 +214,7 @@ class ComponentDetails:
 class StoredEvent:
     """An event as Compass holds it: the keys that identify it and its update number."""
 
-    keys: tuple[str, ...]  # pipelineId (builds); pipelineId, environmentId, sequenceNumber
+    keys: tuple[str, ...]  # as stored_keys gives them
     update_sequence_number: int
     state: str
 
@@ -286,7 +350,8 @@ def source_events(
     """The events Compass holds in the source (none yet when the source does not exist)."""
     what = "read the events Compass recorded"
     arguments = _source_arguments(cloud_id, event_type, external_id)
-    data = client.call(what, SOURCE_EVENTS, arguments | {"eventsQuery": None}, deadline)
+    document = source_events_document(event_type)
+    data = client.call(what, document, arguments | {"eventsQuery": None}, deadline)
     try:
         source = union_member(what, _get(data, "compass", "eventSource"))
     except GraphQLError as exc:
@@ -294,21 +359,15 @@ def source_events(
             return []
         raise
     connection = union_member(what, source.get("events"))
-    return [_stored(node) for node in _items(connection.get("nodes")) if isinstance(node, dict)]
+    nodes = [node for node in _items(connection.get("nodes")) if isinstance(node, dict)]
+    return [_stored(event_type, node) for node in nodes]
 
 
-def _stored(node: dict[str, Any]) -> StoredEvent:
-    deployment = node.get("deploymentProperties")
-    if isinstance(deployment, dict):
-        keys: tuple[str, ...] = (
-            _text(_get(deployment, "pipeline", "pipelineId")),
-            _text(_get(deployment, "environment", "environmentId")),
-            _text(deployment.get("sequenceNumber")),
-        )
-        state = _text(deployment.get("state"))
-    else:
-        keys = (_text(_get(node, "buildProperties", "pipeline", "pipelineId")),)
-        state = _text(_get(node, "buildProperties", "state"))
+def _stored(event_type: str, node: dict[str, Any]) -> StoredEvent:
+    shape = STORED_SHAPES[event_type]
+    properties = node.get(shape.properties)
+    state = "" if shape.state is None else _text(_get(properties, *shape.state))
+    keys = stored_keys(event_type, properties)
     return StoredEvent(keys, _number(node.get("updateSequenceNumber")), state)
 
 

@@ -16,6 +16,7 @@ No message carries a credential: server text passes ``text.preview``, which scru
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
@@ -72,7 +73,10 @@ class GraphQLClient:
         pacer: Pacer,
     ) -> None:
         self.url = url
-        self.calls = 0  # requests sent, for the log's account of the rate limit
+        # Requests sent, for the log's account of the rate limit. Several components' sends
+        # share this client from the fan-out's threads, and ``+=`` is not atomic: hence a lock.
+        self._calls = 0
+        self._calls_lock = threading.Lock()
         self._pacer = pacer
         self._retries = RetryPolicy(clock, log)
         self._http = HttpClient(
@@ -81,6 +85,15 @@ class GraphQLClient:
             {"Accept": "application/json", "Content-Type": "application/json"},
             clock,
         )
+
+    @property
+    def calls(self) -> int:
+        with self._calls_lock:
+            return self._calls
+
+    def _count_call(self) -> None:
+        with self._calls_lock:
+            self._calls += 1
 
     def __enter__(self) -> GraphQLClient:
         return self
@@ -96,7 +109,7 @@ class GraphQLClient:
 
         def attempt() -> RawAnswer:
             self._pacer.wait_turn(deadline)
-            self.calls += 1
+            self._count_call()
             raw = self._http.post(self.url, body, deadline)
             if raw.status == 429 or raw.status >= 500:
                 raise RetryableAnswer(answer_of(raw), raw.retry_after)
