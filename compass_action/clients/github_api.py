@@ -66,6 +66,7 @@ class WorkflowRun(_Model):
 
     id: int
     run_attempt: int = 1
+    run_number: int | None = None
     name: str | None = None
     event: str | None = None
     status: str | None = None
