@@ -46,6 +46,9 @@ from .limits import Deadline
 from .problems import InputProblems, Problem
 
 OBSERVED_EVENT = "workflow_run"
+# Runs whose live deployments are keyed by their release or GitHub deployment, from the run's
+# payload, which the API's answer lacks: their deployments are left to the live steps.
+_OWN_DEPLOYMENT_KEYS = frozenset({"release", "deployment", "deployment_status"})
 
 # A job's conclusion as (the build's state, the deployment's state); None: not sent. The one
 # table of this rule, shown in the README ("Observe other workflows").
@@ -214,6 +217,8 @@ def observed_events(
         if build_state is not None and not pre_merge:
             kinds.append((EventType.BUILD, build_state, None))
         environment = observed.deployments.get(job.id)
+        if observed.run.event in _OWN_DEPLOYMENT_KEYS:
+            environment = None
         if deploy_state is not None and environment is not None:
             kinds.append((EventType.DEPLOYMENT, deploy_state, environment))
         for kind, state, env in kinds:

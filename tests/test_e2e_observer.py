@@ -86,10 +86,15 @@ def github() -> Iterator[GitHubStandin]:
         yield standin
 
 
-def observer_run(action: str = "completed") -> Run:
+def observer_run(action: str = "completed", triggered_by: str = "push") -> Run:
     event = payload("workflow_run/completed.payload.json")
     event["action"] = action
-    event["workflow_run"] |= {"id": TRIGGERING, "event": "push", "head_sha": SHA, "name": "CI"}
+    event["workflow_run"] |= {
+        "id": TRIGGERING,
+        "event": triggered_by,
+        "head_sha": SHA,
+        "name": "CI",
+    }
     return Run(
         event_name="workflow_run",
         event=event,
@@ -184,6 +189,18 @@ def test_an_observers_keys_equal_a_live_sends_in_that_job(
     live_deploy = _live(in_process, workdir, "deploy", DEPLOY_JOB, **{"environment": "production"})
     assert _keys(live_build) in observed
     assert _keys(live_deploy) in observed
+
+
+def test_a_release_runs_deployments_are_left_to_its_live_steps(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    # Live, they are keyed by the release, whose id the API's answer for the run lacks.
+    given = credentials(standin) | {"event-type": "build", "github-token": GITHUB_TOKEN}
+    run = observer_run(triggered_by="release")
+    result = in_process(run, given, workdir, {"GITHUB_API_URL": github.url})
+    assert result.exit_code == 0, result.stdout
+    assert len(builds(standin)) == 4
+    assert not [event for event in standin.events() if "deploymentProperties" in event]
 
 
 def test_a_requested_run_is_reported_once_completed(
