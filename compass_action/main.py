@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .clients.compass_answers import explain_rejection, explain_untrusted
 from .clients.delivery import Outcome
+from .clients.github_api import GitHubApiError
 from .clients.graphql import GraphQLError, Trouble
 from .clients.http import Clock
 from .events.builder import BuiltEvent
@@ -115,6 +116,9 @@ def run(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAGE)
             return _bad_input(reporter, exc.problems, fail_on)
         except GraphQLError as exc:  # a component's slug could not be looked up
             return _bad_input(reporter, [Problem("component-id", str(exc))], fail_on, exc)
+        except GitHubApiError as exc:  # an observer run could not read the run it reports
+            problem = Problem("github-token", f"the run to report could not be read: {exc}")
+            return _bad_input(reporter, [problem], fail_on, unavailable=exc.unavailable)
         if isinstance(prepared, Skipped):
             return _skipped(reporter, prepared.reason)
         inputs, events = prepared.inputs, prepared.events
@@ -409,9 +413,11 @@ def _bad_input(
     problems: list[Problem],
     fail_on: FailOn,
     lookup: GraphQLError | None = None,
+    unavailable: bool = False,
 ) -> int:
-    """Report the inputs to fix; ``lookup`` is the failed lookup that found the problem."""
-    failure = Failure.BAD_INPUT
+    """Report the inputs to fix; ``lookup`` is the failed lookup that found the problem;
+    ``unavailable``: what failed was a service, not the input."""
+    failure = Failure.UNAVAILABLE if unavailable else Failure.BAD_INPUT
     if lookup is not None:
         unavailable = lookup.trouble is Trouble.UNAVAILABLE
         failure = Failure.UNAVAILABLE if unavailable else Failure.COMPASS_REFUSED

@@ -30,7 +30,6 @@ from pydantic import ValidationError
 from .clients.github_api import (
     Deployment,
     GitHubApi,
-    GitHubApiError,
     Job,
     WorkflowRun,
     api_base,
@@ -134,13 +133,11 @@ def read_observed(
     assert inputs.github_token is not None and run.repository is not None
     triggering = triggering_run(run)
     token = inputs.github_token.get_secret_value()
-    try:
-        with GitHubApi(api_base(environ), token, clock, log) as api:
-            jobs = api.jobs(run.repository, triggering.id, triggering.run_attempt, deadline)
-            deployed = _deployed_jobs(api, run.repository, triggering, jobs, deadline)
-            log(f"GitHub API requests: {api.requests}")
-    except GitHubApiError as exc:
-        raise InputProblems([Problem("github-token", str(exc))]) from None
+    # A GitHubApiError goes up to main, which reports it as fail-on says.
+    with GitHubApi(api_base(environ), token, clock, log) as api:
+        jobs = api.jobs(run.repository, triggering.id, triggering.run_attempt, deadline)
+        deployed = _deployed_jobs(api, run.repository, triggering, jobs, deadline)
+        log(f"GitHub API requests: {api.requests}")
     return Observed(triggering, jobs, deployed)
 
 

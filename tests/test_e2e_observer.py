@@ -22,6 +22,7 @@ from tools.compass_contract import contract_errors
 from tools.compass_standin import Standin
 from tools.github_standin import (
     GitHubStandin,
+    Limited,
     deployment,
     deployment_status,
     job,
@@ -221,6 +222,27 @@ def test_an_observer_without_a_token_names_it_before_asking_anything(
     assert result.exit_code == 1
     assert "github-token" in result.stdout and "actions: read" in result.stdout
     assert standin.bodies() == [] and github.requests == []
+
+
+def test_a_rate_limit_past_the_timeout_warns_under_fail_on_config(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    github.limit_next(Limited(primary=True, wait=3000))
+    result = observe(in_process, standin, github, workdir)
+    # GitHub's limit is not the workflow's mistake: fail-on: config warns and sends nothing.
+    assert result.exit_code == 0, result.stdout
+    assert "::warning" in result.stdout and "raise timeout" in result.stdout
+    assert standin.bodies() == []
+
+
+def test_a_token_github_refuses_fails_the_step_naming_it(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    given = credentials(standin) | {"event-type": "build", "github-token": "ghs_no_access"}
+    result = in_process(observer_run(), given, workdir, {"GITHUB_API_URL": github.url})
+    assert result.exit_code == 1
+    assert "::error" in result.stdout and "github-token" in result.stdout
+    assert standin.bodies() == []
 
 
 def test_every_conclusion_is_mapped_once() -> None:

@@ -51,7 +51,15 @@ M = TypeVar("M", bound=BaseModel)
 
 
 class GitHubApiError(Exception):
-    """GitHub's API could not give what was asked; the message says what to fix."""
+    """GitHub's API could not give what was asked; the message says what to fix.
+
+    ``unavailable``: GitHub could not be reached or kept limiting past the deadline, which a
+    later run may not meet (``fail-on: config`` only warns), rather than a token to fix.
+    """
+
+    def __init__(self, message: str, unavailable: bool = False) -> None:
+        super().__init__(message)
+        self.unavailable = unavailable
 
 
 # -- what we read ---------------------------------------------------------------------------------
@@ -189,12 +197,12 @@ class GitHubApi:
         try:
             return RetryPolicy(self._clock, self._log).run(attempt, deadline)
         except Retryable as exc:
-            raise GitHubApiError(_gave_up(exc, deadline)) from None
+            raise GitHubApiError(_gave_up(exc, deadline), unavailable=True) from None
         except GitHubApiError:
             raise
         except Exception as exc:  # network trouble, the deadline: described, not raised raw
             raise GitHubApiError(
-                f"GitHub's API could not be reached ({describe_failure(exc)})"
+                f"GitHub's API could not be reached ({describe_failure(exc)})", unavailable=True
             ) from None
 
     def _rate_limit_wait(self, answer: RawAnswer) -> float | None:
