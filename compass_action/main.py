@@ -207,7 +207,7 @@ def _report_several(
     code = 0
     several = []
     for event, sent in zip(events, sends, strict=True):
-        component = event.request.component_id
+        component = event.name
         result = sent.delivery
         status = "" if result.status is None else str(result.status)
         if sent.setup_error is not None:
@@ -248,7 +248,8 @@ def _report_several(
 def _finish_several(reporter: Reporter, several: list[ComponentResult], code: int) -> int:
     delivered = sum(item.result.delivered for item in several)
     failed = next((item for item in several if not item.result.delivered), several[0])
-    headline = f"{delivered} of {len(several)} components' events accepted by Compass"
+    noun = "events" if several[0].event.label else "components' events"
+    headline = f"{delivered} of {len(several)} {noun} accepted by Compass"
     if several[0].result.status == "dry-run":
         headline = f"Dry run: nothing was sent for {len(several)} components"
     checked = [item.result.recorded for item in several if item.result.recorded is not None]
@@ -303,7 +304,7 @@ def _pretty(body: object) -> str:
 
 
 def _log_event(reporter: Reporter, event: BuiltEvent, *, several: bool = False) -> None:
-    which = f" for {event.request.component_id}" if several else ""
+    which = f" for {event.name}" if several else ""
     state = f", state {event.state}" if event.state else ""
     reporter.info(f"Compass {event.event_type.value} event{which}{state}")
     for line in event.facts.log_lines():

@@ -21,7 +21,7 @@ build sent then would be a guess at times GitHub records exactly later.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -221,7 +221,9 @@ def observed_events(
         for kind, state, env in kinds:
             for component in components:
                 given = _job_inputs(inputs, component, kind, state, env, job)
-                events.append(build_event(given, context, _at(ended), numbers))
+                event = build_event(given, context, _at(ended), numbers)
+                label = f"{kind.value} of job {job.name}" + (f" to {env}" if env else "")
+                events.append(replace(event, label=label))
     return events
 
 

@@ -153,6 +153,10 @@ def test_an_observer_reports_the_triggering_runs_jobs_with_their_times(
     # The token is masked and asked GitHub for the jobs, the commit's deployments and statuses.
     assert f"::add-mask::{GITHUB_TOKEN}" in result.stdout
     assert GITHUB_TOKEN not in result.summary
+    # The log and summary name each event by its job, not only by the (one) component.
+    assert "5 of 5 events accepted by Compass" in result.summary
+    assert "build of job test (3&#46;12)" in result.summary  # dots escaped against autolinks
+    assert "deployment of job deploy to production" in result.summary
     paths = [path.split("?", 1)[0] for path, _ in github.requests]
     assert paths[0] == f"/repos/{REPO}/actions/runs/{TRIGGERING}/attempts/1/jobs"
     assert f"/repos/{REPO}/deployments/{DEPLOYMENT_ID}/statuses" in paths
