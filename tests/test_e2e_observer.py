@@ -264,3 +264,15 @@ def test_every_conclusion_is_mapped_once() -> None:
     }
     assert set(CONCLUSION_STATES) == documented
     assert CONCLUSION_STATES["skipped"] == (None, None)
+
+
+def test_a_pull_request_runs_builds_are_skipped_unless_asked(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    # As in a live run: Compass's build success rate counts builds of merged code.
+    given = credentials(standin) | {"event-type": "build", "github-token": GITHUB_TOKEN}
+    run = observer_run(triggered_by="pull_request")
+    result = in_process(run, given, workdir, {"GITHUB_API_URL": github.url})
+    assert result.exit_code == 0, result.stdout
+    assert builds(standin) == {}
+    assert len([event for event in standin.events() if "deploymentProperties" in event]) == 1
