@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 DEFAULT_PER_PAGE, MAX_PER_PAGE = 30, 100
-RATE_LIMIT = 5000  # requests per hour for a GITHUB_TOKEN on github.com
+RATE_LIMIT = 1000  # requests per hour per repository for a GITHUB_TOKEN on github.com
 
 
 def _time(seconds: float) -> str:
