@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from compass_action.observe import CONCLUSION_STATES
-from tools.action_runner import Run, StepResult
+from tools.action_runner import Run, StepResult, run_step
 from tools.compass_contract import contract_errors
 from tools.compass_standin import Standin
 from tools.github_standin import (
@@ -276,3 +276,16 @@ def test_a_pull_request_runs_builds_are_skipped_unless_asked(
     assert result.exit_code == 0, result.stdout
     assert builds(standin) == {}
     assert len([event for event in standin.events() if "deploymentProperties" in event]) == 1
+
+
+def test_an_observer_as_the_runner_runs_it_in_its_own_process(
+    standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    # One subprocess run: the entrypoint, action.yml's inputs and GITHUB_API_URL as the runner
+    # passes them; the in-process tests above cover the rules.
+    given = credentials(standin) | {"event-type": "build", "github-token": GITHUB_TOKEN}
+    result = run_step(observer_run(), given, workdir, {"GITHUB_API_URL": github.url})
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert len(builds(standin)) == 4
+    printed = [line for line in result.stdout.splitlines() if not line.startswith("::add-mask::")]
+    assert GITHUB_TOKEN not in "\n".join(printed) + result.stderr + result.summary
