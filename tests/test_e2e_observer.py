@@ -88,8 +88,7 @@ def github() -> Iterator[GitHubStandin]:
 
 
 def observer_run(action: str = "completed", triggered_by: str = "push") -> Run:
-    event = payload("workflow_run/completed.payload.json")
-    event["action"] = action
+    event = payload(f"workflow_run/{action}.payload.json")
     event["workflow_run"] |= {
         "id": TRIGGERING,
         "event": triggered_by,
