@@ -23,9 +23,10 @@ import shutil
 import subprocess
 from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from .clients.http import Clock, HttpClient, RawAnswer, Retryable, RetryPolicy
+from .clients.github_api import GitHubApi, GitHubApiError, api_base, repo_path
+from .clients.http import Clock, RawAnswer
 from .components import ComponentFile
 from .github.run_context import RunContext
 from .inputs import ActionInputs
@@ -113,34 +114,12 @@ def compare_api(
     clock: Clock,
 ) -> tuple[set[str] | None, str]:
     """The files GitHub's compare API lists between the two commits, or None and why not."""
-    api = environ.get("GITHUB_API_URL") or "https://api.github.com"
-    parts = urlsplit(api)
-    # The token must not go anywhere in clear: https, or plain http to this machine (tests).
-    if parts.scheme != "https" and parts.hostname not in ("127.0.0.1", "::1"):
-        return None, f"GITHUB_API_URL ({api}) is not https"
-    url = (
-        f"{api.rstrip('/')}/repos/{quote(repository, safe='/')}/compare/"
-        f"{quote(before, safe='')}...{quote(after, safe='')}"
-    )
-    headers = {
-        "Accept": "application/vnd.github+json",
-        "Authorization": f"Bearer {token}",
-        "X-GitHub-Api-Version": "2022-11-28",
-    }
-    client = HttpClient(url, None, headers, clock)
-
-    def attempt() -> RawAnswer:
-        answer = client.get(url, deadline, COMPARE_ANSWER_LIMIT)
-        if answer.status == 429 or answer.status >= 500:
-            raise Retryable(f"HTTP {answer.status}", answer.retry_after, "GitHub")
-        return answer
-
+    path = f"{repo_path(repository)}/compare/{quote(before, safe='')}...{quote(after, safe='')}"
     try:
-        answer = RetryPolicy(clock, lambda _message: None).run(attempt, deadline)
-    except Exception as exc:  # any failure only means the changes are unknown
-        return None, f"GitHub's compare API could not be asked ({type(exc).__name__})"
-    finally:
-        client.close()
+        with GitHubApi(api_base(environ), token, clock) as api:
+            answer = api.get(api.url(path), deadline, COMPARE_ANSWER_LIMIT)
+    except GitHubApiError as exc:  # any failure only means the changes are unknown
+        return None, f"GitHub's compare API could not be asked: {exc}"
     return _compared_files(answer)
 
 

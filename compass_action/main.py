@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from .clients.compass_answers import explain_rejection, explain_untrusted
 from .clients.delivery import Outcome
+from .clients.github_api import GitHubApiError
 from .clients.graphql import GraphQLError, Trouble
 from .clients.http import Clock
 from .events.builder import BuiltEvent
@@ -115,6 +116,9 @@ def run(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAGE)
             return _bad_input(reporter, exc.problems, fail_on)
         except GraphQLError as exc:  # a component's slug could not be looked up
             return _bad_input(reporter, [Problem("component-id", str(exc))], fail_on, exc)
+        except GitHubApiError as exc:  # an observer run could not read the run it reports
+            problem = Problem("github-token", f"the run to report could not be read: {exc}")
+            return _bad_input(reporter, [problem], fail_on, unavailable=exc.unavailable)
         if isinstance(prepared, Skipped):
             return _skipped(reporter, prepared.reason)
         inputs, events = prepared.inputs, prepared.events
@@ -203,7 +207,7 @@ def _report_several(
     code = 0
     several = []
     for event, sent in zip(events, sends, strict=True):
-        component = event.request.component_id
+        component = event.name
         result = sent.delivery
         status = "" if result.status is None else str(result.status)
         if sent.setup_error is not None:
@@ -244,7 +248,8 @@ def _report_several(
 def _finish_several(reporter: Reporter, several: list[ComponentResult], code: int) -> int:
     delivered = sum(item.result.delivered for item in several)
     failed = next((item for item in several if not item.result.delivered), several[0])
-    headline = f"{delivered} of {len(several)} components' events accepted by Compass"
+    noun = "events" if several[0].event.label else "components' events"
+    headline = f"{delivered} of {len(several)} {noun} accepted by Compass"
     if several[0].result.status == "dry-run":
         headline = f"Dry run: nothing was sent for {len(several)} components"
     checked = [item.result.recorded for item in several if item.result.recorded is not None]
@@ -299,7 +304,7 @@ def _pretty(body: object) -> str:
 
 
 def _log_event(reporter: Reporter, event: BuiltEvent, *, several: bool = False) -> None:
-    which = f" for {event.request.component_id}" if several else ""
+    which = f" for {event.name}" if several else ""
     state = f", state {event.state}" if event.state else ""
     reporter.info(f"Compass {event.event_type.value} event{which}{state}")
     for line in event.facts.log_lines():
@@ -409,9 +414,11 @@ def _bad_input(
     problems: list[Problem],
     fail_on: FailOn,
     lookup: GraphQLError | None = None,
+    unavailable: bool = False,
 ) -> int:
-    """Report the inputs to fix; ``lookup`` is the failed lookup that found the problem."""
-    failure = Failure.BAD_INPUT
+    """Report the inputs to fix; ``lookup`` is the failed lookup that found the problem;
+    ``unavailable``: what failed was a service, not the input."""
+    failure = Failure.UNAVAILABLE if unavailable else Failure.BAD_INPUT
     if lookup is not None:
         unavailable = lookup.trouble is Trouble.UNAVAILABLE
         failure = Failure.UNAVAILABLE if unavailable else Failure.COMPASS_REFUSED

@@ -22,6 +22,7 @@ from .github.run_context import RunContext, load_run_context
 from .input_names import variable_name
 from .inputs import ActionInputs, LoadedInputs, is_component_slug, read_inputs
 from .limits import Deadline
+from .observe import is_observer_run, observed_events, observer_problems, read_observed, skip_reason
 from .problems import InputProblems, Problem
 from .report.reporter import Reporter
 
@@ -91,6 +92,8 @@ def prepare(
     if run is not None:
         _warn_about_the_event_file(reporter, run)
     found = _components(reporter, environ, loaded, run, problems, (deadline, clock))
+    if run is not None:
+        problems += observer_problems(loaded.inputs, run)
     if problems:
         if run is not None:
             problems += _derivation_problems(loaded, run, now)
@@ -109,8 +112,13 @@ def prepare(
         return Skipped(skip)
     if not found:  # changed-only left none
         return Skipped("no component's folder holds a file this push changed (changed-only)")
+    observing = is_observer_run(inputs, run)
+    if observing and (reason := skip_reason(run)) is not None:
+        return Skipped(reason)
     if resolve is not None and any(is_component_slug(item) for item in found):
         found = resolve(inputs, found, deadline)
+    if observing:
+        return _observe(reporter, inputs, run, environ, found, (deadline, clock))
     # A dry run leaves no trace for later steps to continue from.
     ledger = (
         JobLedger(None)
@@ -123,6 +131,32 @@ def prepare(
         for component in found
     ]
     return Prepared(inputs, events, ledger, deadline)
+
+
+def _observe(
+    reporter: Reporter,
+    inputs: ActionInputs,
+    run: RunContext,
+    environ: Mapping[str, str],
+    found: list[str],
+    network: tuple[Deadline, Clock],
+) -> Prepared | Skipped:
+    """An observer run (observe.py): the triggering run's jobs, from GitHub's API."""
+    deadline, clock = network
+    observed = read_observed(inputs, run, environ, deadline, clock, reporter.info)
+    reporter.info(
+        f"Reporting run {observed.run.id} (attempt {observed.run.run_attempt}) of "
+        f"{observed.run.name or 'the workflow'}: {len(observed.jobs)} jobs, "
+        f"{len(observed.deployments)} of them deployed"
+    )
+    events = observed_events(inputs, run, observed, found, UpdateSequence())
+    if not events:
+        return Skipped(
+            f"no job of run {observed.run.id} ended in a state that is reported "
+            "(skipped, action_required and stale jobs are not)"
+        )
+    # Nothing continues from an observer run's sends: no later step reports these jobs.
+    return Prepared(inputs, events, JobLedger(None), deadline)
 
 
 def _components(

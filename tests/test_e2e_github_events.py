@@ -71,7 +71,7 @@ def test_a_release_run_is_a_production_deployment_of_its_tag(
     [stored] = standin.events()
     props = stored["deploymentProperties"]
     assert props["environment"]["category"] == "PRODUCTION"
-    assert props["pipeline"]["pipelineId"] == "acme/shop/releases/17372790/attempts/1/jobs/deploy"
+    assert props["pipeline"]["pipelineId"] == "acme/shop/releases/17372790/attempts/1"
     assert props["sequenceNumber"] == 17372790 * 1000 + 1
     assert stored["displayName"] == "Deploy 0.0.1 to production"
     assert contract_errors(result.payload) == []

@@ -227,7 +227,7 @@ def test_a_custom_checkpoint(standin: Standin, in_process: InProcess, workdir: P
     result = in_process(Run(), with_, workdir)
 
     assert result.exit_code == 0, result.stdout
-    event_id = "acme/shop/runs/19500000001/attempts/1/jobs/deploy/51725241954"
+    event_id = "acme/shop/runs/19500000001/attempts/1/jobs/51725241954"
     event = stored(standin, "custom", event_id)
     assert event["customEventProperties"] == {"id": event_id, "icon": "CHECKPOINT"}
     assert event["displayName"] == "Database migration 42 applied"

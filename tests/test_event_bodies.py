@@ -90,9 +90,7 @@ def test_a_tag_push(tmp_path: Path) -> None:
                     "sequenceNumber": 19500000001001,
                     "state": "SUCCESSFUL",
                     "pipeline": {
-                        "pipelineId": (
-                            "acme/shop/runs/19500000001/attempts/1/jobs/deploy/51725241954"
-                        ),
+                        "pipelineId": ("acme/shop/runs/19500000001/attempts/1/jobs/51725241954"),
                         "url": (
                             "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954"
                         ),
@@ -133,7 +131,7 @@ def test_a_release_run(tmp_path: Path) -> None:
                     "sequenceNumber": 17372790001,
                     "state": "SUCCESSFUL",
                     "pipeline": {
-                        "pipelineId": "acme/shop/releases/17372790/attempts/1/jobs/deploy",
+                        "pipelineId": "acme/shop/releases/17372790/attempts/1",
                         "url": (
                             "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954"
                         ),
@@ -174,7 +172,7 @@ def test_a_pre_release_run(tmp_path: Path) -> None:
                     "sequenceNumber": 17372790001,
                     "state": "SUCCESSFUL",
                     "pipeline": {
-                        "pipelineId": "acme/shop/releases/17372790/attempts/1/jobs/deploy",
+                        "pipelineId": "acme/shop/releases/17372790/attempts/1",
                         "url": (
                             "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954"
                         ),
@@ -323,9 +321,7 @@ def test_a_branch_push_build(tmp_path: Path) -> None:
                 "buildProperties": {
                     "state": "SUCCESSFUL",
                     "pipeline": {
-                        "pipelineId": (
-                            "acme/shop/runs/19500000001/attempts/1/jobs/deploy/51725241954"
-                        ),
+                        "pipelineId": ("acme/shop/runs/19500000001/attempts/1/jobs/51725241954"),
                         "url": (
                             "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954"
                         ),
@@ -361,9 +357,7 @@ def test_a_pull_request_build_with_report_pull_requests(tmp_path: Path) -> None:
                 "buildProperties": {
                     "state": "SUCCESSFUL",
                     "pipeline": {
-                        "pipelineId": (
-                            "acme/shop/runs/19500000001/attempts/1/jobs/deploy/51725241954"
-                        ),
+                        "pipelineId": ("acme/shop/runs/19500000001/attempts/1/jobs/51725241954"),
                         "url": (
                             "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954"
                         ),
@@ -415,7 +409,7 @@ def test_a_build_still_running_has_no_completion(tmp_path: Path, state: str) -> 
     assert body["event"]["build"]["buildProperties"] == {
         "state": state.upper(),
         "pipeline": {
-            "pipelineId": "acme/shop/runs/19500000001/attempts/1/jobs/test/51725241954",
+            "pipelineId": "acme/shop/runs/19500000001/attempts/1/jobs/51725241954",
             "url": "https://github.com/acme/shop/actions/runs/19500000001/job/51725241954",
             "displayName": "Deploy / test",
         },
@@ -489,7 +483,7 @@ def test_a_custom_checkpoint(tmp_path: Path) -> None:
             "url": RUN_URL,
             "updateSequenceNumber": 1763812800000000,
             "customEventProperties": {
-                "id": "acme/shop/runs/19500000001/attempts/1/jobs/deploy/51725241954",
+                "id": "acme/shop/runs/19500000001/attempts/1/jobs/51725241954",
                 "icon": "CHECKPOINT",
             },
         },

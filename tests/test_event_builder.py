@@ -95,7 +95,7 @@ def test_the_pipeline_links_to_the_job_when_its_check_run_is_known() -> None:
     body: Any = build(inputs(environment="dev", check_run_id=555), run()).body
     pipeline = body["event"]["deployment"]["deploymentProperties"]["pipeline"]
     assert pipeline["url"] == "https://github.com/acme/shop/actions/runs/19500000001/job/555"
-    assert pipeline["pipelineId"].endswith("/jobs/deploy/555")
+    assert pipeline["pipelineId"] == "acme/shop/runs/19500000001/attempts/2/jobs/555"
 
 
 def test_overrides_win_over_derived_values() -> None:

@@ -99,7 +99,7 @@ def test_the_runs_of_one_release_share_the_deployment_keys() -> None:
         (identity.pipeline_id(run, 1000 + index, deployment=True), identity.sequence_number(run))
         for index, run in enumerate(runs)
     }
-    assert keys == {("acme/shop/releases/17372790/attempts/1/jobs/deploy", 17_372_790_001)}
+    assert keys == {("acme/shop/releases/17372790/attempts/1", 17_372_790_001)}
 
 
 def test_a_release_rerun_is_a_new_later_deployment() -> None:
@@ -114,7 +114,7 @@ def test_a_release_rerun_is_a_new_later_deployment() -> None:
 def test_a_release_build_is_still_one_per_job_attempt() -> None:
     run = ctx(payload(RELEASE_ACTIONS[1]), event_name="release")
     assert identity.pipeline_id(run, 7, deployment=False) == (
-        "acme/shop/runs/19500000001/attempts/1/jobs/deploy/7"
+        "acme/shop/runs/19500000001/attempts/1/jobs/7"
     )
 
 
@@ -242,3 +242,20 @@ def test_no_update_sequence_number_is_left_after_the_largest_safe_one() -> None:
 )
 def test_only_times_as_we_write_them_are_read_back(written: str, parsed: datetime | None) -> None:
     assert text.parse_rfc3339(written) == parsed
+
+
+def test_the_job_in_a_pipeline_id_is_its_check_run_id_which_the_api_returns() -> None:
+    # The jobs API answers with the job's id, which is the check run id; never the YAML key.
+    assert identity.pipeline_id(ctx(), 51_725_241_954, deployment=False) == (
+        "acme/shop/runs/19500000001/attempts/1/jobs/51725241954"
+    )
+    # Matrix legs share the YAML key but not the check run id.
+    legs = {identity.pipeline_id(ctx(), leg, deployment=False) for leg in (1, 2)}
+    assert len(legs) == 2
+
+
+def test_without_a_check_run_id_the_job_falls_back_to_its_yaml_key() -> None:
+    assert identity.pipeline_id(ctx(), None, deployment=False) == (
+        "acme/shop/runs/19500000001/attempts/1/jobs/deploy"
+    )
+    assert identity.pipeline_id(ctx(job=None), None, deployment=False) is None

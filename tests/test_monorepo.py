@@ -3,7 +3,7 @@
 The workspace is a real git repository built per test; the push payload is GitHub's published
 example (octokit/webhooks, see tests/fixtures/webhooks/SOURCE.md) with the commits' file lists
 taken out, as GitHub hands push payloads to workflows, and before/after set to real commits.
-GitHub's compare API is played by a loopback server answering in the documented shape.
+GitHub's compare API is played by the GitHub stand-in (tools/github_standin.py).
 """
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import pytest
 
 from tools.action_runner import Run
 from tools.compass_standin import Standin
+from tools.github_standin import GitHubStandin, comparison
 
 from .conftest import COMPONENT, credentials
 from .inprocess import InProcess
@@ -237,67 +236,17 @@ def test_changed_only_in_a_shallow_clone_falls_back(
     assert "fetch-depth: 0" in result.stdout
 
 
-class _CompareApi:
-    """GitHub's compare endpoint on loopback, answering as its documentation shows."""
-
-    def __init__(self, files: list[str], status: str = "ahead") -> None:
-        self.requests: list[tuple[str, str]] = []
-        answer = {
-            "url": "https://api.github.com/repos/acme/shop/compare/a...b",
-            "status": status,
-            "ahead_by": 1,
-            "behind_by": 0,
-            "total_commits": 1,
-            "commits": [],
-            "files": [
-                {
-                    "sha": "bbcd538c8e72b8c175046e27cc8f907076331401",
-                    "filename": name,
-                    "status": "modified",
-                    "additions": 1,
-                    "deletions": 1,
-                    "changes": 2,
-                    "patch": "@@ -1 +1 @@\n-old\n+new",
-                }
-                for name in files
-            ],
-        }
-        body = json.dumps(answer).encode()
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *_: object) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                api.requests.append((self.path, self.headers.get("Authorization", "")))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
-def compare_api() -> Iterator[_CompareApi]:
-    api = _CompareApi(["services/web/index.html", "docs/notes.md"])
-    yield api
-    api.close()
+def compare_api() -> Iterator[GitHubStandin]:
+    """GitHub's compare endpoint, from the GitHub stand-in (tools/github_standin.py)."""
+    with GitHubStandin(GITHUB_TOKEN) as api:
+        answer = comparison("acme/shop", ["services/web/index.html", "docs/notes.md"])
+        api.add_comparison("acme/shop", f"{'a' * 40}...{'b' * 40}", answer)
+        yield api
 
 
 def test_changed_only_from_githubs_compare_api(
-    standin: Standin, in_process: InProcess, monorepo: Path, compare_api: _CompareApi
+    standin: Standin, in_process: InProcess, monorepo: Path, compare_api: GitHubStandin
 ) -> None:
     before, after = "a" * 40, "b" * 40  # the workspace's history is not asked
     with_ = build(

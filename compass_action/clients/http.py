@@ -23,7 +23,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TypeVar
@@ -125,6 +125,10 @@ class RawAnswer:
     retry_after: float | None  # seconds, from a Retry-After header that parsed
     body: bytes | None
     unread: str | None = None  # why ``body`` is None: too large, undecodable, cut off
+    headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
 
 
 _DELTA_SECONDS = re.compile(r"[0-9]+")
@@ -181,6 +185,7 @@ def _read(
         retry_after=parse_retry_after(headers.get("retry-after"), now),
         body=body,
         unread=unread,
+        headers={name.lower(): value for name, value in headers.items()},
     )
 
 

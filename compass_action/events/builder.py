@@ -35,6 +35,13 @@ class BuiltEvent:
     warnings: list[str]
     # What later steps of the job continue from, recorded once Compass accepted the event.
     ledger_entry: tuple[str, Entry]
+    # What the log and summary call it where one run sends several events for one component
+    # (an observer run's jobs); "" names it by its component.
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.request.component_id
 
     @cached_property
     def body(self) -> dict[str, object]:

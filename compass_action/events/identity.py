@@ -50,36 +50,62 @@ def external_event_source_id(run: RunContext, component_id: str) -> str | None:
     return None if repository is None else f"{repository}:component:{component}"
 
 
-def _job_attempt(run: RunContext) -> str | None:
-    if run.repository is None or run.run_id is None or run.job is None:
+def job_part(job_key: str | None, check_run_id: int | None) -> str | None:
+    """The job in a key: its check run id when known, else its YAML key (``GITHUB_JOB``).
+
+    The check run id is what GitHub's REST API returns as the job's ``id``: the contexts
+    reference gives ``job.check_run_id`` as "the check run ID of the current job", and the
+    workflow-jobs API ("List jobs for a workflow run attempt") answers each job with
+    ``check_run_url`` ``.../check-runs/<id>`` and ``html_url`` ``.../job/<id>`` for that same
+    number. So an observer run or a reconciliation, which only see the API, derive the same key
+    as a live send. The YAML key is a fallback for servers without ``job.check_run_id`` (older
+    GitHub Enterprise Server): the API cannot give it back, so there keys of live sends and of
+    observers differ.
+    """
+    if check_run_id is not None:
+        return str(check_run_id)
+    return job_key
+
+
+def job_attempt_key(repository: str, run_id: int, run_attempt: int, job: str) -> str:
+    """``<owner/repo>/runs/<run id>/attempts/<attempt>/jobs/<job>``: one job attempt."""
+    return f"{repository}/runs/{run_id}/attempts/{run_attempt}/jobs/{job}"
+
+
+def release_key(repository: str, release_id: int, run_attempt: int) -> str:
+    """``<owner/repo>/releases/<release id>/attempts/<attempt>``: one release's deployment."""
+    return f"{repository}/releases/{release_id}/attempts/{run_attempt}"
+
+
+def _job_attempt(run: RunContext, check_run_id: int | None) -> str | None:
+    job = job_part(run.job, check_run_id)
+    if run.repository is None or run.run_id is None or job is None:
         return None
-    return f"{run.repository}/runs/{run.run_id}/attempts/{run.run_attempt}/jobs/{run.job}"
+    return job_attempt_key(run.repository, run.run_id, run.run_attempt, job)
 
 
 def pipeline_id(run: RunContext, check_run_id: int | None, deployment: bool) -> str | None:
     """One value per job attempt, or per GitHub object where the run reports one.
 
     - A build, and a deployment from a push or dispatch: the job attempt, the same for every step
-      of the job, new for a re-run. The check run id (``job.check_run_id``) tells matrix legs
-      apart, which share the job id.
-    - A deployment from a ``release`` run: the release and the job attempt, without the run,
-      because one release starts several runs (``created``, ``published``, ``released``) that
-      must report one deployment; a re-run is still a new deployment.
+      of the job, new for a re-run. The job is its check run id (``job.check_run_id``), which
+      also tells matrix legs apart (they share the YAML key) and which GitHub's API gives back
+      (see ``job_part``).
+    - A deployment from a ``release`` run: the release and the attempt, without the run or the
+      job, because one release starts several runs (``created``, ``published``, ``released``),
+      each with jobs of their own check run ids, that must report one deployment per
+      environment; a re-run is still a new deployment.
     - A GitHub deployment (``deployment``, ``deployment_status`` runs): the deployment itself, so
       that every status of it, each reported by a run of its own, updates one Compass deployment.
     """
     if not deployment:
-        job = _job_attempt(run)
-        return job if job is None or check_run_id is None else f"{job}/{check_run_id}"
+        return _job_attempt(run, check_run_id)
     if run.repository is None:
         return None
     if run.github_deployment is not None:
         return f"{run.repository}/deployments/{run.github_deployment.id}"
     if run.release is not None:
-        if run.job is None:
-            return None
-        release = run.release.id
-        return f"{run.repository}/releases/{release}/attempts/{run.run_attempt}/jobs/{run.job}"
+        return release_key(run.repository, run.release.id, run.run_attempt)
     return pipeline_id(run, check_run_id, deployment=False)
 
 

@@ -99,17 +99,27 @@ def summary(event: BuiltEvent, result: RunResult) -> str:
 def several_summary(first: BuiltEvent, results: list[ComponentResult], headline: str) -> str:
     """The job summary of a run that reported several components: one row per component."""
     rows = "\n".join(
-        f"| {_code(item.component)} | {cell(item.event.state)} | {cell(item.result.status)} | "
+        f"| {_named(item)} | {cell(item.event.state)} | {cell(item.result.status)} | "
         f"{'yes' if item.result.delivered else 'no'} | {cell(item.result.headline)} |"
         for item in results
     )
-    kind = cell(first.event_type.value)
-    return (
-        f"### Compass {kind} events: {len(results)} components\n\n{cell(headline)}\n\n"
-        f"Pipeline ID {_code(first.pipeline_id)}\n\n"
+    table = (
         "| Component | State | HTTP status | Delivered | Result |\n|---|---|---|---|---|\n"
         f"{rows}\n\n"
     )
+    if first.label:  # several events of their own keys (an observer run's jobs)
+        return f"### Compass events: {len(results)}\n\n{cell(headline)}\n\n{table}"
+    kind = cell(first.event_type.value)
+    return (
+        f"### Compass {kind} events: {len(results)} components\n\n{cell(headline)}\n\n"
+        f"Pipeline ID {_code(first.pipeline_id)}\n\n{table}"
+    )
+
+
+def _named(item: ComponentResult) -> str:
+    """The component, after the event's label where one run sent several for it."""
+    label = item.event.label
+    return f"{cell(label)}: {_code(item.component)}" if label else _code(item.component)
 
 
 def problems_summary(problems: Iterable[Problem]) -> str:

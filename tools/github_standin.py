@@ -1,0 +1,473 @@
+"""A local stand-in for the part of GitHub's REST API the action reads, for tests and local runs.
+
+It serves, for the repositories it is given, in the shapes GitHub's REST documentation shows
+(docs.github.com/en/rest, API version 2022-11-28; each builder below names its page):
+
+- ``GET /repos/{owner}/{repo}/actions/runs`` and ``.../runs/{run_id}`` and
+  ``.../runs/{run_id}/attempts/{attempt}`` (Workflow runs);
+- ``GET .../actions/runs/{run_id}/attempts/{attempt}/jobs`` and ``.../runs/{run_id}/jobs``
+  (Workflow jobs), wrapped in ``{"total_count", "jobs"}``;
+- ``GET .../deployments`` (``sha``, ``environment`` filters) and
+  ``.../deployments/{id}/statuses`` (Deployments, Deployment statuses);
+- ``GET .../releases`` (Releases);
+- ``GET .../compare/{base}...{head}`` (Commits: Compare two commits), for changed-only.
+
+Lists are paginated as GitHub does it: ``per_page`` (default 30, at most 100) and ``page``, with
+a ``Link`` header naming ``next``, ``last``, ``first`` and ``prev`` as they apply. Only a request
+with ``Authorization: Bearer <token>`` is answered (else 401, as GitHub does). Rate limits are
+played on demand (``limit_next``): the primary one (403 with ``x-ratelimit-remaining: 0`` and
+``x-ratelimit-reset``) and the secondary one (403 or 429 with ``Retry-After``, or without it).
+``requests`` lists what it received.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+DEFAULT_PER_PAGE, MAX_PER_PAGE = 30, 100
+RATE_LIMIT = 1000  # requests per hour per repository for a GITHUB_TOKEN on github.com
+
+
+def _time(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+# -- shapes, as GitHub's REST docs show them (the fields the action reads, and some around them) --
+
+
+def workflow_run(
+    repository: str,
+    run_id: int,
+    *,
+    attempt: int = 1,
+    name: str = "CI",
+    event: str = "push",
+    status: str = "completed",
+    conclusion: str | None = "success",
+    head_sha: str = "009b8a3a9ccbb128af87f9b1c0f4c62e8a304f6d",
+    head_branch: str = "main",
+    started: float = 1_763_800_000.0,
+) -> dict[str, Any]:
+    """A run as "Get a workflow run" answers it (REST: Actions / Workflow runs)."""
+    api = f"https://api.github.com/repos/{repository}/actions/runs/{run_id}"
+    return {
+        "id": run_id,
+        "name": name,
+        "node_id": "WFR_kwLOABCDEF",
+        "head_branch": head_branch,
+        "head_sha": head_sha,
+        "path": ".github/workflows/ci.yml",
+        "display_title": "Update README.md",
+        "run_number": 562,
+        "event": event,
+        "status": status,
+        "conclusion": conclusion,
+        "workflow_id": 159038,
+        "url": api,
+        "html_url": f"https://github.com/{repository}/actions/runs/{run_id}",
+        "created_at": _time(started),
+        "updated_at": _time(started + 300),
+        "run_attempt": attempt,
+        "run_started_at": _time(started),
+        "jobs_url": f"{api}/jobs",
+        "previous_attempt_url": f"{api}/attempts/{attempt - 1}" if attempt > 1 else None,
+    }
+
+
+def job(
+    repository: str,
+    run_id: int,
+    job_id: int,
+    name: str,
+    *,
+    attempt: int = 1,
+    status: str = "completed",
+    conclusion: str | None = "success",
+    started: float | None = 1_763_800_010.0,
+    completed: float | None = 1_763_800_130.0,
+    head_sha: str = "009b8a3a9ccbb128af87f9b1c0f4c62e8a304f6d",
+) -> dict[str, Any]:
+    """A job as "List jobs for a workflow run attempt" lists it (REST: Actions / Workflow jobs).
+
+    Its ``id`` is its check run's id: ``check_run_url`` and ``html_url`` end in it.
+    """
+    return {
+        "id": job_id,
+        "run_id": run_id,
+        "run_url": f"https://api.github.com/repos/{repository}/actions/runs/{run_id}",
+        "run_attempt": attempt,
+        "node_id": "CR_kwDOABCDEF",
+        "head_sha": head_sha,
+        "url": f"https://api.github.com/repos/{repository}/actions/jobs/{job_id}",
+        "html_url": f"https://github.com/{repository}/actions/runs/{run_id}/job/{job_id}",
+        "status": status,
+        "conclusion": conclusion,
+        "created_at": _time((started or 1_763_800_000.0) - 5),
+        "started_at": None if started is None else _time(started),
+        "completed_at": None if completed is None else _time(completed),
+        "name": name,
+        "steps": [],
+        "check_run_url": f"https://api.github.com/repos/{repository}/check-runs/{job_id}",
+        "labels": ["ubuntu-latest"],
+        "runner_name": "GitHub Actions 2",
+        "workflow_name": "CI",
+        "head_branch": "main",
+    }
+
+
+def deployment(
+    repository: str,
+    deployment_id: int,
+    environment: str,
+    *,
+    sha: str = "009b8a3a9ccbb128af87f9b1c0f4c62e8a304f6d",
+    ref: str = "main",
+    created: float = 1_763_800_020.0,
+) -> dict[str, Any]:
+    """A deployment as "List deployments" lists it (REST: Deployments / Deployments)."""
+    api = f"https://api.github.com/repos/{repository}/deployments/{deployment_id}"
+    return {
+        "url": api,
+        "id": deployment_id,
+        "node_id": "DE_kwDOABCDEF",
+        "sha": sha,
+        "ref": ref,
+        "task": "deploy",
+        "payload": {},
+        "original_environment": environment,
+        "environment": environment,
+        "description": None,
+        "created_at": _time(created),
+        "updated_at": _time(created),
+        "statuses_url": f"{api}/statuses",
+        "transient_environment": False,
+        "production_environment": environment == "production",
+    }
+
+
+def deployment_status(
+    repository: str,
+    deployment_id: int,
+    status_id: int,
+    state: str,
+    *,
+    log_url: str = "",
+    environment: str = "production",
+    created: float = 1_763_800_120.0,
+) -> dict[str, Any]:
+    """A status as "List deployment statuses" lists it (REST: Deployments / Deployment
+    statuses). A job with ``environment:`` sets ``log_url`` and ``target_url`` to its log."""
+    return {
+        "url": (
+            f"https://api.github.com/repos/{repository}/deployments/{deployment_id}/statuses/"
+            f"{status_id}"
+        ),
+        "id": status_id,
+        "node_id": "DES_kwDOABCDEF",
+        "state": state,
+        "description": "",
+        "environment": environment,
+        "target_url": log_url,
+        "log_url": log_url,
+        "environment_url": "",
+        "created_at": _time(created),
+        "updated_at": _time(created),
+        "deployment_url": f"https://api.github.com/repos/{repository}/deployments/{deployment_id}",
+    }
+
+
+def release(
+    repository: str,
+    release_id: int,
+    tag: str,
+    *,
+    prerelease: bool = False,
+    created: float = 1_763_800_000.0,
+) -> dict[str, Any]:
+    """A release as "List releases" lists it (REST: Releases / Releases)."""
+    return {
+        "url": f"https://api.github.com/repos/{repository}/releases/{release_id}",
+        "html_url": f"https://github.com/{repository}/releases/tag/{tag}",
+        "id": release_id,
+        "node_id": "RE_kwDOABCDEF",
+        "tag_name": tag,
+        "target_commitish": "main",
+        "name": tag,
+        "draft": False,
+        "prerelease": prerelease,
+        "created_at": _time(created),
+        "published_at": _time(created + 60),
+        "assets": [],
+    }
+
+
+def comparison(repository: str, files: list[str], status: str = "ahead") -> dict[str, Any]:
+    """What "Compare two commits" answers (REST: Commits / Commits), files only."""
+    return {
+        "url": f"https://api.github.com/repos/{repository}/compare/a...b",
+        "status": status,
+        "ahead_by": 1,
+        "behind_by": 0,
+        "total_commits": 1,
+        "commits": [],
+        "files": [
+            {
+                "sha": "bbcd538c8e72b8c175046e27cc8f907076331401",
+                "filename": name,
+                "status": "modified",
+                "additions": 1,
+                "deletions": 1,
+                "changes": 2,
+                "patch": "@@ -1 +1 @@\n-old\n+new",
+            }
+            for name in files
+        ],
+    }
+
+
+# -- the server -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limited:
+    """A rate-limit answer to play: ``primary`` (reset after ``wait`` s) or secondary (with
+    ``Retry-After: wait`` when ``wait`` is set, else none), as ``status`` 403 or 429."""
+
+    primary: bool
+    wait: float | None = 60.0
+    status: int = 403
+
+
+@dataclass
+class GitHubState:
+    token: str
+    runs: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    attempts: dict[tuple[str, int, int], dict[str, Any]] = field(default_factory=dict)
+    jobs: dict[tuple[str, int, int], list[dict[str, Any]]] = field(default_factory=dict)
+    deployments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    statuses: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
+    releases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    comparisons: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    limits: deque[Limited] = field(default_factory=deque)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    wall: Callable[[], float] = time.time
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+_REPO = r"/repos/(?P<repo>[^/]+/[^/]+)"
+_ROUTES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(_REPO + r"/actions/runs"), "runs"),
+    (re.compile(_REPO + r"/actions/runs/(?P<run>\d+)"), "run"),
+    (re.compile(_REPO + r"/actions/runs/(?P<run>\d+)/attempts/(?P<attempt>\d+)"), "attempt"),
+    (re.compile(_REPO + r"/actions/runs/(?P<run>\d+)/attempts/(?P<attempt>\d+)/jobs"), "jobs"),
+    (re.compile(_REPO + r"/actions/runs/(?P<run>\d+)/jobs"), "latest_jobs"),
+    (re.compile(_REPO + r"/deployments"), "deployments"),
+    (re.compile(_REPO + r"/deployments/(?P<deployment>\d+)/statuses"), "statuses"),
+    (re.compile(_REPO + r"/releases"), "releases"),
+    (re.compile(_REPO + r"/compare/(?P<basehead>[^/]+)"), "compare"),
+]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, *_: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        state = self.server.state
+        parts = urlsplit(self.path)
+        query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+        with state.lock:
+            state.requests.append((self.path, self.headers.get("Authorization", "")))
+            limited = state.limits.popleft() if state.limits else None
+        if self.headers.get("Authorization") != f"Bearer {state.token}":
+            return self._send(401, {"message": "Bad credentials"})
+        if limited is not None:
+            return self._limited(limited)
+        for pattern, name in _ROUTES:
+            found = pattern.fullmatch(parts.path)
+            if found:
+                with state.lock:
+                    answer = getattr(self, f"_{name}")(state, query, **found.groupdict())
+                if answer is None:
+                    return self._send(404, {"message": "Not Found"})
+                if isinstance(answer, _Page):
+                    return self._page(answer, parts.path, query)
+                return self._send(200, answer)
+        return self._send(404, {"message": "Not Found"})
+
+    # -- routes --
+
+    def _runs(self, state: GitHubState, _q: dict[str, str], repo: str) -> _Page:
+        runs = [value for (name, _), value in sorted(state.runs.items()) if name == repo]
+        return _Page(list(reversed(runs)), "workflow_runs")  # newest first
+
+    def _run(self, state: GitHubState, _q: dict[str, str], repo: str, run: str) -> Any:
+        return state.runs.get((repo, int(run)))
+
+    def _attempt(
+        self, state: GitHubState, _q: dict[str, str], repo: str, run: str, attempt: str
+    ) -> Any:
+        return state.attempts.get((repo, int(run), int(attempt)))
+
+    def _jobs(
+        self, state: GitHubState, _q: dict[str, str], repo: str, run: str, attempt: str
+    ) -> _Page | None:
+        jobs = state.jobs.get((repo, int(run), int(attempt)))
+        return None if jobs is None else _Page(jobs, "jobs")
+
+    def _latest_jobs(
+        self, state: GitHubState, query: dict[str, str], repo: str, run: str
+    ) -> _Page | None:
+        latest = state.runs.get((repo, int(run)))
+        if latest is None:
+            return None
+        return self._jobs(state, query, repo, run, str(latest["run_attempt"]))
+
+    def _deployments(self, state: GitHubState, query: dict[str, str], repo: str) -> _Page:
+        items = [
+            item
+            for item in reversed(state.deployments.get(repo, []))  # newest first
+            if query.get("sha", item["sha"]) == item["sha"]
+            and query.get("environment", item["environment"]) == item["environment"]
+        ]
+        return _Page(items)
+
+    def _statuses(
+        self, state: GitHubState, _q: dict[str, str], repo: str, deployment: str
+    ) -> _Page | None:
+        items = state.statuses.get((repo, int(deployment)))
+        return None if items is None else _Page(list(reversed(items)))  # newest first
+
+    def _releases(self, state: GitHubState, _q: dict[str, str], repo: str) -> _Page:
+        return _Page(list(reversed(state.releases.get(repo, []))))
+
+    def _compare(self, state: GitHubState, _q: dict[str, str], repo: str, basehead: str) -> Any:
+        return state.comparisons.get((repo, basehead))
+
+    # -- answers --
+
+    def _page(self, page: _Page, path: str, query: dict[str, str]) -> None:
+        per_page = min(int(query.get("per_page", DEFAULT_PER_PAGE)), MAX_PER_PAGE)
+        number = max(int(query.get("page", 1)), 1)
+        items = page.items[(number - 1) * per_page : number * per_page]
+        last = max(1, -(-len(page.items) // per_page))
+        links = []
+        base = f"http://{self.headers.get('Host')}{path}"
+
+        def link(to: int, rel: str) -> str:
+            return f'<{base}?{urlencode({**query, "per_page": per_page, "page": to})}>; rel="{rel}"'
+
+        if number > 1:
+            links += [link(number - 1, "prev"), link(1, "first")]
+        if number < last:
+            links += [link(number + 1, "next"), link(last, "last")]
+        body: Any = items if page.key is None else {"total_count": len(page.items), page.key: items}
+        self._send(200, body, {"Link": ", ".join(links)} if links else {})
+
+    def _limited(self, limited: Limited) -> None:
+        headers = {"x-ratelimit-limit": str(RATE_LIMIT), "x-ratelimit-resource": "core"}
+        if limited.primary:
+            reset = int(self.server.state.wall() + (limited.wait or 0))
+            headers |= {"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset)}
+            message = "API rate limit exceeded for installation ID 1."
+        else:
+            headers["x-ratelimit-remaining"] = "4000"
+            if limited.wait is not None:
+                headers["Retry-After"] = f"{limited.wait:g}"
+            message = "You have exceeded a secondary rate limit. Please wait a few minutes."
+        self._send(limited.status, {"message": message}, headers)
+
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@dataclass
+class _Page:
+    items: list[dict[str, Any]]
+    key: str | None = None  # the field that holds the list, for answers that wrap it
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, state: GitHubState) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.state = state
+
+
+class GitHubStandin:
+    """The stand-in on a thread of the calling process; fill ``state`` with the add_* methods."""
+
+    def __init__(self, token: str, wall: Callable[[], float] = time.time) -> None:
+        self.state = GitHubState(token, wall=wall)
+        self._server = _Server(self.state)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.005}, daemon=True
+        )
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> GitHubStandin:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def add_run(self, repository: str, run: dict[str, Any], jobs: list[dict[str, Any]]) -> None:
+        """A run at its latest attempt, with that attempt's jobs (add_run again per attempt)."""
+        with self.state.lock:
+            key = (repository, run["id"])
+            latest = self.state.runs.get(key)
+            if latest is None or latest["run_attempt"] <= run["run_attempt"]:
+                self.state.runs[key] = run
+            self.state.attempts[(repository, run["id"], run["run_attempt"])] = run
+            self.state.jobs[(repository, run["id"], run["run_attempt"])] = jobs
+
+    def add_deployment(
+        self, repository: str, item: dict[str, Any], statuses: list[dict[str, Any]]
+    ) -> None:
+        """A deployment with its statuses, oldest first."""
+        with self.state.lock:
+            self.state.deployments.setdefault(repository, []).append(item)
+            self.state.statuses[(repository, item["id"])] = statuses
+
+    def add_release(self, repository: str, item: dict[str, Any]) -> None:
+        with self.state.lock:
+            self.state.releases.setdefault(repository, []).append(item)
+
+    def add_comparison(self, repository: str, basehead: str, answer: dict[str, Any]) -> None:
+        with self.state.lock:
+            self.state.comparisons[(repository, basehead)] = answer
+
+    def limit_next(self, *answers: Limited) -> None:
+        """Answer the next requests with these rate-limit answers, in order."""
+        with self.state.lock:
+            self.state.limits.extend(answers)
+
+    @property
+    def requests(self) -> list[tuple[str, str]]:
+        with self.state.lock:
+            return list(self.state.requests)
