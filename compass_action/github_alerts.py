@@ -17,8 +17,9 @@ action), so each reconcile sends the same vulnerability again in its current sta
   and a change only ever moves the vulnerability forward, whatever order runs send in.
 
 Tokens (GitHub's REST docs, "List code scanning alerts for a repository" and "List Dependabot
-alerts for a repository", and "Permissions for the GITHUB_TOKEN", whose list has
-``security-events`` but no Dependabot alerts permission): code scanning needs
+alerts for a repository"; and docs.github.com/en/actions/using-jobs/assigning-permissions-to-jobs,
+whose list of GITHUB_TOKEN permissions has ``security-events`` but no Dependabot alerts
+permission, which only fine-grained tokens and GitHub Apps have): code scanning needs
 ``security-events: read`` (the job's GITHUB_TOKEN can have it); Dependabot alerts need a
 fine-grained token or GitHub App with "Dependabot alerts: read" (or a classic PAT with
 ``security_events``) — never the job's GITHUB_TOKEN. A source the token cannot read (HTTP 403

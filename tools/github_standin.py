@@ -11,6 +11,8 @@ It serves, for the repositories it is given, in the shapes GitHub's REST documen
   ``.../deployments/{id}/statuses`` (Deployments, Deployment statuses);
 - ``GET .../releases`` (Releases);
 - ``GET .../compare/{base}...{head}`` (Commits: Compare two commits), for changed-only.
+- ``GET .../code-scanning/alerts`` and ``.../dependabot/alerts`` (Code scanning, Dependabot
+  alerts): 404 for a source never set (not set up), 403 for one denied (``deny_alerts``).
 
 Lists are paginated as GitHub does it: ``per_page`` (default 30, at most 100) and ``page``, with
 a ``Link`` header naming ``next``, ``last``, ``first`` and ``prev`` as they apply. Only a request
