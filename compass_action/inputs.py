@@ -55,6 +55,10 @@ class ComponentAri:
     cloud_id: str
 
 
+# The GitHub alert lists the vulnerabilities input can name (github_alerts.py reads them).
+VULNERABILITY_SOURCES = ("code-scanning", "dependabot")
+
+
 def _is_loopback(host: str) -> bool:
     """True only for a loopback IP literal (127.0.0.0/8, ::1): no name is looked up.
 
@@ -227,6 +231,7 @@ class ActionInputs(FromEnvironment):
     compass_files: str = DEFAULT_COMPASS_FILES
     changed_only: bool = False
     github_token: SecretStr | None = None
+    vulnerabilities: str | None = None  # alert sources for reconcile; github_alerts.py
     dry_run: bool = False
     fail_on: FailOn = "config"
     setup_event_source: SetupEventSource = "auto"
@@ -355,6 +360,25 @@ class ActionInputs(FromEnvironment):
         if value is not None:
             parse_properties(value)
         return value
+
+    @field_validator("vulnerabilities")
+    @classmethod
+    def _vulnerabilities(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        sources = [item.lower() for item in split_references(value)]
+        unknown = [item for item in sources if item not in VULNERABILITY_SOURCES]
+        if unknown:
+            raise ValueError(
+                f"names {', '.join(unknown)}; give code-scanning, dependabot or both, "
+                "comma-separated (empty: none)"
+            )
+        return ",".join(dict.fromkeys(sources))
+
+    @property
+    def vulnerability_sources(self) -> list[str]:
+        """The alert sources ``vulnerabilities`` names, in order, each once; none when empty."""
+        return [] if self.vulnerabilities is None else self.vulnerabilities.split(",")
 
     @property
     def given_properties(self) -> dict[str, Any]:

@@ -321,3 +321,15 @@ def test_track_job_is_for_deployments_and_builds_only(env: pytest.MonkeyPatch, k
     env.setenv("COMPASS_EVENT_TYPE", kind)
     env.delenv("COMPASS_STATE", raising=False)
     assert "applies only to deployment and build events" in problems_of(env)["track-job"]
+
+
+def test_vulnerabilities_names_alert_sources_each_once(env: pytest.MonkeyPatch) -> None:
+    assert load_inputs().vulnerability_sources == []  # empty: off
+    env.setenv("COMPASS_VULNERABILITIES", "Dependabot, code-scanning\ndependabot")
+    assert load_inputs().vulnerability_sources == ["dependabot", "code-scanning"]
+
+
+def test_an_unknown_alert_source_is_named_with_the_accepted_ones(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_VULNERABILITIES", "code-scanning, secret-scanning")
+    message = problems_of(env)["vulnerabilities"]
+    assert "secret-scanning" in message and "code-scanning, dependabot or both" in message

@@ -11,6 +11,8 @@ It serves, for the repositories it is given, in the shapes GitHub's REST documen
   ``.../deployments/{id}/statuses`` (Deployments, Deployment statuses);
 - ``GET .../releases`` (Releases);
 - ``GET .../compare/{base}...{head}`` (Commits: Compare two commits), for changed-only.
+- ``GET .../code-scanning/alerts`` and ``.../dependabot/alerts`` (Code scanning, Dependabot
+  alerts): 404 for a source never set (not set up), 403 for one denied (``deny_alerts``).
 
 Lists are paginated as GitHub does it: ``per_page`` (default 30, at most 100) and ``page``, with
 a ``Link`` header naming ``next``, ``last``, ``first`` and ``prev`` as they apply. Only a request
@@ -257,6 +259,8 @@ class GitHubState:
     statuses: dict[tuple[str, int], list[dict[str, Any]]] = field(default_factory=dict)
     releases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     comparisons: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    alerts: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    denied: set[tuple[str, str]] = field(default_factory=set)  # (repository, alert source)
     limits: deque[Limited] = field(default_factory=deque)
     requests: list[tuple[str, str]] = field(default_factory=list)
     wall: Callable[[], float] = time.time
@@ -274,6 +278,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(_REPO + r"/deployments/(?P<deployment>\d+)/statuses"), "statuses"),
     (re.compile(_REPO + r"/releases"), "releases"),
     (re.compile(_REPO + r"/compare/(?P<basehead>[^/]+)"), "compare"),
+    (re.compile(_REPO + r"/(?P<source>code-scanning|dependabot)/alerts"), "alerts"),
 ]
 
 
@@ -301,6 +306,8 @@ class _Handler(BaseHTTPRequestHandler):
                     answer = getattr(self, f"_{name}")(state, query, **found.groupdict())
                 if answer is None:
                     return self._send(404, {"message": "Not Found"})
+                if isinstance(answer, _Denied):
+                    return self._send(403, {"message": answer.message})
                 if isinstance(answer, _Page):
                     return self._page(answer, parts.path, query)
                 return self._send(200, answer)
@@ -355,6 +362,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _compare(self, state: GitHubState, _q: dict[str, str], repo: str, basehead: str) -> Any:
         return state.comparisons.get((repo, basehead))
 
+    def _alerts(
+        self, state: GitHubState, _q: dict[str, str], repo: str, source: str
+    ) -> _Page | _Denied | None:
+        if (repo, source) in state.denied:
+            return _Denied("Resource not accessible by integration")
+        alerts = state.alerts.get((repo, source))  # never set: not set up, GitHub's 404
+        return None if alerts is None else _Page(list(reversed(alerts)))  # newest first
+
     # -- answers --
 
     def _page(self, page: _Page, path: str, query: dict[str, str]) -> None:
@@ -404,6 +419,11 @@ class _Handler(BaseHTTPRequestHandler):
 class _Page:
     items: list[dict[str, Any]]
     key: str | None = None  # the field that holds the list, for answers that wrap it
+
+
+@dataclass
+class _Denied:
+    message: str  # a 403 as GitHub words it for a token without the permission
 
 
 class _Server(ThreadingHTTPServer):
@@ -471,3 +491,136 @@ class GitHubStandin:
     def requests(self) -> list[tuple[str, str]]:
         with self.state.lock:
             return list(self.state.requests)
+
+
+# -- security alerts ------------------------------------------------------------------------------
+
+
+def code_scanning_alert(
+    repository: str,
+    number: int,
+    *,
+    state: str = "open",
+    security_severity: str | None = "high",
+    rule_id: str = "js/sql-injection",
+    path: str = "src/db.js",
+    created: float = 1_763_000_000.0,
+    changed: float | None = None,
+) -> dict[str, Any]:
+    """An alert as "List code scanning alerts for a repository" lists it (REST: Code scanning),
+    shaped after the docs' example response; ``changed`` is when it was fixed or dismissed."""
+    api = f"https://api.github.com/repos/{repository}/code-scanning/alerts/{number}"
+    at = _time(changed if changed is not None else created)
+    return {
+        "number": number,
+        "created_at": _time(created),
+        "updated_at": at,
+        "url": api,
+        "html_url": f"https://github.com/{repository}/security/code-scanning/{number}",
+        "instances_url": f"{api}/instances",
+        "state": state,
+        "fixed_at": at if state == "fixed" else None,
+        "dismissed_by": {"login": "octocat", "id": 1} if state == "dismissed" else None,
+        "dismissed_at": at if state == "dismissed" else None,
+        "dismissed_reason": "false positive" if state == "dismissed" else None,
+        "dismissed_comment": None,
+        "rule": {
+            "id": rule_id,
+            "severity": "error",
+            "tags": ["security", "external/cwe/cwe-089"],
+            "description": "Database query built from user-controlled sources",
+            "name": rule_id,
+            "security_severity_level": security_severity,
+        },
+        "tool": {"name": "CodeQL", "guid": None, "version": "2.19.3"},
+        "most_recent_instance": {
+            "ref": "refs/heads/main",
+            "analysis_key": ".github/workflows/codeql-analysis.yml:analyze",
+            "environment": "",
+            "category": ".github/workflows/codeql-analysis.yml:analyze/language:javascript",
+            "state": state,
+            "commit_sha": "39406e42cb832f683daa691dd652a8dc36ee8930",
+            "message": {"text": "This query depends on a user-provided value."},
+            "location": {
+                "path": path,
+                "start_line": 42,
+                "end_line": 42,
+                "start_column": 5,
+                "end_column": 40,
+            },
+            "classifications": [],
+        },
+    }
+
+
+def dependabot_alert(
+    repository: str,
+    number: int,
+    *,
+    state: str = "open",
+    severity: str = "high",
+    ghsa: str = "GHSA-rv95-896h-c2vc",
+    cve: str | None = "CVE-2021-20191",
+    package: str = "ansible",
+    manifest: str = "path/to/requirements.txt",
+    score: float | None = 5.5,
+    created: float = 1_763_000_000.0,
+    changed: float | None = None,
+) -> dict[str, Any]:
+    """An alert as "List Dependabot alerts for a repository" lists it (REST: Dependabot
+    alerts), shaped after the docs' example response; ``changed`` as above."""
+    at = _time(changed if changed is not None else created)
+    dependency = {
+        "package": {"ecosystem": "pip", "name": package},
+        "manifest_path": manifest,
+        "scope": "runtime",
+    }
+    vector = "CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N" if score is not None else None
+    return {
+        "number": number,
+        "state": state,
+        "dependency": dependency,
+        "security_advisory": {
+            "ghsa_id": ghsa,
+            "cve_id": cve,
+            "summary": f"Insufficient protection of sensitive data in {package}",
+            "description": "A flaw was found in the way sensitive data is logged.",
+            "severity": severity,
+            "identifiers": [{"value": ghsa, "type": "GHSA"}],
+            "references": [],
+            "published_at": "2021-06-01T17:38:00Z",
+            "updated_at": "2021-08-12T23:06:00Z",
+            "withdrawn_at": None,
+            "vulnerabilities": [],
+            "cvss": {"vector_string": vector, "score": score if score is not None else 0.0},
+            "cwes": [{"cwe_id": "CWE-532", "name": "Insertion of Sensitive Information"}],
+        },
+        "security_vulnerability": {
+            "package": dependency["package"],
+            "severity": severity,
+            "vulnerable_version_range": "< 2.8.19",
+            "first_patched_version": {"identifier": "2.8.19"},
+        },
+        "url": f"https://api.github.com/repos/{repository}/dependabot/alerts/{number}",
+        "html_url": f"https://github.com/{repository}/security/dependabot/{number}",
+        "created_at": _time(created),
+        "updated_at": at,
+        "dismissed_at": at if state == "dismissed" else None,
+        "dismissed_by": None,
+        "dismissed_reason": "tolerable_risk" if state == "dismissed" else None,
+        "dismissed_comment": None,
+        "fixed_at": at if state == "fixed" else None,
+        "auto_dismissed_at": at if state == "auto_dismissed" else None,
+    }
+
+
+def set_alerts(standin: GitHubStandin, repository: str, source: str, alerts: list[Any]) -> None:
+    """Replace the ``source`` ("code-scanning" or "dependabot") alerts of ``repository``."""
+    with standin.state.lock:
+        standin.state.alerts[(repository, source)] = list(alerts)
+
+
+def deny_alerts(standin: GitHubStandin, repository: str, source: str) -> None:
+    """Answer 403 for these alerts, as GitHub does for a token without their permission."""
+    with standin.state.lock:
+        standin.state.denied.add((repository, source))

@@ -57,9 +57,10 @@ class GitHubApiError(Exception):
     later run may not meet (``fail-on: config`` only warns), rather than a token to fix.
     """
 
-    def __init__(self, message: str, unavailable: bool = False) -> None:
+    def __init__(self, message: str, unavailable: bool = False, status: int | None = None) -> None:
         super().__init__(message)
         self.unavailable = unavailable
+        self.status = status  # GitHub's HTTP status, when it answered one (403: no permission)
 
 
 # -- what we read ---------------------------------------------------------------------------------
@@ -297,7 +298,7 @@ class GitHubApi:
 def _json(answer: RawAnswer, what: str) -> Any:
     if answer.status != 200:
         said = f"GitHub's API answered HTTP {answer.status} for {what}"
-        raise GitHubApiError(said + _fix(answer))
+        raise GitHubApiError(said + _fix(answer), status=answer.status)
     if answer.body is None:
         raise GitHubApiError(f"GitHub's answer for {what} was not read ({answer.unread})")
     try:
@@ -333,3 +334,95 @@ def _gave_up(failure: Retryable, deadline: Deadline) -> str:
             f"{deadline.remaining():.0f} s the timeout leaves; run later or raise timeout"
         )
     return f"GitHub's API stayed unavailable ({failure})"
+
+
+# -- security alerts (github_alerts.py) -----------------------------------------------------------
+# Shapes from GitHub's REST docs (API version 2022-11-28): "List code scanning alerts for a
+# repository" (Code scanning) and "List Dependabot alerts for a repository" (Dependabot alerts).
+# Both lists hold every state when no ``state`` filter is given.
+
+
+class CodeScanningRule(_Model):
+    id: str | None = None
+    severity: str | None = None  # none, note, warning, error: how sure and how bad, any alert
+    security_severity_level: str | None = None  # low .. critical: only security queries
+    description: str | None = None
+    name: str | None = None
+
+
+class CodeScanningTool(_Model):
+    name: str | None = None
+
+
+class CodeScanningLocation(_Model):
+    path: str | None = None
+    start_line: int | None = None
+
+
+class CodeScanningInstance(_Model):
+    location: CodeScanningLocation | None = None
+
+
+class CodeScanningAlert(_Model):
+    number: int
+    state: str  # open, dismissed, fixed
+    created_at: datetime
+    updated_at: datetime | None = None
+    fixed_at: datetime | None = None
+    dismissed_at: datetime | None = None
+    html_url: str | None = None
+    rule: CodeScanningRule = CodeScanningRule()
+    tool: CodeScanningTool = CodeScanningTool()
+    most_recent_instance: CodeScanningInstance | None = None
+
+
+class DependabotPackage(_Model):
+    ecosystem: str | None = None
+    name: str | None = None
+
+
+class DependabotDependency(_Model):
+    package: DependabotPackage | None = None
+    manifest_path: str | None = None
+
+
+class Cvss(_Model):
+    score: float | None = None
+    vector_string: str | None = None
+
+
+class SecurityAdvisory(_Model):
+    ghsa_id: str
+    cve_id: str | None = None
+    summary: str | None = None
+    severity: str | None = None  # low, medium, high, critical
+    cvss: Cvss | None = None
+
+
+class DependabotAlert(_Model):
+    number: int
+    state: str  # auto_dismissed, dismissed, fixed, open
+    created_at: datetime
+    updated_at: datetime | None = None
+    fixed_at: datetime | None = None
+    dismissed_at: datetime | None = None
+    auto_dismissed_at: datetime | None = None
+    html_url: str | None = None
+    dependency: DependabotDependency = DependabotDependency()
+    security_advisory: SecurityAdvisory
+
+
+def code_scanning_alerts(
+    api: GitHubApi, repository: str, deadline: Deadline
+) -> list[CodeScanningAlert]:
+    """Every code scanning alert of the default branch, in every state."""
+    what = "code scanning alerts"
+    items = api.pages(f"{repo_path(repository)}/code-scanning/alerts", deadline, what)
+    return [_model(CodeScanningAlert, item, what) for item in items]
+
+
+def dependabot_alerts(api: GitHubApi, repository: str, deadline: Deadline) -> list[DependabotAlert]:
+    """Every Dependabot alert, in every state (the list is paged by cursor, through ``Link``)."""
+    what = "Dependabot alerts"
+    items = api.pages(f"{repo_path(repository)}/dependabot/alerts", deadline, what)
+    return [_model(DependabotAlert, item, what) for item in items]

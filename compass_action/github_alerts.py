@@ -1,0 +1,252 @@
+"""GitHub's security alerts as Compass vulnerability events: one vulnerability per alert.
+
+Reconcile calls ``alert_events`` with the sources the ``vulnerabilities`` input names. Each
+alert becomes ONE vulnerability, its id ``<repository key>/code-scanning/<number>`` or
+``<repository key>/dependabot/<number>`` (the repository by its numeric id, as every key of the
+action), so each reconcile sends the same vulnerability again in its current state:
+
+- state: open -> OPEN, fixed -> REMEDIATED (its remediationTime the alert's ``fixed_at``),
+  dismissed and auto_dismissed -> DECLINED;
+- severity: ``SEVERITY_LEVELS``, one table. A code scanning alert is a vulnerability only when
+  its rule is a security rule, which GitHub marks with ``security_severity_level``; its
+  ``rule.severity`` (error, warning, note) rates any finding, a style warning too, and is not
+  used: a lint finding counted as a vulnerability would distort Compass's security metrics.
+- vulnerabilityStartTime: the alert's ``created_at``; the link its ``html_url``;
+- the updateSequenceNumber: the alert's own latest change (``updated_at``, else the latest of
+  its state times), in microseconds, so a later reconcile of an unchanged alert changes nothing
+  and a change only ever moves the vulnerability forward, whatever order runs send in.
+
+Tokens (GitHub's REST docs, "List code scanning alerts for a repository" and "List Dependabot
+alerts for a repository"; and docs.github.com/en/actions/using-jobs/assigning-permissions-to-jobs,
+whose list of GITHUB_TOKEN permissions has ``security-events`` but no Dependabot alerts
+permission, which only fine-grained tokens and GitHub Apps have): code scanning needs
+``security-events: read`` (the job's GITHUB_TOKEN can have it); Dependabot alerts need a
+fine-grained token or GitHub App with "Dependabot alerts: read" (or a classic PAT with
+``security_events``) — never the job's GITHUB_TOKEN. A source the token cannot read (HTTP 403
+or 404) is skipped with a notice naming the token it needs; the run goes on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from .clients.github_api import (
+    CodeScanningAlert,
+    DependabotAlert,
+    GitHubApi,
+    GitHubApiError,
+    code_scanning_alerts,
+    dependabot_alerts,
+)
+from .events.builder import BuiltEvent, build_event
+from .events.contract import EventType, VulnerabilityLevel, VulnerabilityState
+from .events.identity import UpdateSequence, repository_key
+from .github.run_context import RunContext
+from .inputs import VULNERABILITY_SOURCES, ActionInputs
+from .limits import Deadline
+from .problems import InputProblems, Problem
+
+CODE_SCANNING, DEPENDABOT = VULNERABILITY_SOURCES
+
+# The token each source needs, for the notice when it cannot be read.
+TOKEN_NEEDED = {
+    CODE_SCANNING: (
+        "give the job `permissions: security-events: read` (code scanning must be set up)"
+    ),
+    DEPENDABOT: (
+        "the job's GITHUB_TOKEN can never read Dependabot alerts; pass as github-token a "
+        "fine-grained token or GitHub App token with 'Dependabot alerts: read' (or a classic "
+        "token with security_events), and have Dependabot alerts turned on"
+    ),
+}
+
+# GitHub's severity words, both sources, as Compass's levels: the one table of this rule.
+# The advisory database says "moderate" where the REST API says "medium".
+SEVERITY_LEVELS: dict[str, VulnerabilityLevel] = {
+    "critical": VulnerabilityLevel.CRITICAL,
+    "high": VulnerabilityLevel.HIGH,
+    "medium": VulnerabilityLevel.MEDIUM,
+    "moderate": VulnerabilityLevel.MEDIUM,
+    "low": VulnerabilityLevel.LOW,
+}
+
+# An alert's state as Compass's; a state not here (a future one) is not reported.
+ALERT_STATES: dict[str, VulnerabilityState] = {
+    "open": VulnerabilityState.OPEN,
+    "fixed": VulnerabilityState.REMEDIATED,
+    "dismissed": VulnerabilityState.DECLINED,
+    "auto_dismissed": VulnerabilityState.DECLINED,
+}
+
+Notice = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One alert, as much as a vulnerability event needs of it, whichever source it is from."""
+
+    source: str
+    number: int
+    state: VulnerabilityState
+    level: VulnerabilityLevel
+    created_at: datetime
+    changed_at: datetime
+    remediated_at: datetime | None
+    url: str | None
+    title: str
+    score: float | None
+    discovery_source: str
+    target: str | None
+
+
+def _changed_at(created: datetime, *times: datetime | None) -> datetime:
+    return max([created, *(moment for moment in times if moment is not None)])
+
+
+def code_scanning_finding(alert: CodeScanningAlert) -> Finding | None:
+    """The finding, or None for a finding of no security rule or of an unknown state."""
+    level = SEVERITY_LEVELS.get((alert.rule.security_severity_level or "").lower())
+    state = ALERT_STATES.get(alert.state)
+    if level is None or state is None:
+        return None
+    location = alert.most_recent_instance.location if alert.most_recent_instance else None
+    tool = alert.tool.name or "code scanning"
+    return Finding(
+        source=CODE_SCANNING,
+        number=alert.number,
+        state=state,
+        level=level,
+        created_at=alert.created_at,
+        changed_at=_changed_at(
+            alert.created_at, alert.updated_at, alert.fixed_at, alert.dismissed_at
+        ),
+        remediated_at=alert.fixed_at,
+        url=alert.html_url,
+        title=alert.rule.description or alert.rule.name or alert.rule.id or f"alert {alert.number}",
+        score=None,  # the list gives the level only, not the rule's numeric score
+        discovery_source=f"GitHub code scanning ({tool})",
+        target=location.path if location else None,
+    )
+
+
+def dependabot_finding(alert: DependabotAlert) -> Finding | None:
+    advisory = alert.security_advisory
+    level = SEVERITY_LEVELS.get((advisory.severity or "").lower())
+    state = ALERT_STATES.get(alert.state)
+    if level is None or state is None:
+        return None
+    package = alert.dependency.package.name if alert.dependency.package else None
+    manifest = alert.dependency.manifest_path
+    # A score without its vector is GitHub's placeholder 0.0, not a rating.
+    cvss = advisory.cvss
+    score = cvss.score if cvss is not None and cvss.vector_string else None
+    name = advisory.cve_id or advisory.ghsa_id
+    return Finding(
+        source=DEPENDABOT,
+        number=alert.number,
+        state=state,
+        level=level,
+        created_at=alert.created_at,
+        changed_at=_changed_at(
+            alert.created_at,
+            alert.updated_at,
+            alert.fixed_at,
+            alert.dismissed_at,
+            alert.auto_dismissed_at,
+        ),
+        remediated_at=alert.fixed_at,
+        url=alert.html_url,
+        title=f"{name} in {package}" if package else name,
+        score=score,
+        discovery_source="GitHub Dependabot",
+        target=" ".join(part for part in (package, manifest and f"({manifest})") if part) or None,
+    )
+
+
+def read_findings(
+    api: GitHubApi, repository: str, sources: Sequence[str], deadline: Deadline, notice: Notice
+) -> list[Finding]:
+    """The findings of every source the token can read; the others skipped with a notice."""
+    findings: list[Finding | None] = []
+    for source in sources:
+        try:
+            if source == CODE_SCANNING:
+                findings += map(
+                    code_scanning_finding, code_scanning_alerts(api, repository, deadline)
+                )
+            else:
+                findings += map(dependabot_finding, dependabot_alerts(api, repository, deadline))
+        except GitHubApiError as exc:
+            if exc.status not in (403, 404):
+                raise
+            notice(
+                f"{source} alerts skipped: GitHub answered HTTP {exc.status}, github-token "
+                f"cannot read them; {TOKEN_NEEDED[source]}"
+            )
+    return [finding for finding in findings if finding is not None]
+
+
+def alert_events(
+    api: GitHubApi,
+    inputs: ActionInputs,
+    run: RunContext,
+    sources: Sequence[str],
+    components: list[str],
+    deadline: Deadline,
+    notice: Notice,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> list[BuiltEvent]:
+    """One vulnerability event per alert and component, in the alert's current state."""
+    repository = run.repository
+    key = repository_key(run)
+    if repository is None or key is None:
+        raise InputProblems([Problem("GITHUB_REPOSITORY", "is not set; whose alerts to read")])
+    numbers = UpdateSequence()  # unused: every alert carries its own number
+    events = []
+    for finding in read_findings(api, repository, sources, deadline, notice):
+        for component in components:
+            given = _finding_inputs(inputs, component, key, repository, finding)
+            event = build_event(given, run, now, numbers)
+            events.append(replace(event, label=f"{finding.source} alert {finding.number}"))
+    return events
+
+
+def _finding_inputs(
+    inputs: ActionInputs, component: str, key: str, repository: str, finding: Finding
+) -> ActionInputs:
+    properties: dict[str, Any] = {"discoverySource": finding.discovery_source}
+    if finding.score is not None:
+        properties["score"] = finding.score
+    if finding.target is not None:
+        properties["vulnerableTarget"] = finding.target
+    remediated = finding.state is VulnerabilityState.REMEDIATED
+    update: dict[str, Any] = {
+        "component_id": component,
+        "event_type": EventType.VULNERABILITY,
+        "event_id": f"{key}/{finding.source}/{finding.number}",
+        "state": finding.state.value,
+        "severity": finding.level.value,
+        "started_at": finding.created_at,
+        "ended_at": (finding.remediated_at or finding.changed_at) if remediated else None,
+        "update_sequence_number": int(finding.changed_at.timestamp()) * 1_000_000
+        + finding.changed_at.microsecond,
+        "url": finding.url,
+        "display_name": f"{finding.level.value.capitalize()} vulnerability: {finding.title}",
+        "description": (
+            f"{finding.discovery_source} alert {finding.number} of {repository}: {finding.title}"
+        ),
+        "properties": json.dumps(properties),
+        # Keys are the alert's own, never this run's inputs for a live send.
+        "pipeline_id": None,
+        "sequence_number": None,
+        "environment": None,
+        "environment_id": None,
+        "environment_category": None,
+        "icon": None,
+        "check_run_id": None,
+    }
+    return inputs.model_copy(update=update)
