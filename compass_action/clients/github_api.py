@@ -83,6 +83,7 @@ class WorkflowRun(_Model):
     head_branch: str | None = None
     html_url: str | None = None
     run_started_at: datetime | None = None
+    created_at: datetime | None = None
 
 
 class Job(_Model):
@@ -268,6 +269,14 @@ class GitHubApi:
     def workflow_run(self, repository: str, run_id: int, deadline: Deadline) -> WorkflowRun:
         data = self.get_json(f"{repo_path(repository)}/actions/runs/{run_id}", deadline, "a run")
         return _model(WorkflowRun, data, "the workflow run")
+
+    def runs(self, repository: str, since: datetime, deadline: Deadline) -> list[WorkflowRun]:
+        """The repository's runs created since ``since``, newest first, every page."""
+        path = f"{repo_path(repository)}/actions/runs"
+        what = "workflow runs"
+        query = {"created": f">={since:%Y-%m-%dT%H:%M:%SZ}"}
+        items = self.pages(path, deadline, what, "workflow_runs", query)
+        return [_model(WorkflowRun, item, what) for item in items]
 
     def jobs(self, repository: str, run_id: int, attempt: int, deadline: Deadline) -> list[Job]:
         path = f"{repo_path(repository)}/actions/runs/{run_id}/attempts/{attempt}/jobs"

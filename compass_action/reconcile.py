@@ -1,0 +1,285 @@
+"""Reconcile a window: send every build and deployment the live action would have sent.
+
+A scheduled or manual run with ``reconcile: 90d`` reads the repository's workflow runs created
+in the window (every attempt), their jobs and the deployments that link to them, from GitHub's
+REST API (``github-token``: ``actions: read``, ``deployments: read``), and builds for each job
+the events observe.py builds for an observer run: ``observed_events``, the one derivation, so
+the keys are those of a live send in that job (events/identity.py).
+
+The update sequence number rule (why a reconcile changes nothing Compass already has): a
+reconciled send of a job is numbered by the job's ``started_at``, in microseconds (one more per
+component). Every live send of that job happens in one of its steps, after the job started, and
+is numbered by the clock at that moment (identity.UpdateSequence), so it is always larger; an
+observer run sends after the run completed, larger still. Compass drops an update whose number
+is not larger than the one it holds, so a reconciled event only fills in a job Compass has not
+heard of. The price: a job whose only live send was IN_PROGRESS (track-job, the post step lost)
+keeps showing IN_PROGRESS; its final state would have to outrank a live send, which nothing in
+the API lets us tell apart from a complete one.
+
+Resumable: runs are sent oldest first, and each run whose events were all accepted is recorded
+in a cursor file, ``.compass-reconcile.json`` in GITHUB_WORKSPACE (keep it across runs with
+actions/cache; read back through json_files.py's bounded reader). The next reconcile skips
+those runs (counted as already current). Without the file, a rerun sends them again, which
+Compass drops as repeats: the cursor saves requests and time, never correctness.
+
+Further sources (GitHub's code-scanning and Dependabot alerts as vulnerabilities) plug in at
+``EXTRA_SOURCES``: each gives more events to send after the runs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from .clients.delivery import Outcome
+from .clients.github_api import GitHubApi, Job, WorkflowRun, api_base
+from .clients.http import Clock
+from .events.builder import BuiltEvent
+from .events.identity import UpdateSequence
+from .github.run_context import RunContext
+from .inputs import ActionInputs
+from .json_files import read_json_object
+from .limits import Deadline
+from .observe import CONCLUSION_STATES, Observed, _deployed_jobs, observed_events
+from .problems import Problem
+from .report.reporter import Reporter
+from .send import SendResult
+
+CURSOR_FILE = ".compass-reconcile.json"
+CURSOR_LIMIT = 4 * 1024 * 1024  # some hundred thousand run ids; a larger file is ignored
+
+Send = Callable[[list[BuiltEvent]], list[SendResult]]
+# A further source of events for the window (alerts, say): (inputs, run, components, deadline).
+Source = Callable[[ActionInputs, RunContext, list[str], Deadline], list[BuiltEvent]]
+EXTRA_SOURCES: list[Source] = []
+
+
+@dataclass(frozen=True)
+class Reconciling:
+    """prepare.py's answer for a reconcile run: what to read, for which components."""
+
+    inputs: ActionInputs
+    run: RunContext
+    components: list[str]
+    deadline: Deadline
+
+
+@dataclass
+class Counts:
+    runs: int = 0
+    jobs: int = 0
+    sent: int = 0
+    accepted: int = 0
+    failed: int = 0
+    current_runs: int = 0  # done by an earlier reconcile (the cursor)
+    skipped: Counter[str] = field(default_factory=Counter)
+    # (week's Monday, production deployments, of them failed)
+    weeks: dict[str, list[int]] = field(default_factory=dict)
+
+
+def reconcile_problems(inputs: ActionInputs, run: RunContext) -> list[Problem]:
+    """What must be fixed before a reconcile run asks GitHub anything."""
+    if inputs.reconcile is None:
+        return []
+    problems = []
+    if inputs.github_token is None:
+        problems.append(
+            Problem(
+                "github-token",
+                "is empty; reconcile reads the runs from GitHub's API. Leave it at its default "
+                "(${{ github.token }}) and give the job `permissions: actions: read` and "
+                "`deployments: read`",
+            )
+        )
+    if run.repository is None:
+        problems.append(Problem("GITHUB_REPOSITORY", "is empty; reconcile reads its runs"))
+    return problems
+
+
+def cursor_path(environ: Mapping[str, str]) -> Path | None:
+    workspace = environ.get("GITHUB_WORKSPACE")
+    return Path(workspace) / CURSOR_FILE if workspace else None
+
+
+def read_cursor(path: Path | None, reporter: Reporter) -> dict[str, int]:
+    """Run id -> the attempt an earlier reconcile sent completely."""
+    read = read_json_object(path, CURSOR_LIMIT)
+    if read.problem is not None:
+        reporter.annotate("warning", f"{path} {read.problem}; ignored", "reconcile")
+    done = read.data.get("done")
+    if not isinstance(done, dict):
+        return {}
+    return {k: v for k, v in done.items() if isinstance(v, int) and k.isdigit()}
+
+
+def write_cursor(path: Path | None, done: dict[str, int]) -> None:
+    if path is None:
+        return
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps({"done": done}, sort_keys=True), encoding="utf-8")
+    partial.replace(path)  # whole or not at all, should the runner die while writing
+
+
+def reconcile(
+    reporter: Reporter,
+    plan: Reconciling,
+    environ: Mapping[str, str],
+    clock: Clock,
+    send: Send,
+) -> Counts:
+    """Read the window, send run by run (oldest first), record the runs done."""
+    inputs, run, deadline = plan.inputs, plan.run, plan.deadline
+    assert inputs.github_token is not None and run.repository is not None
+    window = inputs.reconcile_window
+    assert window is not None
+    since = clock.wall() - window
+    path = cursor_path(environ)
+    done = read_cursor(path, reporter)
+    counts = Counts()
+    token = inputs.github_token.get_secret_value()
+    with GitHubApi(api_base(environ), token, clock, reporter.info) as api:
+        runs = [item for item in api.runs(run.repository, since, deadline) if _in(item, since)]
+        reporter.info(f"Reconcile: {len(runs)} workflow runs since {since:%Y-%m-%d %H:%M} UTC")
+        for index, item in enumerate(reversed(runs), 1):  # oldest first
+            reason = _run_skip_reason(inputs, item)
+            if reason is not None:
+                counts.skipped[reason] += 1
+                continue
+            counts.runs += 1
+            if done.get(str(item.id)) == item.run_attempt:
+                counts.current_runs += 1
+                continue
+            if not _reconcile_run(api, plan, item, counts, send, reporter):
+                break  # Compass is down or the budget is spent: resume from here next time
+            done[str(item.id)] = item.run_attempt
+            write_cursor(path, done)
+            reporter.info(f"Reconcile: run {index} of {len(runs)} done ({item.id})")
+        reporter.info(f"GitHub API requests: {api.requests}")
+    for source in EXTRA_SOURCES:
+        _send(source(inputs, run, plan.components, deadline), counts, send)
+    return counts
+
+
+def _in(item: WorkflowRun, since: datetime) -> bool:
+    return item.created_at is None or item.created_at >= since
+
+
+def _run_skip_reason(inputs: ActionInputs, item: WorkflowRun) -> str | None:
+    workflows, branches = inputs.filter_list("workflows"), inputs.filter_list("branches")
+    if item.status != "completed":
+        return "run not completed yet"
+    if workflows and item.name not in workflows:
+        return "workflow not in `workflows`"
+    if branches and item.head_branch not in branches:
+        return "branch not in `branches`"
+    return None
+
+
+def _reconcile_run(
+    api: GitHubApi,
+    plan: Reconciling,
+    item: WorkflowRun,
+    counts: Counts,
+    send: Send,
+    reporter: Reporter,
+) -> bool:
+    """Every attempt of one run; False when a send was not accepted."""
+    repository = plan.run.repository
+    assert repository is not None
+    environments = plan.inputs.filter_list("environments")
+    events: list[BuiltEvent] = []
+    for attempt in range(1, item.run_attempt + 1):
+        jobs = api.jobs(repository, item.id, attempt, plan.deadline)
+        deployed = _deployed_jobs(api, repository, item, jobs, plan.deadline)
+        if environments:
+            deployed = {job: env for job, env in deployed.items() if env in environments}
+        for job in jobs:
+            counts.jobs += 1
+            if job.status != "completed" or CONCLUSION_STATES.get(job.conclusion or "") in (
+                None,
+                (None, None),
+            ):
+                counts.skipped[f"job {job.conclusion or job.status}"] += 1
+                continue
+            observed = Observed(item.model_copy(update={"run_attempt": attempt}), [job], deployed)
+            numbers = UpdateSequence(_started_ns(job))
+            events += observed_events(plan.inputs, plan.run, observed, plan.components, numbers)
+    _chart(events, counts)
+    return _send(events, counts, send)
+
+
+def _started_ns(job: Job) -> Callable[[], int]:
+    """The job's start, the number below every live send of it (see the module's text)."""
+    moment = job.started_at or job.completed_at or datetime.now(UTC)
+    nanoseconds = int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+    return lambda: nanoseconds
+
+
+def _send(events: list[BuiltEvent], counts: Counts, send: Send) -> bool:
+    if not events:
+        return True
+    results = send(events)
+    counts.sent += len(events)
+    accepted = sum(result.delivery.outcome is Outcome.ACCEPTED for result in results)
+    counts.accepted += accepted
+    counts.failed += len(events) - accepted
+    return accepted == len(events)
+
+
+def _chart(events: list[BuiltEvent], counts: Counts) -> None:
+    """Production deployments per week (Monday), and how many of them failed."""
+    for event in events:
+        deployment = event.body.get("event", {})
+        props = (deployment or {}).get("deployment") if isinstance(deployment, dict) else None
+        if not isinstance(props, dict):
+            continue
+        details = props.get("deploymentProperties", {})
+        if details.get("environment", {}).get("category") != "PRODUCTION":
+            continue
+        ended = datetime.fromisoformat(str(props.get("lastUpdated")).replace("Z", "+00:00"))
+        monday = (ended - timedelta(days=ended.weekday())).strftime("%Y-%m-%d")
+        week = counts.weeks.setdefault(monday, [0, 0])
+        week[0] += 1
+        week[1] += props.get("state") == "FAILED"
+
+
+def reconcile_summary(counts: Counts, window: str) -> str:
+    """The job summary: the counts, the reasons, and the chart."""
+    lines = [
+        f"## Compass reconcile ({window})",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| Runs in the window, after the filters | {counts.runs} |",
+        f"| Runs already current (sent by an earlier reconcile) | {counts.current_runs} |",
+        f"| Jobs read | {counts.jobs} |",
+        f"| Events sent | {counts.sent} |",
+        f"| Accepted by Compass (what it already had is left as it is) | {counts.accepted} |",
+        f"| Not delivered (run the reconcile again to resume) | {counts.failed} |",
+    ]
+    lines += [
+        f"| Skipped: {reason} | {count} |" for reason, count in sorted(counts.skipped.items())
+    ]
+    if counts.weeks:
+        weeks = sorted(counts.weeks)
+        labels = ", ".join(f'"{week}"' for week in weeks)
+        total = ", ".join(str(counts.weeks[week][0]) for week in weeks)
+        failed = ", ".join(str(counts.weeks[week][1]) for week in weeks)
+        lines += [
+            "",
+            "Production deployments per week (bars) and their failures (line):",
+            "",
+            "```mermaid",
+            "xychart-beta",
+            '    title "Production deployments per week"',
+            f"    x-axis [{labels}]",
+            '    y-axis "deployments"',
+            f"    bar [{total}]",
+            f"    line [{failed}]",
+            "```",
+        ]
+    return "\n".join(lines) + "\n"

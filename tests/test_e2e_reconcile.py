@@ -1,0 +1,236 @@
+"""Reconcile a window, in process against both stand-ins (tools/compass_standin.py and
+tools/github_standin.py), on the in-process runner's skipping clock.
+
+Each run of the history has a ``build`` job and a ``deploy`` job that deployed to production
+(GitHub's deployment for it links its statuses to the job's log, as GitHub does); every fourth
+deploy failed. The truth is computed here from that history, and compared with what the Compass
+stand-in would chart (``Standin.metrics``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from compass_action.reconcile import CURSOR_FILE
+from tools.action_runner import Run, StepResult
+from tools.compass_contract import contract_errors
+from tools.compass_standin import Metrics, RateLimit, Standin
+from tools.github_standin import (
+    GitHubStandin,
+    deployment,
+    deployment_status,
+    job,
+    workflow_run,
+)
+
+from .conftest import EMAIL, TOKEN, credentials
+from .inprocess import InProcess
+
+GITHUB_TOKEN = "ghs_Rec0ncile7oken4Acti0nsRead00000000000"
+REPO = "acme/shop"
+FIRST_RUN = 19_700_000_000
+DAY = 86_400.0
+
+
+def _ids(index: int) -> tuple[int, int, int, int, str]:
+    """Run id, build job id, deploy job id, GitHub deployment id, head commit of run ``index``."""
+    run_id = FIRST_RUN + index * 7
+    return (
+        run_id,
+        52_000_000_000 + index * 2,
+        52_000_000_001 + index * 2,
+        1_400_000 + index,
+        (f"{index:040x}"),
+    )
+
+
+def _failed(index: int) -> bool:
+    return index % 4 == 3
+
+
+def history(github: GitHubStandin, count: int, days: float) -> None:
+    """``count`` runs spread over the last ``days`` days, oldest first."""
+    now = time.time()
+    for index in range(count):
+        run_id, build_id, deploy_id, deployment_id, sha = _ids(index)
+        started = now - days * DAY + (index + 0.5) * days * DAY / count
+        conclusion = "failure" if _failed(index) else "success"
+        jobs = [
+            job(
+                REPO,
+                run_id,
+                build_id,
+                "build",
+                started=started + 5,
+                completed=started + 65,
+                head_sha=sha,
+            ),
+            job(
+                REPO,
+                run_id,
+                deploy_id,
+                "deploy",
+                conclusion=conclusion,
+                started=started + 70,
+                completed=started + 130,
+                head_sha=sha,
+            ),
+        ]
+        run = workflow_run(REPO, run_id, conclusion=conclusion, head_sha=sha, started=started)
+        github.add_run(REPO, run, jobs)
+        log = f"https://github.com/{REPO}/actions/runs/{run_id}/job/{deploy_id}"
+        state = "failure" if _failed(index) else "success"
+        github.add_deployment(
+            REPO,
+            deployment(REPO, deployment_id, "production", sha=sha),
+            [deployment_status(REPO, deployment_id, 1, state, log_url=log)],
+        )
+
+
+def truth(count: int) -> Metrics:
+    """Every job is a build (observe.py's rule); every deploy job also a deployment."""
+    failed = sum(_failed(index) for index in range(count))
+    return Metrics(count, failed / count, 2 * count, (2 * count - failed) / (2 * count))
+
+
+def live_sends(in_process: InProcess, site: Standin, workdir: Path, index: int) -> None:
+    """What the jobs of run ``index`` send live: each a build, the deploy job also a
+    deployment to production."""
+    run_id, build_id, deploy_id, _, sha = _ids(index)
+    for name, check_run, with_ in (
+        ("build", build_id, {"event-type": "build"}),
+        ("deploy", deploy_id, {"event-type": "build"}),
+        ("deploy", deploy_id, {"environment": "production"}),
+    ):
+        failed = name == "deploy" and _failed(index)
+        run = Run(
+            run_id=run_id,
+            job=name,
+            check_run_id=check_run,
+            sha=sha,
+            job_status="failure" if failed else "success",
+        )
+        given = credentials(site) | with_ | {"timeout": "5", "fail-on": "never"}
+        in_process(run, given, workdir)
+
+
+def reconcile(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path, **with_: str
+) -> StepResult:
+    run = Run(
+        event_name="schedule",
+        event={"schedule": "17 5 * * *"},
+        run_id=19_799_999_999,
+        job="reconcile",
+        workflow="Reconcile Compass",
+    )
+    given = credentials(standin) | {"github-token": GITHUB_TOKEN, "reconcile": "90d"} | with_
+    return in_process(run, given, workdir, {"GITHUB_API_URL": github.url})
+
+
+@pytest.fixture
+def github() -> Iterator[GitHubStandin]:
+    with GitHubStandin(GITHUB_TOKEN) as standin:
+        yield standin
+
+
+def test_a_reconcile_after_an_outage_fills_in_what_was_lost_and_counts_nothing_twice(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    history(github, 10, days=10)
+    with Standin(EMAIL, TOKEN) as gone:
+        pass  # its port is closed: Compass is out for the runs below
+    for index in range(10):
+        live_sends(in_process, gone if index in (2, 5, 8) else standin, workdir, index)
+    assert standin.metrics().deployment_count == 7
+
+    result = reconcile(in_process, standin, github, workdir)
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert standin.metrics() == truth(10)
+    # Every key once: 20 builds and 10 deployments; the 21 events sent live again were dropped.
+    assert len(standin.events()) == 30
+    assert standin.state.dropped == 21
+    for body in standin.bodies():
+        assert contract_errors(json.loads(body)) == []
+    printed = [line for line in result.stdout.splitlines() if not line.startswith("::add-mask::")]
+    assert GITHUB_TOKEN not in "\n".join(printed) + result.summary
+
+
+def test_a_reconcile_right_after_complete_live_sends_changes_nothing(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    history(github, 6, days=3)
+    for index in range(6):
+        live_sends(in_process, standin, workdir, index)
+    before = {json.dumps(event, sort_keys=True) for event in standin.events()}
+
+    result = reconcile(in_process, standin, github, workdir)
+
+    assert result.exit_code == 0, result.stdout
+    assert "Events sent | 18 |" in result.summary
+    assert {json.dumps(event, sort_keys=True) for event in standin.events()} == before
+    assert standin.state.dropped == 18
+
+
+def test_filters_leave_out_other_branches_workflows_and_environments(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    history(github, 4, days=3)
+    result = reconcile(in_process, standin, github, workdir, branches="release", workflows="CI")
+    assert result.exit_code == 0, result.stdout
+    assert standin.events() == []
+    assert "Skipped: branch not in `branches` | 4 |" in result.summary
+
+    reconcile(in_process, standin, github, workdir, environments="staging")
+    assert standin.metrics() == Metrics(0, 0.0, 8, 7 / 8)
+
+
+def test_a_history_import_of_90_days_keeps_under_the_rate_limit(
+    in_process: InProcess, github: GitHubStandin, workdir: Path
+) -> None:
+    limit = RateLimit(clock=in_process.waits.monotonic)
+    history(github, 200, days=90)
+    with Standin(EMAIL, TOKEN, rate_limit=limit) as standin:
+        started = in_process.waits.monotonic()
+        result = reconcile(in_process, standin, github, workdir, timeout="3600")
+        took = in_process.waits.monotonic() - started
+
+        assert result.exit_code == 0, result.stdout
+        assert limit.refused == 0
+        assert standin.metrics() == truth(200)
+    # 600 events at 100 a minute take at least 5 minutes (the first 100 go at once).
+    assert took >= 300
+    assert "```mermaid" in result.summary and "xychart-beta" in result.summary
+    weeks = re.search(r"bar \[([\d, ]+)\]", result.summary)
+    assert weeks is not None and sum(int(n) for n in weeks.group(1).split(",")) == 200
+
+
+def test_a_reconcile_cut_short_resumes_where_it_stopped(
+    in_process: InProcess, github: GitHubStandin, workdir: Path
+) -> None:
+    limit = RateLimit(clock=in_process.waits.monotonic)
+    history(github, 100, days=30)
+    with Standin(EMAIL, TOKEN, rate_limit=limit) as standin:
+        # 300 events need 2 minutes of the rate limit; a 60 s budget ends mid-way.
+        first = reconcile(in_process, standin, github, workdir, timeout="60")
+        assert "run the reconcile again to resume" in first.stdout
+        cursor = json.loads(next(workdir.rglob(CURSOR_FILE)).read_text())
+        done = len(cursor["done"])
+        assert 0 < done < 100
+        sent_first = len(standin.bodies())
+
+        second = reconcile(in_process, standin, github, workdir, timeout="3600")
+
+        assert second.exit_code == 0, second.stdout
+        assert f"Runs already current (sent by an earlier reconcile) | {done} |" in second.summary
+        assert standin.metrics() == truth(100)
+        # The runs done were not sent again: the rest (3 events a run), and a retry at most.
+        assert len(standin.bodies()) - sent_first <= 3 * (100 - done) + 1
+        assert len(standin.bodies()) - sent_first >= 3 * (100 - done)
