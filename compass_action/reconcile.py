@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from .clients.delivery import Outcome
-from .clients.github_api import GitHubApi, Job, WorkflowRun, api_base
+from .clients.github_api import RUNS_SEARCH_CAP, GitHubApi, Job, WorkflowRun, api_base
 from .clients.http import Clock
 from .events.builder import BuiltEvent
 from .events.identity import UpdateSequence
@@ -50,6 +50,7 @@ from .report.reporter import Reporter
 from .send import SendResult
 
 CURSOR_FILE = ".compass-reconcile.json"
+SLICE = timedelta(days=1)  # the runs are listed a slice at a time (see _window_runs)
 CURSOR_LIMIT = 4 * 1024 * 1024  # some hundred thousand run ids; a larger file is ignored
 
 Send = Callable[[list[BuiltEvent]], list[SendResult]]
@@ -142,7 +143,7 @@ def reconcile(
     counts = Counts()
     token = inputs.github_token.get_secret_value()
     with GitHubApi(api_base(environ), token, clock, reporter.info) as api:
-        runs = [item for item in api.runs(run.repository, since, deadline) if _in(item, since)]
+        runs = _window_runs(api, run.repository, since, clock.wall(), deadline, reporter)
         reporter.info(f"Reconcile: {len(runs)} workflow runs since {since:%Y-%m-%d %H:%M} UTC")
         for index, item in enumerate(reversed(runs), 1):  # oldest first
             reason = _run_skip_reason(inputs, item)
@@ -164,8 +165,32 @@ def reconcile(
     return counts
 
 
-def _in(item: WorkflowRun, since: datetime) -> bool:
-    return item.created_at is None or item.created_at >= since
+def _window_runs(
+    api: GitHubApi,
+    repository: str,
+    since: datetime,
+    until: datetime,
+    deadline: Deadline,
+    reporter: Reporter,
+) -> list[WorkflowRun]:
+    """Every run of the window, newest first, asked a day at a time: GitHub answers at most
+    1,000 runs a query with ``created``, and a day of more runs than that is rare."""
+    runs: dict[int, WorkflowRun] = {}
+    end = until
+    while end > since:
+        start = max(since, end - SLICE)
+        found = api.runs(repository, start, end, deadline)
+        if len(found) >= RUNS_SEARCH_CAP:
+            reporter.annotate(
+                "warning",
+                f"GitHub lists at most {RUNS_SEARCH_CAP} runs for {start:%Y-%m-%d %H:%M} to "
+                f"{end:%H:%M}; runs beyond those are not reconciled",
+                "reconcile",
+            )
+        runs |= {item.id: item for item in found}  # a run on a slice's edge comes twice
+        reporter.info(f"Reconcile: {len(runs)} runs listed back to {start:%Y-%m-%d %H:%M} UTC")
+        end = start
+    return sorted(runs.values(), key=lambda item: (item.created_at or until, item.id), reverse=True)
 
 
 def _run_skip_reason(inputs: ActionInputs, item: WorkflowRun) -> str | None:

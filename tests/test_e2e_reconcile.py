@@ -21,94 +21,35 @@ from compass_action.reconcile import CURSOR_FILE
 from tools.action_runner import Run, StepResult
 from tools.compass_contract import contract_errors
 from tools.compass_standin import Metrics, RateLimit, Standin
-from tools.github_standin import (
-    GitHubStandin,
-    deployment,
-    deployment_status,
-    job,
-    workflow_run,
-)
+from tools.github_standin import GitHubStandin, add_history, history_failed, history_ids
 
 from .conftest import EMAIL, TOKEN, credentials
 from .inprocess import InProcess
 
 GITHUB_TOKEN = "ghs_Rec0ncile7oken4Acti0nsRead00000000000"
 REPO = "acme/shop"
-FIRST_RUN = 19_700_000_000
-DAY = 86_400.0
-
-
-def _ids(index: int) -> tuple[int, int, int, int, str]:
-    """Run id, build job id, deploy job id, GitHub deployment id, head commit of run ``index``."""
-    run_id = FIRST_RUN + index * 7
-    return (
-        run_id,
-        52_000_000_000 + index * 2,
-        52_000_000_001 + index * 2,
-        1_400_000 + index,
-        (f"{index:040x}"),
-    )
-
-
-def _failed(index: int) -> bool:
-    return index % 4 == 3
 
 
 def history(github: GitHubStandin, count: int, days: float) -> None:
-    """``count`` runs spread over the last ``days`` days, oldest first."""
-    now = time.time()
-    for index in range(count):
-        run_id, build_id, deploy_id, deployment_id, sha = _ids(index)
-        started = now - days * DAY + (index + 0.5) * days * DAY / count
-        conclusion = "failure" if _failed(index) else "success"
-        jobs = [
-            job(
-                REPO,
-                run_id,
-                build_id,
-                "build",
-                started=started + 5,
-                completed=started + 65,
-                head_sha=sha,
-            ),
-            job(
-                REPO,
-                run_id,
-                deploy_id,
-                "deploy",
-                conclusion=conclusion,
-                started=started + 70,
-                completed=started + 130,
-                head_sha=sha,
-            ),
-        ]
-        run = workflow_run(REPO, run_id, conclusion=conclusion, head_sha=sha, started=started)
-        github.add_run(REPO, run, jobs)
-        log = f"https://github.com/{REPO}/actions/runs/{run_id}/job/{deploy_id}"
-        state = "failure" if _failed(index) else "success"
-        github.add_deployment(
-            REPO,
-            deployment(REPO, deployment_id, "production", sha=sha),
-            [deployment_status(REPO, deployment_id, 1, state, log_url=log)],
-        )
+    add_history(github, REPO, count, days, time.time())
 
 
 def truth(count: int) -> Metrics:
     """Every job is a build (observe.py's rule); every deploy job also a deployment."""
-    failed = sum(_failed(index) for index in range(count))
+    failed = sum(history_failed(index) for index in range(count))
     return Metrics(count, failed / count, 2 * count, (2 * count - failed) / (2 * count))
 
 
 def live_sends(in_process: InProcess, site: Standin, workdir: Path, index: int) -> None:
     """What the jobs of run ``index`` send live: each a build, the deploy job also a
     deployment to production."""
-    run_id, build_id, deploy_id, _, sha = _ids(index)
+    run_id, build_id, deploy_id, _, sha = history_ids(index)
     for name, check_run, with_ in (
         ("build", build_id, {"event-type": "build"}),
         ("deploy", deploy_id, {"event-type": "build"}),
         ("deploy", deploy_id, {"environment": "production"}),
     ):
-        failed = name == "deploy" and _failed(index)
+        failed = name == "deploy" and history_failed(index)
         run = Run(
             run_id=run_id,
             job=name,
@@ -234,3 +175,16 @@ def test_a_reconcile_cut_short_resumes_where_it_stopped(
         # The runs done were not sent again: the rest (3 events a run), and a retry at most.
         assert len(standin.bodies()) - sent_first <= 3 * (100 - done) + 1
         assert len(standin.bodies()) - sent_first >= 3 * (100 - done)
+
+
+def test_a_wrong_window_is_named_before_any_request(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    result = reconcile(in_process, standin, github, workdir, reconcile="2w")
+    assert result.exit_code == 1
+    assert "::error title=Input reconcile::" in result.stdout
+    assert "7d, 90d or 12h" in result.stdout
+    assert github.requests == [] and standin.bodies() == []
+    result = reconcile(in_process, standin, github, workdir, **{"github-token": ""})
+    assert "::error title=Input github-token::is empty; reconcile reads" in result.stdout
+    assert github.requests == [] and standin.bodies() == []
