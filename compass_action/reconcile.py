@@ -4,7 +4,10 @@ A scheduled or manual run with ``reconcile: 90d`` reads the repository's workflo
 in the window (every attempt), their jobs and the deployments that link to them, from GitHub's
 REST API (``github-token``: ``actions: read``, ``deployments: read``), and builds for each job
 the events observe.py builds for an observer run: ``observed_events``, the one derivation, so
-the keys are those of a live send in that job (events/identity.py).
+the keys are those of a live send in that job (events/identity.py). A ``release`` run's
+deployments are keyed by its release, found by the tag the run ran on (``_payload``); those of
+``deployment`` and ``deployment_status`` runs are not sent (keyed by the GitHub deployment, which
+a later change can look up the same way).
 
 The update sequence number rule (why a reconcile changes nothing Compass already has): a
 reconciled send of a job is numbered by the job's ``started_at``, in microseconds (one more per
@@ -34,9 +37,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from .clients.delivery import Outcome
-from .clients.github_api import RUNS_SEARCH_CAP, GitHubApi, Job, WorkflowRun, api_base
+from .clients.github_api import RUNS_SEARCH_CAP, GitHubApi, Job, Release, WorkflowRun, api_base
 from .clients.http import Clock
 from .events.builder import BuiltEvent
 from .events.identity import UpdateSequence
@@ -59,7 +63,7 @@ Source = Callable[[ActionInputs, RunContext, list[str], Deadline], list[BuiltEve
 EXTRA_SOURCES: list[Source] = []
 
 
-@dataclass(frozen=True)
+@dataclass
 class Reconciling:
     """prepare.py's answer for a reconcile run: what to read, for which components."""
 
@@ -67,6 +71,7 @@ class Reconciling:
     run: RunContext
     components: list[str]
     deadline: Deadline
+    releases: dict[str, Release] | None = None  # by tag, listed when a release run needs them
 
 
 @dataclass
@@ -230,11 +235,37 @@ def _reconcile_run(
             ):
                 counts.skipped[f"job {job.conclusion or job.status}"] += 1
                 continue
-            observed = Observed(item.model_copy(update={"run_attempt": attempt}), [job], deployed)
+            at = item.model_copy(update={"run_attempt": attempt})
+            observed = Observed(at, [job], deployed, _payload(api, plan, item))
             numbers = UpdateSequence(_started_ns(job))
             events += observed_events(plan.inputs, plan.run, observed, plan.components, numbers)
     _chart(events, counts)
     return _send(events, counts, send)
+
+
+def _payload(api: GitHubApi, plan: Reconciling, item: WorkflowRun) -> dict[str, Any]:
+    """A release run's payload, as far as its deployments' keys need it: the release whose tag
+    the run ran on (a release run's head branch is the tag). Other runs: none."""
+    if item.event != "release" or not item.head_branch:
+        return {}
+    assert plan.run.repository is not None
+    if plan.releases is None:  # one list per reconcile, asked only when a release run comes
+        listed = api.releases(plan.run.repository, plan.deadline)
+        plan.releases = {release.tag_name: release for release in listed}
+    release = plan.releases.get(item.head_branch)
+    if release is None:
+        return {}
+    # Any action that deploys: the runs of one release share their deployments' keys.
+    return {
+        "action": "published",
+        "release": {
+            "id": release.id,
+            "tag_name": release.tag_name,
+            "prerelease": release.prerelease,
+            "draft": release.draft,
+            "html_url": release.html_url,
+        },
+    }
 
 
 def _started_ns(job: Job) -> Callable[[], int]:

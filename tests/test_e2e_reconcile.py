@@ -21,7 +21,17 @@ from compass_action.reconcile import CURSOR_FILE
 from tools.action_runner import Run, StepResult
 from tools.compass_contract import contract_errors
 from tools.compass_standin import Metrics, RateLimit, Standin
-from tools.github_standin import GitHubStandin, add_history, history_failed, history_ids
+from tools.github_standin import (
+    GitHubStandin,
+    add_history,
+    deployment,
+    deployment_status,
+    history_failed,
+    history_ids,
+    job,
+    release,
+    workflow_run,
+)
 
 from .conftest import EMAIL, TOKEN, credentials
 from .inprocess import InProcess
@@ -188,3 +198,54 @@ def test_a_wrong_window_is_named_before_any_request(
     result = reconcile(in_process, standin, github, workdir, **{"github-token": ""})
     assert "::error title=Input github-token::is empty; reconcile reads" in result.stdout
     assert github.requests == [] and standin.bodies() == []
+
+
+def _deployment_keys(server: Standin) -> list[tuple[str, str, int]]:
+    return [
+        (
+            props["pipeline"]["pipelineId"],
+            props["environment"]["environmentId"],
+            props["sequenceNumber"],
+        )
+        for props in (event.get("deploymentProperties") for event in server.events())
+        if props is not None
+    ]
+
+
+def test_a_release_runs_deployment_gets_the_release_key_a_live_step_used(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    run_id, job_id, deployment_id, release_id = 19_700_500_001, 52_100_000_001, 1_500_001, 9_876_543
+    sha, tag, started = "c" * 40, "v2.4.0", time.time() - 7200
+    deploy = job(REPO, run_id, job_id, "deploy", started=started, completed=started + 60)
+    github.add_run(
+        REPO,
+        workflow_run(REPO, run_id, event="release", head_branch=tag, head_sha=sha, started=started),
+        [deploy],
+    )
+    log = f"https://github.com/{REPO}/actions/runs/{run_id}/job/{job_id}"
+    github.add_deployment(
+        REPO,
+        deployment(REPO, deployment_id, "production", sha=sha),
+        [deployment_status(REPO, deployment_id, 1, "success", log_url=log)],
+    )
+    github.add_release(REPO, release(REPO, release_id, tag))
+    event = {"action": "published", "release": release(REPO, release_id, tag)}
+    live_run = Run(
+        event_name="release",
+        event=event,
+        run_id=run_id,
+        job="deploy",
+        check_run_id=job_id,
+        sha=sha,
+        ref=f"refs/tags/{tag}",
+    )
+    with Standin(EMAIL, TOKEN) as live:
+        in_process(live_run, credentials(live) | {"environment": "production"}, workdir)
+        [live_key] = _deployment_keys(live)
+
+    result = reconcile(in_process, standin, github, workdir)
+
+    assert result.exit_code == 0, result.stdout
+    assert _deployment_keys(standin) == [live_key]
+    assert live_key[0] == f"{REPO}/releases/{release_id}/attempts/1"
