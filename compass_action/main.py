@@ -178,11 +178,9 @@ def _reconcile(
         f"Reconcile: {counts.sent} events sent, {counts.accepted} accepted, "
         f"{counts.current_runs} runs already current"
     )
-    if counts.failed:
-        message = (
-            f"{counts.failed} events were not delivered; the runs done are recorded, run the "
-            "reconcile again to resume"
-        )
+    if counts.failed or counts.stopped:
+        why = counts.stopped or f"{counts.failed} events were not delivered"
+        message = f"{why}; the runs done are recorded, run the reconcile again to resume"
         return _fail(reporter, Failure.UNAVAILABLE, inputs.fail_on, message, "Compass reconcile")
     return 0
 

@@ -40,7 +40,15 @@ from pathlib import Path
 from typing import Any
 
 from .clients.delivery import Outcome
-from .clients.github_api import RUNS_SEARCH_CAP, GitHubApi, Job, Release, WorkflowRun, api_base
+from .clients.github_api import (
+    RUNS_SEARCH_CAP,
+    GitHubApi,
+    GitHubApiError,
+    Job,
+    Release,
+    WorkflowRun,
+    api_base,
+)
 from .clients.http import Clock
 from .events.builder import BuiltEvent
 from .events.identity import UpdateSequence
@@ -54,7 +62,7 @@ from .report.reporter import Reporter
 from .send import SendResult
 
 CURSOR_FILE = ".compass-reconcile.json"
-SLICE = timedelta(days=1)  # the runs are listed a slice at a time (see _window_runs)
+SLICE = timedelta(hours=1)  # the shortest part of the window listed alone (_window_runs)
 CURSOR_LIMIT = 4 * 1024 * 1024  # some hundred thousand run ids; a larger file is ignored
 
 Send = Callable[[list[BuiltEvent]], list[SendResult]]
@@ -82,6 +90,7 @@ class Counts:
     accepted: int = 0
     failed: int = 0
     current_runs: int = 0  # done by an earlier reconcile (the cursor)
+    stopped: str | None = None  # why the runs were not all read
     skipped: Counter[str] = field(default_factory=Counter)
     # (week's Monday, production deployments, of them failed)
     weeks: dict[str, list[int]] = field(default_factory=dict)
@@ -159,7 +168,12 @@ def reconcile(
             if done.get(str(item.id)) == item.run_attempt:
                 counts.current_runs += 1
                 continue
-            if not _reconcile_run(api, plan, item, counts, send, reporter):
+            try:
+                sent = _reconcile_run(api, plan, item, counts, send, reporter)
+            except GitHubApiError as exc:  # its rate limit past the budget, say: resume later
+                counts.stopped = f"GitHub's API: {exc}"
+                break
+            if not sent:
                 break  # Compass is down or the budget is spent: resume from here next time
             done[str(item.id)] = item.run_attempt
             write_cursor(path, done)
@@ -178,13 +192,18 @@ def _window_runs(
     deadline: Deadline,
     reporter: Reporter,
 ) -> list[WorkflowRun]:
-    """Every run of the window, newest first, asked a day at a time: GitHub answers at most
-    1,000 runs a query with ``created``, and a day of more runs than that is rare."""
+    """Every run of the window, newest first. GitHub answers at most 1,000 runs a query with
+    ``created``: a part of the window that reaches it is asked again in halves, down to an hour
+    (a warning then: runs beyond those are not seen)."""
     runs: dict[int, WorkflowRun] = {}
-    end = until
-    while end > since:
-        start = max(since, end - SLICE)
+    parts = [(since, until)]
+    while parts:
+        start, end = parts.pop()
         found = api.runs(repository, start, end, deadline)
+        if len(found) >= RUNS_SEARCH_CAP and end - start > SLICE:
+            middle = start + (end - start) / 2
+            parts += [(start, middle), (middle, end)]
+            continue
         if len(found) >= RUNS_SEARCH_CAP:
             reporter.annotate(
                 "warning",
@@ -192,9 +211,8 @@ def _window_runs(
                 f"{end:%H:%M}; runs beyond those are not reconciled",
                 "reconcile",
             )
-        runs |= {item.id: item for item in found}  # a run on a slice's edge comes twice
-        reporter.info(f"Reconcile: {len(runs)} runs listed back to {start:%Y-%m-%d %H:%M} UTC")
-        end = start
+        runs |= {item.id: item for item in found}  # a run on a part's edge comes twice
+        reporter.info(f"Reconcile: {len(runs)} runs listed ({start:%Y-%m-%d %H:%M} on)")
     return sorted(runs.values(), key=lambda item: (item.created_at or until, item.id), reverse=True)
 
 

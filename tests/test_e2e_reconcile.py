@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from compass_action import reconcile as reconcile_module
 from compass_action.reconcile import CURSOR_FILE
+from tools import github_standin
 from tools.action_runner import Run, StepResult
 from tools.compass_contract import contract_errors
 from tools.compass_standin import Metrics, RateLimit, Standin
@@ -249,3 +251,38 @@ def test_a_release_runs_deployment_gets_the_release_key_a_live_step_used(
     assert result.exit_code == 0, result.stdout
     assert _deployment_keys(standin) == [live_key]
     assert live_key[0] == f"{REPO}/releases/{release_id}/attempts/1"
+
+
+def test_a_window_of_more_runs_than_github_lists_at_once_is_asked_in_parts(
+    in_process: InProcess,
+    standin: Standin,
+    github: GitHubStandin,
+    workdir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # GitHub's cap of 1,000 runs a dated query, made 10 on both sides.
+    monkeypatch.setattr(github_standin, "RUNS_SEARCH_CAP", 10)
+    monkeypatch.setattr(reconcile_module, "RUNS_SEARCH_CAP", 10)
+    history(github, 40, days=3)
+    result = reconcile(in_process, standin, github, workdir, timeout="600")
+    assert result.exit_code == 0, result.stdout
+    assert standin.metrics() == truth(40)
+    assert "::warning" not in result.stdout
+
+
+def test_githubs_hourly_limit_stops_a_reconcile_that_then_resumes(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    history(github, 20, days=5)
+    github.state.budget = 31  # the list, then 3 requests a run: 10 runs
+    first = reconcile(in_process, standin, github, workdir, **{"fail-on": "any"})
+    assert first.exit_code == 1
+    assert "GitHub&#39;s API" in first.stdout or "GitHub's API" in first.stdout
+    assert "run the reconcile again to resume" in first.stdout
+    assert standin.metrics().deployment_count == 10
+
+    github.state.budget = None  # the hour has turned
+    second = reconcile(in_process, standin, github, workdir)
+    assert second.exit_code == 0, second.stdout
+    assert "Runs already current (sent by an earlier reconcile) | 10 |" in second.summary
+    assert standin.metrics() == truth(20)

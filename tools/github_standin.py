@@ -274,6 +274,9 @@ class GitHubState:
     releases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     comparisons: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     limits: deque[Limited] = field(default_factory=deque)
+    # Requests left before the primary rate limit answers (GITHUB_TOKEN: 1,000 an hour per
+    # repository); None: no such limit.
+    budget: int | None = None
     requests: list[tuple[str, str]] = field(default_factory=list)
     wall: Callable[[], float] = time.time
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -306,6 +309,10 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.requests.append((self.path, self.headers.get("Authorization", "")))
             limited = state.limits.popleft() if state.limits else None
+            if limited is None and state.budget is not None:
+                if state.budget <= 0:
+                    limited = Limited(primary=True, wait=3600.0)
+                state.budget -= 1
         if self.headers.get("Authorization") != f"Bearer {state.token}":
             return self._send(401, {"message": "Bad credentials"})
         if limited is not None:
