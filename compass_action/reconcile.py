@@ -112,6 +112,11 @@ def reconcile_problems(inputs: ActionInputs, run: RunContext) -> list[Problem]:
         )
     if run.repository is None:
         problems.append(Problem("GITHUB_REPOSITORY", "is empty; reconcile reads its runs"))
+    for name, given in (("dry-run", inputs.dry_run), ("preflight", inputs.preflight)):
+        if given:
+            problems.append(
+                Problem(name, "must be false with reconcile, which sends what it finds")
+            )
     return problems
 
 
@@ -120,22 +125,34 @@ def cursor_path(environ: Mapping[str, str]) -> Path | None:
     return Path(workspace) / CURSOR_FILE if workspace else None
 
 
-def read_cursor(path: Path | None, reporter: Reporter) -> dict[str, int]:
-    """Run id -> the attempt an earlier reconcile sent completely."""
+def cursor_key(plan: Reconciling) -> str:
+    """What the runs were done for: another component or filter must send them again."""
+    inputs = plan.inputs
+    return json.dumps(
+        [
+            plan.run.repository,
+            sorted(plan.components),
+            *(inputs.filter_list(name) for name in ("workflows", "branches", "environments")),
+        ]
+    )
+
+
+def read_cursor(path: Path | None, key: str, reporter: Reporter) -> dict[str, int]:
+    """Run id -> the attempt an earlier reconcile with the same ``key`` sent completely."""
     read = read_json_object(path, CURSOR_LIMIT)
     if read.problem is not None:
         reporter.annotate("warning", f"{path} {read.problem}; ignored", "reconcile")
     done = read.data.get("done")
-    if not isinstance(done, dict):
+    if read.data.get("key") != key or not isinstance(done, dict):
         return {}
     return {k: v for k, v in done.items() if isinstance(v, int) and k.isdigit()}
 
 
-def write_cursor(path: Path | None, done: dict[str, int]) -> None:
+def write_cursor(path: Path | None, key: str, done: dict[str, int]) -> None:
     if path is None:
         return
     partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps({"done": done}, sort_keys=True), encoding="utf-8")
+    partial.write_text(json.dumps({"key": key, "done": done}, sort_keys=True), encoding="utf-8")
     partial.replace(path)  # whole or not at all, should the runner die while writing
 
 
@@ -153,7 +170,8 @@ def reconcile(
     assert window is not None
     since = clock.wall() - window
     path = cursor_path(environ)
-    done = read_cursor(path, reporter)
+    key = cursor_key(plan)
+    done = read_cursor(path, key, reporter)
     counts = Counts()
     token = inputs.github_token.get_secret_value()
     with GitHubApi(api_base(environ), token, clock, reporter.info) as api:
@@ -176,7 +194,7 @@ def reconcile(
             if not sent:
                 break  # Compass is down or the budget is spent: resume from here next time
             done[str(item.id)] = item.run_attempt
-            write_cursor(path, done)
+            write_cursor(path, key, done)
             reporter.info(f"Reconcile: run {index} of {len(runs)} done ({item.id})")
         reporter.info(f"GitHub API requests: {api.requests}")
     for source in EXTRA_SOURCES:

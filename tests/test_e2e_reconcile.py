@@ -199,6 +199,8 @@ def test_a_wrong_window_is_named_before_any_request(
     assert github.requests == [] and standin.bodies() == []
     result = reconcile(in_process, standin, github, workdir, **{"github-token": ""})
     assert "::error title=Input github-token::is empty; reconcile reads" in result.stdout
+    result = reconcile(in_process, standin, github, workdir, **{"dry-run": "true"})
+    assert "::error title=Input dry-run::must be false with reconcile" in result.stdout
     assert github.requests == [] and standin.bodies() == []
 
 

@@ -35,16 +35,18 @@ def test_other_windows_are_refused_with_what_to_write(given: str) -> None:
 
 def test_the_cursor_round_trips_and_junk_in_it_is_ignored(tmp_path: Path) -> None:
     path = tmp_path / CURSOR_FILE
-    write_cursor(path, {"19700000007": 2})
+    write_cursor(path, "k", {"19700000007": 2})
     out = io.StringIO()
     reporter = Reporter(github=True, debug_enabled=False, out=out)
-    assert read_cursor(path, reporter) == {"19700000007": 2}
-    path.write_text('{"done": {"x": 1, "19700000014": "2", "19700000021": 1}}')
-    assert read_cursor(path, reporter) == {"19700000021": 1}
+    assert read_cursor(path, "k", reporter) == {"19700000007": 2}
+    # Done for other components or filters: sent again.
+    assert read_cursor(path, "other", reporter) == {}
+    path.write_text('{"key": "k", "done": {"x": 1, "19700000014": "2", "19700000021": 1}}')
+    assert read_cursor(path, "k", reporter) == {"19700000021": 1}
     path.write_text("not json")
-    assert read_cursor(path, reporter) == {}
+    assert read_cursor(path, "k", reporter) == {}
     assert f"::warning title=reconcile::{path}" in out.getvalue()
-    assert read_cursor(None, reporter) == {}
+    assert read_cursor(None, "k", reporter) == {}
 
 
 def test_the_summary_charts_production_deployments_per_week() -> None:
