@@ -60,6 +60,7 @@ from .observe import CONCLUSION_STATES, Observed, _deployed_jobs, observed_event
 from .problems import Problem
 from .report.reporter import Reporter
 from .send import SendResult
+from .text import markdown_cell
 
 CURSOR_FILE = ".compass-reconcile.json"
 SLICE = timedelta(hours=1)  # the shortest part of the window listed alone (_window_runs)
@@ -239,9 +240,9 @@ def _run_skip_reason(inputs: ActionInputs, item: WorkflowRun) -> str | None:
     if item.status != "completed":
         return "run not completed yet"
     if workflows and item.name not in workflows:
-        return "workflow not in `workflows`"
+        return "workflow not in the workflows input"
     if branches and item.head_branch not in branches:
-        return "branch not in `branches`"
+        return "branch not in the branches input"
     return None
 
 
@@ -353,9 +354,11 @@ def reconcile_summary(counts: Counts, window: str) -> str:
         f"| Accepted by Compass (what it already had is left as it is) | {counts.accepted} |",
         f"| Not delivered (run the reconcile again to resume) | {counts.failed} |",
     ]
-    lines += [
-        f"| Skipped: {reason} | {count} |" for reason, count in sorted(counts.skipped.items())
-    ]
+    # A job's conclusion is GitHub's text: escaped as every cell we write.
+    skipped = sorted(counts.skipped.items())
+    lines += [f"| Skipped: {markdown_cell(reason)} | {count} |" for reason, count in skipped]
+    if counts.stopped is not None:
+        lines.append(f"| Stopped early | {markdown_cell(counts.stopped)} |")
     if counts.weeks:
         weeks = sorted(counts.weeks)
         labels = ", ".join(f'"{week}"' for week in weeks)

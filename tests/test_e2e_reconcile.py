@@ -20,7 +20,7 @@ import pytest
 from compass_action import reconcile as reconcile_module
 from compass_action.reconcile import CURSOR_FILE
 from tools import github_standin
-from tools.action_runner import Run, StepResult
+from tools.action_runner import Run, StepResult, run_step
 from tools.compass_contract import contract_errors
 from tools.compass_standin import Metrics, RateLimit, Standin
 from tools.github_standin import (
@@ -139,7 +139,7 @@ def test_filters_leave_out_other_branches_workflows_and_environments(
     result = reconcile(in_process, standin, github, workdir, branches="release", workflows="CI")
     assert result.exit_code == 0, result.stdout
     assert standin.events() == []
-    assert "Skipped: branch not in `branches` | 4 |" in result.summary
+    assert "Skipped: branch not in the branches input | 4 |" in result.summary
 
     reconcile(in_process, standin, github, workdir, environments="staging")
     assert standin.metrics() == Metrics(0, 0.0, 8, 7 / 8)
@@ -288,3 +288,17 @@ def test_githubs_hourly_limit_stops_a_reconcile_that_then_resumes(
     assert second.exit_code == 0, second.stdout
     assert "Runs already current (sent by an earlier reconcile) | 10 |" in second.summary
     assert standin.metrics() == truth(20)
+
+
+def test_a_reconcile_as_the_runner_runs_it_in_its_own_process(
+    standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    # One subprocess run: the entrypoint and action.yml's inputs as the runner passes them; the
+    # in-process tests above cover the rules.
+    history(github, 2, days=2)
+    run = Run(event_name="schedule", event={"schedule": "17 5 * * *"}, job="reconcile")
+    given = credentials(standin) | {"github-token": GITHUB_TOKEN, "reconcile": "7d"}
+    result = run_step(run, given, workdir, {"GITHUB_API_URL": github.url})
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert standin.metrics() == truth(2)
+    assert "| Events sent | 6 |" in result.summary
