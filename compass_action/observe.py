@@ -139,12 +139,12 @@ def read_observed(
     # A GitHubApiError goes up to main, which reports it as fail-on says.
     with GitHubApi(api_base(environ), token, clock, log) as api:
         jobs = api.jobs(run.repository, triggering.id, triggering.run_attempt, deadline)
-        deployed = _deployed_jobs(api, run.repository, triggering, jobs, deadline)
+        deployed = deployed_jobs(api, run.repository, triggering, jobs, deadline)
         log(f"GitHub API requests: {api.requests}")
     return Observed(triggering, jobs, deployed)
 
 
-def _deployed_jobs(
+def deployed_jobs(
     api: GitHubApi, repository: str, triggering: WorkflowRun, jobs: list[Job], deadline: Deadline
 ) -> dict[int, str]:
     """Job id -> environment, from the deployments of the run's head commit whose statuses link

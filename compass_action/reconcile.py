@@ -56,7 +56,7 @@ from .github.run_context import RunContext
 from .inputs import ActionInputs
 from .json_files import read_json_object
 from .limits import Deadline
-from .observe import CONCLUSION_STATES, Observed, _deployed_jobs, observed_events
+from .observe import CONCLUSION_STATES, Observed, deployed_jobs, observed_events
 from .problems import Problem
 from .report.reporter import Reporter
 from .send import SendResult
@@ -261,7 +261,7 @@ def _reconcile_run(
     events: list[BuiltEvent] = []
     for attempt in range(1, item.run_attempt + 1):
         jobs = api.jobs(repository, item.id, attempt, plan.deadline)
-        deployed = _deployed_jobs(api, repository, item, jobs, plan.deadline)
+        deployed = deployed_jobs(api, repository, item, jobs, plan.deadline)
         if environments:
             deployed = {job: env for job, env in deployed.items() if env in environments}
         for job in jobs:
