@@ -57,7 +57,7 @@ from .inputs import ActionInputs
 from .json_files import read_json_object
 from .limits import Deadline
 from .observe import CONCLUSION_STATES, Observed, deployed_jobs, observed_events
-from .problems import Problem
+from .problems import InputProblems, Problem
 from .report.reporter import Reporter
 from .send import SendResult
 from .text import markdown_cell
@@ -259,11 +259,18 @@ def _reconcile_run(
     assert repository is not None
     environments = plan.inputs.filter_list("environments")
     events: list[BuiltEvent] = []
-    for attempt in range(1, item.run_attempt + 1):
-        jobs = api.jobs(repository, item.id, attempt, plan.deadline)
-        deployed = deployed_jobs(api, repository, item, jobs, plan.deadline)
-        if environments:
-            deployed = {job: env for job, env in deployed.items() if env in environments}
+    attempts = [
+        api.jobs(repository, item.id, attempt, plan.deadline)
+        for attempt in range(1, item.run_attempt + 1)
+    ]
+    # One look at the commit's deployments for every attempt: their statuses name the job.
+    every_job = [job for jobs in attempts for job in jobs]
+    deployed = deployed_jobs(api, repository, item, every_job, plan.deadline)
+    if environments:
+        deployed = {job: env for job, env in deployed.items() if env in environments}
+    payload = _payload(api, plan, item)
+    for attempt, jobs in enumerate(attempts, 1):
+        at = item.model_copy(update={"run_attempt": attempt})
         for job in jobs:
             counts.jobs += 1
             if job.status != "completed" or CONCLUSION_STATES.get(job.conclusion or "") in (
@@ -272,10 +279,16 @@ def _reconcile_run(
             ):
                 counts.skipped[f"job {job.conclusion or job.status}"] += 1
                 continue
-            at = item.model_copy(update={"run_attempt": attempt})
-            observed = Observed(at, [job], deployed, _payload(api, plan, item))
+            observed = Observed(at, [job], deployed, payload)
             numbers = UpdateSequence(_started_ns(job))
-            events += observed_events(plan.inputs, plan.run, observed, plan.components, numbers)
+            try:
+                events += observed_events(plan.inputs, plan.run, observed, plan.components, numbers)
+            except InputProblems as exc:  # GitHub's record of one job cannot make an event
+                problem = exc.problems[0]
+                reason = (
+                    f"job whose record Compass cannot take ({problem.input}: {problem.message})"
+                )
+                counts.skipped[reason] += 1
     _chart(events, counts)
     return _send(events, counts, send)
 
@@ -337,7 +350,7 @@ def _chart(events: list[BuiltEvent], counts: Counts) -> None:
         monday = (ended - timedelta(days=ended.weekday())).strftime("%Y-%m-%d")
         week = counts.weeks.setdefault(monday, [0, 0])
         week[0] += 1
-        week[1] += props.get("state") == "FAILED"
+        week[1] += details.get("state") == "FAILED"
 
 
 def reconcile_summary(counts: Counts, window: str) -> str:

@@ -163,6 +163,8 @@ def test_a_history_import_of_90_days_keeps_under_the_rate_limit(
     assert "```mermaid" in result.summary and "xychart-beta" in result.summary
     weeks = re.search(r"bar \[([\d, ]+)\]", result.summary)
     assert weeks is not None and sum(int(n) for n in weeks.group(1).split(",")) == 200
+    failures = re.search(r"line \[([\d, ]+)\]", result.summary)
+    assert failures is not None and sum(int(n) for n in failures.group(1).split(",")) == 50
 
 
 def test_a_reconcile_cut_short_resumes_where_it_stopped(
@@ -302,3 +304,50 @@ def test_a_reconcile_as_the_runner_runs_it_in_its_own_process(
     assert result.exit_code == 0, result.stdout + result.stderr
     assert standin.metrics() == truth(2)
     assert "| Events sent | 6 |" in result.summary
+
+
+def test_every_attempt_of_a_re_run_is_its_own_deployment(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    run_id, sha, started = 19_700_600_001, "d" * 40, time.time() - 7200
+    for attempt, conclusion, job_id, deployment_id in (
+        (1, "failure", 52_200_000_001, 1_600_001),
+        (2, "success", 52_200_000_002, 1_600_002),
+    ):
+        at = started + attempt * 600
+        deploy = job(
+            REPO,
+            run_id,
+            job_id,
+            "deploy",
+            attempt=attempt,
+            conclusion=conclusion,
+            started=at,
+            completed=at + 60,
+        )
+        run = workflow_run(REPO, run_id, attempt=attempt, head_sha=sha, started=started)
+        # GitHub's record of a lint job, ended before it started (a clock that stepped back).
+        backwards = job(REPO, run_id, job_id + 10, "lint", started=at + 30, completed=at)
+        github.add_run(REPO, run, [deploy, backwards])
+        log = f"https://github.com/{REPO}/actions/runs/{run_id}/job/{job_id}"
+        github.add_deployment(
+            REPO,
+            deployment(REPO, deployment_id, "production", sha=sha),
+            [deployment_status(REPO, deployment_id, 1, conclusion, log_url=log)],
+        )
+
+    result = reconcile(in_process, standin, github, workdir)
+
+    assert result.exit_code == 0, result.stdout
+    assert sorted(_deployment_keys(standin)) == [
+        (f"{REPO}/runs/{run_id}/attempts/1/jobs/52200000001", "production", run_id * 1000 + 1),
+        (f"{REPO}/runs/{run_id}/attempts/2/jobs/52200000002", "production", run_id * 1000 + 2),
+    ]
+    assert standin.metrics().change_failure_rate == 0.5
+    # A job whose times GitHub recorded backwards (ended before it started) is skipped, not
+    # the end of the reconcile.
+    reason = "job whose record Compass cannot take (started-at&#58; is in the future)"
+    assert f"| Skipped: {reason} | 2 |" in result.summary
+    # The commit's deployments were asked once for both attempts.
+    asked = [path for path, _ in github.requests if path.startswith(f"/repos/{REPO}/deployments?")]
+    assert len(asked) == 1
