@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -189,6 +189,23 @@ def check_component_reference(value: str) -> str:
     return value
 
 
+_WINDOW = re.compile(r"(\d{1,4})\s*([dh])", re.IGNORECASE)
+# GitHub keeps workflow runs' logs and jobs 90 days by default, 400 at most.
+MAX_WINDOW_DAYS = 400
+
+
+def parse_window(value: str) -> timedelta:
+    """``7d`` or ``12h``: how far back ``reconcile`` reads."""
+    found = _WINDOW.fullmatch(value.strip())
+    if found is None:
+        raise ValueError("expected a window such as 7d, 90d or 12h (days or hours)")
+    count, unit = int(found.group(1)), found.group(2).lower()
+    window = timedelta(days=count) if unit == "d" else timedelta(hours=count)
+    if not timedelta(0) < window <= timedelta(days=MAX_WINDOW_DAYS):
+        raise ValueError(f"must be more than 0 and at most {MAX_WINDOW_DAYS}d")
+    return window
+
+
 def split_references(value: str) -> list[str]:
     """component-id's items: one per line or comma-separated; blanks and repeats dropped."""
     items = (item.strip() for item in _REFERENCE_SEPARATORS.split(value))
@@ -238,6 +255,11 @@ class ActionInputs(FromEnvironment):
     verify: bool = False
     preflight: bool = False
     timeout: float = Field(default=60.0, gt=0, le=3600)
+    # reconcile.py: the window to reconcile (``7d``, ``12h``), and its filters.
+    reconcile: str | None = None
+    workflows: str | None = None
+    branches: str | None = None
+    environments: str | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -285,6 +307,13 @@ class ActionInputs(FromEnvironment):
         for reference in references:
             check_component_reference(reference)
         return "\n".join(references) or None
+
+    @field_validator("reconcile")
+    @classmethod
+    def _window(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_window(value)
+        return value
 
     @field_validator("user_email")
     @classmethod
@@ -384,6 +413,16 @@ class ActionInputs(FromEnvironment):
     def given_properties(self) -> dict[str, Any]:
         """The ``properties`` mapping (checked when read), empty when none is given."""
         return {} if self.properties is None else parse_properties(self.properties)
+
+    @property
+    def reconcile_window(self) -> timedelta | None:
+        """How far back ``reconcile`` reads; None: this is no reconcile run."""
+        return None if self.reconcile is None else parse_window(self.reconcile)
+
+    def filter_list(self, name: str) -> list[str]:
+        """``workflows``, ``branches`` or ``environments`` as items; empty: all."""
+        value = getattr(self, name)
+        return [] if value is None else split_references(value)
 
     @property
     def component_ids(self) -> list[str]:
@@ -515,6 +554,14 @@ def _missing(inputs: ActionInputs, unchecked: frozenset[str]) -> list[Problem]:
                 "track-job",
                 f"applies only to deployment and build events, not to {inputs.event_type.a} "
                 "event; set track-job: false, or event-type: deployment or build",
+            )
+        )
+    if inputs.vulnerabilities is not None and inputs.reconcile is None:
+        problems.append(
+            Problem(
+                "vulnerabilities",
+                "applies only with reconcile: a scheduled or manual run that reads the "
+                "repository's alerts; set reconcile (e.g. 1d), or leave vulnerabilities empty",
             )
         )
     if inputs.track_job and inputs.state is not None:

@@ -22,6 +22,7 @@ from .policy import Failure, fail_on_fallback, fails_step
 from .preflight import preflight
 from .prepare import Skipped, prepare
 from .problems import InputProblems, Problem
+from .reconcile import Reconciling, reconcile, reconcile_summary
 from .report.reporter import Reporter
 from .report.results import (
     ComponentResult,
@@ -121,6 +122,8 @@ def run(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAGE)
             return _bad_input(reporter, [problem], fail_on, unavailable=exc.unavailable)
         if isinstance(prepared, Skipped):
             return _skipped(reporter, prepared.reason)
+        if isinstance(prepared, Reconciling):
+            return _reconcile(reporter, prepared, environ, connection)
         inputs, events = prepared.inputs, prepared.events
         if inputs.track_job and stage == MAIN_STAGE:
             _register_post_step(reporter)
@@ -150,6 +153,45 @@ def run(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAGE)
     if len(events) == 1:
         return _report_delivery(reporter, inputs, events[0], sends[0])
     return _report_several(reporter, inputs, events, sends)
+
+
+def _reconcile(
+    reporter: Reporter, plan: Reconciling, environ: Mapping[str, str], connection: _Connection
+) -> int:
+    """reconcile.py's run: the window's events, sent run by run through the account's pacer."""
+    inputs = plan.inputs
+    clients = connection.open(inputs, plan.deadline)
+    options = SendOptions(inputs.setup_event_source, False)
+    try:
+        counts = reconcile(
+            reporter,
+            plan,
+            environ,
+            CLOCK,
+            lambda events: _one_by_one(events, clients, options, reporter),
+        )
+    except GitHubApiError as exc:
+        problem = Problem("github-token", f"the runs to reconcile could not be read: {exc}")
+        return _bad_input(reporter, [problem], inputs.fail_on, unavailable=exc.unavailable)
+    reporter.write_summary(reconcile_summary(counts, inputs.reconcile or ""))
+    reporter.info(
+        f"Reconcile: {counts.sent} events sent, {counts.accepted} accepted, "
+        f"{counts.current_runs} runs already current"
+    )
+    if counts.failed or counts.stopped:
+        why = counts.stopped or f"{counts.failed} events were not delivered"
+        message = f"{why}; the runs done are recorded, run the reconcile again to resume"
+        return _fail(reporter, Failure.UNAVAILABLE, inputs.fail_on, message, "Compass reconcile")
+    return 0
+
+
+def _one_by_one(
+    events: list[BuiltEvent], clients: Clients, options: SendOptions, reporter: Reporter
+) -> list[SendResult]:
+    """A reconcile's sends, one at a time through the pacer: with hundreds to send, Compass's
+    100 a minute bounds the time, not the round trips, and requests that arrive in the order
+    the pacer let them go cannot crowd the limit's window."""
+    return [send_event(event, clients, options, reporter) for event in events]
 
 
 def _dry_run(reporter: Reporter, inputs: ActionInputs, events: list[BuiltEvent]) -> int:

@@ -21,7 +21,7 @@ build sent then would be a guess at times GitHub records exactly later.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -110,6 +110,9 @@ class Observed:
     run: WorkflowRun
     jobs: list[Job]
     deployments: dict[int, str]  # job id -> the environment its deployment went to
+    # The triggering event's payload, where known: a reconcile finds a release run's release
+    # (reconcile.py), which keys its deployments as a live step's. Empty: not known.
+    payload: dict[str, Any] = field(default_factory=dict)
 
 
 def triggering_run(run: RunContext) -> WorkflowRun:
@@ -136,12 +139,12 @@ def read_observed(
     # A GitHubApiError goes up to main, which reports it as fail-on says.
     with GitHubApi(api_base(environ), token, clock, log) as api:
         jobs = api.jobs(run.repository, triggering.id, triggering.run_attempt, deadline)
-        deployed = _deployed_jobs(api, run.repository, triggering, jobs, deadline)
+        deployed = deployed_jobs(api, run.repository, triggering, jobs, deadline)
         log(f"GitHub API requests: {api.requests}")
     return Observed(triggering, jobs, deployed)
 
 
-def _deployed_jobs(
+def deployed_jobs(
     api: GitHubApi, repository: str, triggering: WorkflowRun, jobs: list[Job], deadline: Deadline
 ) -> dict[int, str]:
     """Job id -> environment, from the deployments of the run's head commit whose statuses link
@@ -170,7 +173,9 @@ def _job_of(
     return None
 
 
-def observed_context(run: RunContext, triggering: WorkflowRun, job: Job) -> RunContext:
+def observed_context(
+    run: RunContext, triggering: WorkflowRun, job: Job, payload: dict[str, Any] | None = None
+) -> RunContext:
     """The run context a step of ``job`` had, as far as the keys and texts need it."""
     branch = triggering.head_branch
     observed = RunContext.model_validate(
@@ -189,7 +194,9 @@ def observed_context(run: RunContext, triggering: WorkflowRun, job: Job) -> RunC
             "event_name": triggering.event,
         }
     )
-    observed.__dict__["event"] = {}  # the triggering event's payload is not in the API's answer
+    # The triggering event's payload is not in the API's answer; a reconcile rebuilds the part
+    # that keys a release run's deployments.
+    observed.__dict__["event"] = payload or {}
     return observed
 
 
@@ -207,14 +214,14 @@ def observed_events(
         states = CONCLUSION_STATES.get(job.conclusion or "")
         if job.status != "completed" or states is None:
             continue
-        context = observed_context(run, observed.run, job)
+        context = observed_context(run, observed.run, job, observed.payload)
         ended = job.completed_at or job.started_at
         build_state, deploy_state = states
         kinds: list[tuple[EventType, str, str | None]] = []
         if build_state is not None and not pre_merge:
             kinds.append((EventType.BUILD, build_state, None))
         environment = observed.deployments.get(job.id)
-        if observed.run.event in _OWN_DEPLOYMENT_KEYS:
+        if observed.run.event in _OWN_DEPLOYMENT_KEYS and not _keyed(context):
             environment = None
         if deploy_state is not None and environment is not None:
             kinds.append((EventType.DEPLOYMENT, deploy_state, environment))
@@ -225,6 +232,11 @@ def observed_events(
                 label = f"{kind.value} of job {job.name}" + (f" to {env}" if env else "")
                 events.append(replace(event, label=label))
     return events
+
+
+def _keyed(context: RunContext) -> bool:
+    """Whether the payload given holds what keys the run's deployments (its release)."""
+    return context.release is not None or context.github_deployment is not None
 
 
 def _job_inputs(

@@ -24,6 +24,7 @@ from .inputs import ActionInputs, LoadedInputs, is_component_slug, read_inputs
 from .limits import Deadline
 from .observe import is_observer_run, observed_events, observer_problems, read_observed, skip_reason
 from .problems import InputProblems, Problem
+from .reconcile import Reconciling, reconcile_problems
 from .report.reporter import Reporter
 
 # Stands in for a missing or wrong component-id while the other inputs are checked by deriving
@@ -63,7 +64,7 @@ def prepare(
     stage: str = "main",
     clock: Clock | None = None,
     resolve: Resolver | None = None,
-) -> Prepared | Skipped:
+) -> Prepared | Skipped | Reconciling:
     """The inputs and the events to send, or why there are none; raise InputProblems naming
     every problem found. With track-job the main ``stage`` sends IN_PROGRESS; the post stage
     sends the job's status (the state input must then be empty, inputs.py checks). ``resolve``
@@ -94,12 +95,17 @@ def prepare(
     found = _components(reporter, environ, loaded, run, problems, (deadline, clock))
     if run is not None:
         problems += observer_problems(loaded.inputs, run)
+        problems += reconcile_problems(loaded.inputs, run)
     if problems:
         if run is not None:
             problems += _derivation_problems(loaded, run, now)
         raise InputProblems(_first_per_input(problems))
     inputs = loaded.inputs
     assert run is not None
+    if inputs.reconcile is not None:  # reconcile.py: the window's runs, not this run
+        if resolve is not None and any(is_component_slug(item) for item in found):
+            found = resolve(inputs, found, deadline)
+        return Reconciling(inputs, run, found, deadline)
     skip = reason_to_skip(
         inputs.event_type,
         run,

@@ -325,6 +325,7 @@ def test_track_job_is_for_deployments_and_builds_only(env: pytest.MonkeyPatch, k
 
 def test_vulnerabilities_names_alert_sources_each_once(env: pytest.MonkeyPatch) -> None:
     assert load_inputs().vulnerability_sources == []  # empty: off
+    env.setenv("COMPASS_RECONCILE", "7d")  # alerts are read by a reconcile run only
     env.setenv("COMPASS_VULNERABILITIES", "Dependabot, code-scanning\ndependabot")
     assert load_inputs().vulnerability_sources == ["dependabot", "code-scanning"]
 

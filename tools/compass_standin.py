@@ -175,6 +175,17 @@ class RateLimit:
         return None
 
 
+@dataclass(frozen=True)
+class Metrics:
+    """Compass's DORA-style numbers from what it holds: production deployments (final states),
+    the share of them that failed, final builds and the share that succeeded."""
+
+    deployment_count: int
+    change_failure_rate: float
+    build_count: int
+    build_success_rate: float
+
+
 @dataclass
 class Received:
     body: str
@@ -459,6 +470,31 @@ class Standin:
     def events(self) -> list[dict[str, Any]]:
         with self.state.lock:
             return list(self.state.events.values())
+
+    def metrics(self) -> Metrics:
+        """What Compass would chart from the stored events (the tests' truth checks)."""
+        with self.state.lock:
+            stored = list(self.state.events.values())
+        deployments = [
+            event["deploymentProperties"]
+            for event in stored
+            if "deploymentProperties" in event
+            and event["deploymentProperties"]["environment"]["category"] == "PRODUCTION"
+            and event["deploymentProperties"]["state"] in ("SUCCESSFUL", "FAILED")
+        ]
+        builds = [
+            event["buildProperties"]["state"]
+            for event in stored
+            if "buildProperties" in event and event["buildProperties"]["state"] != "IN_PROGRESS"
+        ]
+        failed = sum(item["state"] == "FAILED" for item in deployments)
+        passed = sum(state == "SUCCESSFUL" for state in builds)
+        return Metrics(
+            len(deployments),
+            failed / len(deployments) if deployments else 0.0,
+            len(builds),
+            passed / len(builds) if builds else 0.0,
+        )
 
     def event(
         self, kind: str, event_id: str, source_id: str, component_id: str

@@ -39,6 +39,22 @@ DEFAULT_PER_PAGE, MAX_PER_PAGE = 30, 100
 RATE_LIMIT = 1000  # requests per hour per repository for a GITHUB_TOKEN on github.com
 
 
+RUNS_SEARCH_CAP = 1000
+
+
+def _created_range(created: str) -> tuple[str, str]:
+    """``>=A``, ``<=B`` or ``A..B`` of GitHub's date search syntax, as bounds on ISO times
+    (compared as text: both sides are ``YYYY-MM-DDTHH:MM:SSZ``)."""
+    if created.startswith(">="):
+        return created[2:], "9999"
+    if created.startswith("<="):
+        return "", created[2:]
+    if ".." in created:
+        low, high = created.split("..", 1)
+        return low, high
+    return "", "9999"
+
+
 def _time(seconds: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
@@ -262,6 +278,9 @@ class GitHubState:
     alerts: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
     denied: set[tuple[str, str]] = field(default_factory=set)  # (repository, alert source)
     limits: deque[Limited] = field(default_factory=deque)
+    # Requests left before the primary rate limit answers (GITHUB_TOKEN: 1,000 an hour per
+    # repository); None: no such limit.
+    budget: int | None = None
     requests: list[tuple[str, str]] = field(default_factory=list)
     wall: Callable[[], float] = time.time
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -295,6 +314,10 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             state.requests.append((self.path, self.headers.get("Authorization", "")))
             limited = state.limits.popleft() if state.limits else None
+            if limited is None and state.budget is not None:
+                if state.budget <= 0:
+                    limited = Limited(primary=True, wait=3600.0)
+                state.budget -= 1
         if self.headers.get("Authorization") != f"Bearer {state.token}":
             return self._send(401, {"message": "Bad credentials"})
         if limited is not None:
@@ -315,9 +338,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- routes --
 
-    def _runs(self, state: GitHubState, _q: dict[str, str], repo: str) -> _Page:
+    def _runs(self, state: GitHubState, query: dict[str, str], repo: str) -> _Page:
         runs = [value for (name, _), value in sorted(state.runs.items()) if name == repo]
-        return _Page(list(reversed(runs)), "workflow_runs")  # newest first
+        low, high = _created_range(query.get("created", ""))
+        runs = [run for run in runs if low <= run["created_at"] <= high]
+        runs.sort(key=lambda run: run["created_at"])
+        # GitHub answers at most 1,000 runs for a query with ``created`` (its REST docs).
+        newest = list(reversed(runs))
+        return _Page(newest[:RUNS_SEARCH_CAP] if "created" in query else newest, "workflow_runs")
 
     def _run(self, state: GitHubState, _q: dict[str, str], repo: str, run: str) -> Any:
         return state.runs.get((repo, int(run)))
@@ -624,3 +652,63 @@ def deny_alerts(standin: GitHubStandin, repository: str, source: str) -> None:
     """Answer 403 for these alerts, as GitHub does for a token without their permission."""
     with standin.state.lock:
         standin.state.denied.add((repository, source))
+
+
+# -- a history: runs with a build and a deploy job each, for reconcile's tests and benchmark ----
+
+HISTORY_FIRST_RUN = 19_700_000_000
+_DAY = 86_400.0
+
+
+def history_ids(index: int) -> tuple[int, int, int, int, str]:
+    """Run id, build job id, deploy job id, GitHub deployment id, head commit of run ``index``."""
+    run_id = HISTORY_FIRST_RUN + index * 7
+    sha = f"{index:040x}"
+    return run_id, 52_000_000_000 + index * 2, 52_000_000_001 + index * 2, 1_400_000 + index, sha
+
+
+def history_failed(index: int) -> bool:
+    """Every fourth run's deploy job failed."""
+    return index % 4 == 3
+
+
+def add_history(
+    standin: GitHubStandin, repository: str, count: int, days: float, now: float
+) -> None:
+    """``count`` runs spread over the ``days`` before ``now``, each with a ``build`` job and a
+    ``deploy`` job whose GitHub deployment to production links its status to the job's log (as
+    GitHub does for a job with ``environment:``)."""
+    for index in range(count):
+        run_id, build_id, deploy_id, deployment_id, sha = history_ids(index)
+        started = now - days * _DAY + (index + 0.5) * days * _DAY / count
+        conclusion = "failure" if history_failed(index) else "success"
+        jobs = [
+            job(
+                repository,
+                run_id,
+                build_id,
+                "build",
+                started=started + 5,
+                completed=started + 65,
+                head_sha=sha,
+            ),
+            job(
+                repository,
+                run_id,
+                deploy_id,
+                "deploy",
+                conclusion=conclusion,
+                started=started + 70,
+                completed=started + 130,
+                head_sha=sha,
+            ),
+        ]
+        run = workflow_run(repository, run_id, conclusion=conclusion, head_sha=sha, started=started)
+        standin.add_run(repository, run, jobs)
+        log = f"https://github.com/{repository}/actions/runs/{run_id}/job/{deploy_id}"
+        state = "failure" if history_failed(index) else "success"
+        standin.add_deployment(
+            repository,
+            deployment(repository, deployment_id, "production", sha=sha),
+            [deployment_status(repository, deployment_id, 1, state, log_url=log)],
+        )

@@ -36,6 +36,8 @@ DEFAULT_API_URL = "https://api.github.com"
 API_VERSION = "2022-11-28"
 # The largest page GitHub serves; fewer pages, fewer requests against the rate limit.
 PER_PAGE = 100
+# GitHub's most runs for one query with ``created``; a slice that reaches it may lack some.
+RUNS_SEARCH_CAP = 1000
 # A list longer than this many pages is refused, not read on and on.
 MAX_PAGES = 50
 # A page of 100 jobs with their steps is some hundreds of KB; nothing we read is larger.
@@ -84,6 +86,7 @@ class WorkflowRun(_Model):
     head_branch: str | None = None
     html_url: str | None = None
     run_started_at: datetime | None = None
+    created_at: datetime | None = None
 
 
 class Job(_Model):
@@ -269,6 +272,20 @@ class GitHubApi:
     def workflow_run(self, repository: str, run_id: int, deadline: Deadline) -> WorkflowRun:
         data = self.get_json(f"{repo_path(repository)}/actions/runs/{run_id}", deadline, "a run")
         return _model(WorkflowRun, data, "the workflow run")
+
+    def runs(
+        self, repository: str, since: datetime, until: datetime, deadline: Deadline
+    ) -> list[WorkflowRun]:
+        """The repository's runs created from ``since`` to ``until``, newest first, every page.
+
+        GitHub answers at most 1,000 runs for a query with ``created`` (its REST docs, "List
+        workflow runs for a repository"): callers ask for slices short enough (RUNS_SEARCH_CAP).
+        """
+        path = f"{repo_path(repository)}/actions/runs"
+        what = "workflow runs"
+        query = {"created": f"{since:%Y-%m-%dT%H:%M:%SZ}..{until:%Y-%m-%dT%H:%M:%SZ}"}
+        items = self.pages(path, deadline, what, "workflow_runs", query)
+        return [_model(WorkflowRun, item, what) for item in items]
 
     def jobs(self, repository: str, run_id: int, attempt: int, deadline: Deadline) -> list[Job]:
         path = f"{repo_path(repository)}/actions/runs/{run_id}/attempts/{attempt}/jobs"

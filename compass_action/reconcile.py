@@ -1,0 +1,418 @@
+"""Reconcile a window: send every build and deployment the live action would have sent.
+
+A scheduled or manual run with ``reconcile: 90d`` reads the repository's workflow runs created
+in the window (every attempt), their jobs and the deployments that link to them, from GitHub's
+REST API (``github-token``: ``actions: read``, ``deployments: read``), and builds for each job
+the events observe.py builds for an observer run: ``observed_events``, the one derivation, so
+the keys are those of a live send in that job (events/identity.py). A ``release`` run's
+deployments are keyed by its release, found by the tag the run ran on (``_payload``); those of
+``deployment`` and ``deployment_status`` runs are not sent (keyed by the GitHub deployment, which
+a later change can look up the same way).
+
+The update sequence number rule (why a reconcile changes nothing Compass already has): a
+reconciled send of a job is numbered by the job's ``started_at``, in microseconds (one more per
+component). Every live send of that job happens in one of its steps, after the job started, and
+is numbered by the clock at that moment (identity.UpdateSequence), so it is always larger; an
+observer run sends after the run completed, larger still. Compass drops an update whose number
+is not larger than the one it holds, so a reconciled event only fills in a job Compass has not
+heard of. The price: a job whose only live send was IN_PROGRESS (track-job, the post step lost)
+keeps showing IN_PROGRESS; its final state would have to outrank a live send, which nothing in
+the API lets us tell apart from a complete one.
+
+Resumable: runs are sent oldest first, and each run whose events were all accepted is recorded
+in a cursor file, ``.compass-reconcile.json`` in GITHUB_WORKSPACE (keep it across runs with
+actions/cache; read back through json_files.py's bounded reader). The next reconcile skips
+those runs (counted as already current). Without the file, a rerun sends them again, which
+Compass drops as repeats: the cursor saves requests and time, never correctness.
+
+With ``vulnerabilities``, GitHub's code-scanning and Dependabot alerts follow the runs, each as
+one Compass vulnerability in its current state (github_alerts.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .clients.delivery import Outcome
+from .clients.github_api import (
+    RUNS_SEARCH_CAP,
+    GitHubApi,
+    GitHubApiError,
+    Job,
+    Release,
+    WorkflowRun,
+    api_base,
+)
+from .clients.http import Clock
+from .events.builder import BuiltEvent
+from .events.identity import UpdateSequence
+from .github.run_context import RunContext
+from .github_alerts import alert_events
+from .inputs import ActionInputs
+from .json_files import read_json_object
+from .limits import Deadline
+from .observe import CONCLUSION_STATES, Observed, deployed_jobs, observed_events
+from .problems import InputProblems, Problem
+from .report.reporter import Reporter
+from .send import SendResult
+from .text import markdown_cell
+
+CURSOR_FILE = ".compass-reconcile.json"
+SLICE = timedelta(hours=1)  # the shortest part of the window listed alone (_window_runs)
+CURSOR_LIMIT = 4 * 1024 * 1024  # some hundred thousand run ids; a larger file is ignored
+
+Send = Callable[[list[BuiltEvent]], list[SendResult]]
+
+
+@dataclass
+class Reconciling:
+    """prepare.py's answer for a reconcile run: what to read, for which components."""
+
+    inputs: ActionInputs
+    run: RunContext
+    components: list[str]
+    deadline: Deadline
+    releases: dict[str, Release] | None = None  # by tag, listed when a release run needs them
+
+
+@dataclass
+class Counts:
+    runs: int = 0
+    jobs: int = 0
+    sent: int = 0
+    accepted: int = 0
+    failed: int = 0
+    current_runs: int = 0  # done by an earlier reconcile (the cursor)
+    stopped: str | None = None  # why the runs were not all read
+    skipped: Counter[str] = field(default_factory=Counter)
+    # (week's Monday, production deployments, of them failed)
+    weeks: dict[str, list[int]] = field(default_factory=dict)
+
+
+def reconcile_problems(inputs: ActionInputs, run: RunContext) -> list[Problem]:
+    """What must be fixed before a reconcile run asks GitHub anything."""
+    if inputs.reconcile is None:
+        return []
+    problems = []
+    if inputs.github_token is None:
+        problems.append(
+            Problem(
+                "github-token",
+                "is empty; reconcile reads the runs from GitHub's API. Leave it at its default "
+                "(${{ github.token }}) and give the job `permissions: actions: read` and "
+                "`deployments: read`",
+            )
+        )
+    if run.repository is None:
+        problems.append(Problem("GITHUB_REPOSITORY", "is empty; reconcile reads its runs"))
+    for name, given in (("dry-run", inputs.dry_run), ("preflight", inputs.preflight)):
+        if given:
+            problems.append(
+                Problem(name, "must be false with reconcile, which sends what it finds")
+            )
+    return problems
+
+
+def cursor_path(environ: Mapping[str, str]) -> Path | None:
+    workspace = environ.get("GITHUB_WORKSPACE")
+    return Path(workspace) / CURSOR_FILE if workspace else None
+
+
+def cursor_key(plan: Reconciling) -> str:
+    """What the runs were done for: another component or filter must send them again."""
+    inputs = plan.inputs
+    return json.dumps(
+        [
+            plan.run.repository,
+            sorted(plan.components),
+            *(inputs.filter_list(name) for name in ("workflows", "branches", "environments")),
+        ]
+    )
+
+
+def read_cursor(path: Path | None, key: str, reporter: Reporter) -> dict[str, int]:
+    """Run id -> the attempt an earlier reconcile with the same ``key`` sent completely."""
+    read = read_json_object(path, CURSOR_LIMIT)
+    if read.problem is not None:
+        reporter.annotate("warning", f"{path} {read.problem}; ignored", "reconcile")
+    done = read.data.get("done")
+    if read.data.get("key") != key or not isinstance(done, dict):
+        return {}
+    return {k: v for k, v in done.items() if isinstance(v, int) and k.isdigit()}
+
+
+def write_cursor(path: Path | None, key: str, done: dict[str, int]) -> None:
+    if path is None:
+        return
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(json.dumps({"key": key, "done": done}, sort_keys=True), encoding="utf-8")
+    partial.replace(path)  # whole or not at all, should the runner die while writing
+
+
+def reconcile(
+    reporter: Reporter,
+    plan: Reconciling,
+    environ: Mapping[str, str],
+    clock: Clock,
+    send: Send,
+) -> Counts:
+    """Read the window, send run by run (oldest first), record the runs done."""
+    inputs, run, deadline = plan.inputs, plan.run, plan.deadline
+    assert inputs.github_token is not None and run.repository is not None
+    window = inputs.reconcile_window
+    assert window is not None
+    since = clock.wall() - window
+    path = cursor_path(environ)
+    key = cursor_key(plan)
+    done = read_cursor(path, key, reporter)
+    counts = Counts()
+    token = inputs.github_token.get_secret_value()
+    with GitHubApi(api_base(environ), token, clock, reporter.info) as api:
+        runs = _window_runs(api, run.repository, since, clock.wall(), deadline, reporter)
+        reporter.info(f"Reconcile: {len(runs)} workflow runs since {since:%Y-%m-%d %H:%M} UTC")
+        for index, item in enumerate(reversed(runs), 1):  # oldest first
+            reason = _run_skip_reason(inputs, item)
+            if reason is not None:
+                counts.skipped[reason] += 1
+                continue
+            counts.runs += 1
+            if done.get(str(item.id)) == item.run_attempt:
+                counts.current_runs += 1
+                continue
+            try:
+                sent = _reconcile_run(api, plan, item, counts, send, reporter)
+            except GitHubApiError as exc:  # its rate limit past the budget, say: resume later
+                counts.stopped = f"GitHub's API: {exc}"
+                break
+            if not sent:
+                break  # Compass is down or the budget is spent: resume from here next time
+            done[str(item.id)] = item.run_attempt
+            write_cursor(path, key, done)
+            reporter.info(f"Reconcile: run {index} of {len(runs)} done ({item.id})")
+        if inputs.vulnerability_sources and counts.stopped is None:
+            _send_alerts(api, plan, counts, send, reporter)
+        reporter.info(f"GitHub API requests: {api.requests}")
+    return counts
+
+
+def _send_alerts(
+    api: GitHubApi, plan: Reconciling, counts: Counts, send: Send, reporter: Reporter
+) -> None:
+    """GitHub's security alerts, each one vulnerability in its current state; a source the
+    token cannot read is skipped with a notice (github_alerts.py)."""
+
+    def notice(message: str) -> None:
+        reporter.annotate("notice", message, "vulnerabilities")
+
+    inputs = plan.inputs
+    try:
+        events = alert_events(
+            api,
+            inputs,
+            plan.run,
+            inputs.vulnerability_sources,
+            plan.components,
+            plan.deadline,
+            notice,
+        )
+    except GitHubApiError as exc:
+        counts.stopped = f"GitHub's API, reading security alerts: {exc}"
+        return
+    reporter.info(f"Reconcile: {len(events)} vulnerability events from GitHub's alerts")
+    _send(events, counts, send)
+
+
+def _window_runs(
+    api: GitHubApi,
+    repository: str,
+    since: datetime,
+    until: datetime,
+    deadline: Deadline,
+    reporter: Reporter,
+) -> list[WorkflowRun]:
+    """Every run of the window, newest first. GitHub answers at most 1,000 runs a query with
+    ``created``: a part of the window that reaches it is asked again in halves, down to an hour
+    (a warning then: runs beyond those are not seen)."""
+    runs: dict[int, WorkflowRun] = {}
+    parts = [(since, until)]
+    while parts:
+        start, end = parts.pop()
+        found = api.runs(repository, start, end, deadline)
+        if len(found) >= RUNS_SEARCH_CAP and end - start > SLICE:
+            middle = start + (end - start) / 2
+            parts += [(start, middle), (middle, end)]
+            continue
+        if len(found) >= RUNS_SEARCH_CAP:
+            reporter.annotate(
+                "warning",
+                f"GitHub lists at most {RUNS_SEARCH_CAP} runs for {start:%Y-%m-%d %H:%M} to "
+                f"{end:%H:%M}; runs beyond those are not reconciled",
+                "reconcile",
+            )
+        runs |= {item.id: item for item in found}  # a run on a part's edge comes twice
+        reporter.info(f"Reconcile: {len(runs)} runs listed ({start:%Y-%m-%d %H:%M} on)")
+    return sorted(runs.values(), key=lambda item: (item.created_at or until, item.id), reverse=True)
+
+
+def _run_skip_reason(inputs: ActionInputs, item: WorkflowRun) -> str | None:
+    workflows, branches = inputs.filter_list("workflows"), inputs.filter_list("branches")
+    if item.status != "completed":
+        return "run not completed yet"
+    if workflows and item.name not in workflows:
+        return "workflow not in the workflows input"
+    if branches and item.head_branch not in branches:
+        return "branch not in the branches input"
+    return None
+
+
+def _reconcile_run(
+    api: GitHubApi,
+    plan: Reconciling,
+    item: WorkflowRun,
+    counts: Counts,
+    send: Send,
+    reporter: Reporter,
+) -> bool:
+    """Every attempt of one run; False when a send was not accepted."""
+    repository = plan.run.repository
+    assert repository is not None
+    environments = plan.inputs.filter_list("environments")
+    events: list[BuiltEvent] = []
+    attempts = [
+        api.jobs(repository, item.id, attempt, plan.deadline)
+        for attempt in range(1, item.run_attempt + 1)
+    ]
+    # One look at the commit's deployments for every attempt: their statuses name the job.
+    every_job = [job for jobs in attempts for job in jobs]
+    deployed = deployed_jobs(api, repository, item, every_job, plan.deadline)
+    if environments:
+        deployed = {job: env for job, env in deployed.items() if env in environments}
+    payload = _payload(api, plan, item)
+    for attempt, jobs in enumerate(attempts, 1):
+        at = item.model_copy(update={"run_attempt": attempt})
+        for job in jobs:
+            counts.jobs += 1
+            if job.status != "completed" or CONCLUSION_STATES.get(job.conclusion or "") in (
+                None,
+                (None, None),
+            ):
+                counts.skipped[f"job {job.conclusion or job.status}"] += 1
+                continue
+            observed = Observed(at, [job], deployed, payload)
+            numbers = UpdateSequence(_started_ns(job))
+            try:
+                events += observed_events(plan.inputs, plan.run, observed, plan.components, numbers)
+            except InputProblems as exc:  # GitHub's record of one job cannot make an event
+                problem = exc.problems[0]
+                reason = (
+                    f"job whose record Compass cannot take ({problem.input}: {problem.message})"
+                )
+                counts.skipped[reason] += 1
+    _chart(events, counts)
+    return _send(events, counts, send)
+
+
+def _payload(api: GitHubApi, plan: Reconciling, item: WorkflowRun) -> dict[str, Any]:
+    """A release run's payload, as far as its deployments' keys need it: the release whose tag
+    the run ran on (a release run's head branch is the tag). Other runs: none."""
+    if item.event != "release" or not item.head_branch:
+        return {}
+    assert plan.run.repository is not None
+    if plan.releases is None:  # one list per reconcile, asked only when a release run comes
+        listed = api.releases(plan.run.repository, plan.deadline)
+        plan.releases = {release.tag_name: release for release in listed}
+    release = plan.releases.get(item.head_branch)
+    if release is None:
+        return {}
+    # Any action that deploys: the runs of one release share their deployments' keys.
+    return {
+        "action": "published",
+        "release": {
+            "id": release.id,
+            "tag_name": release.tag_name,
+            "prerelease": release.prerelease,
+            "draft": release.draft,
+            "html_url": release.html_url,
+        },
+    }
+
+
+def _started_ns(job: Job) -> Callable[[], int]:
+    """The job's start, the number below every live send of it (see the module's text)."""
+    moment = job.started_at or job.completed_at or datetime.now(UTC)
+    nanoseconds = int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
+    return lambda: nanoseconds
+
+
+def _send(events: list[BuiltEvent], counts: Counts, send: Send) -> bool:
+    if not events:
+        return True
+    results = send(events)
+    counts.sent += len(events)
+    accepted = sum(result.delivery.outcome is Outcome.ACCEPTED for result in results)
+    counts.accepted += accepted
+    counts.failed += len(events) - accepted
+    return accepted == len(events)
+
+
+def _chart(events: list[BuiltEvent], counts: Counts) -> None:
+    """Production deployments per week (Monday), and how many of them failed."""
+    for event in events:
+        deployment = event.body.get("event", {})
+        props = (deployment or {}).get("deployment") if isinstance(deployment, dict) else None
+        if not isinstance(props, dict):
+            continue
+        details = props.get("deploymentProperties", {})
+        if details.get("environment", {}).get("category") != "PRODUCTION":
+            continue
+        ended = datetime.fromisoformat(str(props.get("lastUpdated")).replace("Z", "+00:00"))
+        monday = (ended - timedelta(days=ended.weekday())).strftime("%Y-%m-%d")
+        week = counts.weeks.setdefault(monday, [0, 0])
+        week[0] += 1
+        week[1] += details.get("state") == "FAILED"
+
+
+def reconcile_summary(counts: Counts, window: str) -> str:
+    """The job summary: the counts, the reasons, and the chart."""
+    lines = [
+        f"## Compass reconcile ({window})",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| Runs in the window, after the filters | {counts.runs} |",
+        f"| Runs already current (sent by an earlier reconcile) | {counts.current_runs} |",
+        f"| Jobs read | {counts.jobs} |",
+        f"| Events sent | {counts.sent} |",
+        f"| Accepted by Compass (what it already had is left as it is) | {counts.accepted} |",
+        f"| Not delivered (run the reconcile again to resume) | {counts.failed} |",
+    ]
+    # A job's conclusion is GitHub's text: escaped as every cell we write.
+    skipped = sorted(counts.skipped.items())
+    lines += [f"| Skipped: {markdown_cell(reason)} | {count} |" for reason, count in skipped]
+    if counts.stopped is not None:
+        lines.append(f"| Stopped early | {markdown_cell(counts.stopped)} |")
+    if counts.weeks:
+        weeks = sorted(counts.weeks)
+        labels = ", ".join(f'"{week}"' for week in weeks)
+        total = ", ".join(str(counts.weeks[week][0]) for week in weeks)
+        failed = ", ".join(str(counts.weeks[week][1]) for week in weeks)
+        lines += [
+            "",
+            "Production deployments per week (bars) and their failures (line):",
+            "",
+            "```mermaid",
+            "xychart-beta",
+            '    title "Production deployments per week"',
+            f"    x-axis [{labels}]",
+            '    y-axis "deployments"',
+            f"    bar [{total}]",
+            f"    line [{failed}]",
+            "```",
+        ]
+    return "\n".join(lines) + "\n"
