@@ -9,15 +9,12 @@ deployments are keyed by its release, found by the tag the run ran on (``_payloa
 ``deployment`` and ``deployment_status`` runs are not sent (keyed by the GitHub deployment, which
 a later change can look up the same way).
 
-The update sequence number rule (why a reconcile changes nothing Compass already has): a
-reconciled send of a job is numbered by the job's ``started_at``, in microseconds (one more per
-component). Every live send of that job happens in one of its steps, after the job started, and
-is numbered by the clock at that moment (identity.UpdateSequence), so it is always larger; an
-observer run sends after the run completed, larger still. Compass drops an update whose number
-is not larger than the one it holds, so a reconciled event only fills in a job Compass has not
-heard of. The price: a job whose only live send was IN_PROGRESS (track-job, the post step lost)
-keeps showing IN_PROGRESS; its final state would have to outrank a live send, which nothing in
-the API lets us tell apart from a complete one.
+The update sequence number rule (why a reconcile changes nothing Compass already has, yet ends
+what was left IN_PROGRESS): a reconciled send of a job is numbered by the job's ``started_at``, in
+microseconds (one more per component), in the band of final states (identity.FINAL_BAND). Every
+live final send of that job happens in one of its steps, after the job started, numbered by the
+clock then in the same band, so it is larger; every live IN_PROGRESS send is out of the band, so
+it is smaller. Compass drops an update whose number is not larger than the one it holds.
 
 Resumable: runs are sent oldest first, and each run whose events were all accepted is recorded
 in a cursor file, ``.compass-reconcile.json`` in GITHUB_WORKSPACE (keep it across runs with

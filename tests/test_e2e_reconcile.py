@@ -392,3 +392,31 @@ def test_vulnerabilities_without_reconcile_is_one_input_problem(
     assert result.exit_code == 1
     assert "::error title=Input vulnerabilities::applies only with reconcile" in result.stdout
     assert standin.bodies() == []
+
+
+def test_a_reconcile_ends_a_job_whose_runner_died_after_in_progress(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
+) -> None:
+    # Run 0's jobs sent IN_PROGRESS live (track-job's main step, say), then the runner died:
+    # no final state reached Compass. Run 1 ended normally.
+    history(github, 2, days=1)
+    run_id, build_id, deploy_id, _, sha = history_ids(0)
+    for name, check_run, with_ in (
+        ("build", build_id, {"event-type": "build"}),
+        ("deploy", deploy_id, {"event-type": "build"}),
+        ("deploy", deploy_id, {"environment": "production"}),
+    ):
+        run = Run(run_id=run_id, job=name, check_run_id=check_run, sha=sha)
+        in_process(run, credentials(standin) | with_ | {"state": "in_progress"}, workdir)
+    live_sends(in_process, standin, workdir, 1)
+    assert standin.metrics().deployment_count == 1  # an IN_PROGRESS deployment is not counted
+
+    result = reconcile(in_process, standin, github, workdir)
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert standin.metrics() == truth(2)
+    states = {
+        event.get("deploymentProperties", event.get("buildProperties", {})).get("state")
+        for event in standin.events()
+    }
+    assert "IN_PROGRESS" not in states

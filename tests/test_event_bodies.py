@@ -20,7 +20,7 @@ from unittest import mock
 import pytest
 
 from compass_action.events.builder import build_event
-from compass_action.events.identity import UpdateSequence
+from compass_action.events.identity import FINAL_BAND, UpdateSequence
 from compass_action.events.ledger import JobLedger
 from compass_action.events.skipping import reason_to_skip
 from compass_action.github.run_context import load_run_context
@@ -84,7 +84,7 @@ def test_a_tag_push(tmp_path: Path) -> None:
                 ),
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
-                "updateSequenceNumber": 1763812800000000,
+                "updateSequenceNumber": FINAL_BAND + 1763812800000000,
                 "externalEventSourceId": SOURCE,
                 "deploymentProperties": {
                     "sequenceNumber": 19500000001001,
@@ -125,7 +125,7 @@ def test_a_release_run(tmp_path: Path) -> None:
                 ),
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
-                "updateSequenceNumber": 1763812800000000,
+                "updateSequenceNumber": FINAL_BAND + 1763812800000000,
                 "externalEventSourceId": SOURCE,
                 "deploymentProperties": {
                     "sequenceNumber": 17372790001,
@@ -166,7 +166,7 @@ def test_a_pre_release_run(tmp_path: Path) -> None:
                 ),
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
-                "updateSequenceNumber": 1763812800000000,
+                "updateSequenceNumber": FINAL_BAND + 1763812800000000,
                 "externalEventSourceId": SOURCE,
                 "deploymentProperties": {
                     "sequenceNumber": 17372790001,
@@ -215,7 +215,7 @@ def test_a_deployment_status_run(tmp_path: Path) -> None:
                 ),
                 "url": "https://ci.example.com/deploys/77/log",
                 "lastUpdated": "2019-05-15T15:20:55.000Z",
-                "updateSequenceNumber": 1557933655000004,
+                "updateSequenceNumber": FINAL_BAND + 1557933655000004,
                 "externalEventSourceId": SOURCE,
                 "deploymentProperties": {
                     "sequenceNumber": 145988746,
@@ -316,7 +316,7 @@ def test_a_branch_push_build(tmp_path: Path) -> None:
                 ),
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
-                "updateSequenceNumber": 1763812800000000,
+                "updateSequenceNumber": FINAL_BAND + 1763812800000000,
                 "externalEventSourceId": SOURCE,
                 "buildProperties": {
                     "state": "SUCCESSFUL",
@@ -352,7 +352,7 @@ def test_a_pull_request_build_with_report_pull_requests(tmp_path: Path) -> None:
                 ),
                 "url": "https://github.com/acme/shop/actions/runs/19500000001/attempts/1",
                 "lastUpdated": "2026-11-22T12:00:00.000Z",
-                "updateSequenceNumber": 1763812800000000,
+                "updateSequenceNumber": FINAL_BAND + 1763812800000000,
                 "externalEventSourceId": SOURCE,
                 "buildProperties": {
                     "state": "SUCCESSFUL",

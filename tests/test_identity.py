@@ -152,11 +152,14 @@ def test_status_update_numbers_follow_time_then_the_lifecycle() -> None:
     lifecycle = ["queued", "pending", "in_progress", "success"]
     numbers = [status_sequence(state, same_second) for state in lifecycle]
     assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
-    assert status_sequence("queued", "2019-05-15T15:20:56Z") > status_sequence(
-        "failure", same_second
-    )
+    later = "2019-05-15T15:20:56Z"
+    assert status_sequence("failure", later) > status_sequence("success", same_second)
+    # A final status is in the band of final states (identity.FINAL_BAND), as a live step's
+    # final send is: above every status that is not final, whatever its time.
+    assert status_sequence("queued", later) < status_sequence("failure", same_second)
     # On the clock's scale (microseconds since 1970), so steps and statuses interleave by time.
     assert numbers[0] // 1_000_000 == int(datetime(2019, 5, 15, 15, 20, 55, tzinfo=UTC).timestamp())
+    assert (numbers[-1] - identity.FINAL_BAND) // 1_000_000 == numbers[0] // 1_000_000
 
 
 def test_sequence_numbers_grow_with_attempts_and_runs() -> None:
@@ -259,3 +262,14 @@ def test_without_a_check_run_id_the_job_falls_back_to_its_yaml_key() -> None:
         "acme/shop/runs/19500000001/attempts/1/jobs/deploy"
     )
     assert identity.pipeline_id(ctx(job=None), None, deployment=False) is None
+
+
+def test_a_final_state_outranks_any_state_that_is_not_and_keeps_the_order_of_finals() -> None:
+    started, live_progress, live_final = 1_000, 2_000, 9_000  # seconds: the job's start, then sends
+    reconciled = identity.UpdateSequence(lambda: started * 10**9).next(final=True)
+    in_progress = identity.UpdateSequence(lambda: live_progress * 10**9).next()
+    final = identity.UpdateSequence(lambda: live_final * 10**9).next(final=True)
+    # A reconciled final state (numbered from the job's start) fills in a live IN_PROGRESS,
+    # and never outranks the live final state.
+    assert in_progress < reconciled < final
+    assert final <= MAX_SAFE_INTEGER

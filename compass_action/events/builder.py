@@ -171,6 +171,7 @@ def _sequencing(
     keys: _Keys,
     update_sequence: identity.UpdateSequence,
     ledger: JobLedger,
+    state: str,
 ) -> tuple[str, int, str]:
     """startedAt, updateSequenceNumber and the ledger key, continuing what earlier steps of the
     job sent (and Compass accepted)."""
@@ -195,7 +196,8 @@ def _sequencing(
         update_sequence_number = max(keys.facts.payload_sequence, after)
     if update_sequence_number is None:
         update_sequence_number = update_sequence.next(
-            after=earlier.update_sequence_number if earlier else 0
+            after=earlier.update_sequence_number if earlier else 0,
+            final=kind.has_pipeline and is_terminal(state),
         )
     return started_at, update_sequence_number, key
 
@@ -275,7 +277,7 @@ def build_event(
     reported_at = rfc3339(_reported_at(derivation))
     # Only numbered once the event is known to be valid.
     started_at, update_sequence_number, ledger_key = _sequencing(
-        derivation, kind, keys, update_sequence, ledger or JobLedger(None)
+        derivation, kind, keys, update_sequence, ledger or JobLedger(None), state
     )
     envelope: dict[str, Any] = {
         "display_name": derivation.fit(

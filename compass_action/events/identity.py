@@ -11,6 +11,9 @@ Compass accepts wrong keys silently, so each rule here exists to keep its data t
   re-run attempt or a later run must get a new key with a larger sequenceNumber.
 - A build's ``pipelineId`` must be unique per build, or the new build overwrites an old one.
 - ``updateSequenceNumber`` must grow with every send of one event, or Compass drops the update.
+  A deployment's or build's final state is numbered in a band above every number a state that
+  is not final can get (``FINAL_BAND``), so a send that fills in a lost final state later
+  (reconcile, an observer run) outranks a live IN_PROGRESS yet never a live final state.
 """
 
 from __future__ import annotations
@@ -147,8 +150,20 @@ def status_update_sequence(status: DeploymentStatus) -> int | None:
     if status.created_at is None:
         return None
     seconds = int(status.created_at.timestamp())
-    value = seconds * 1_000_000 + _STATUS_ORDER.get(status.state, _FINAL_STATUS_ORDER)
+    order = _STATUS_ORDER.get(status.state, _FINAL_STATUS_ORDER)
+    band = FINAL_BAND if order == _FINAL_STATUS_ORDER else 0  # as a live final send's
+    value = seconds * 1_000_000 + order + band
     return value if 0 <= value <= MAX_SAFE_INTEGER else None
+
+
+# Added to the number of a deployment's or build's final state (SUCCESSFUL, FAILED, ...). The
+# clock in microseconds is about 1.8 * 10**15 in 2026 and reaches 2**52 only around 2112, so a
+# number in the band, 2**52 above the clock, stays below 2**53 until then. Where the clock stands
+# for the job's start (reconcile: the GitHub job's started_at), the final state lands above every
+# live IN_PROGRESS send of that job (numbered by the clock, out of the band) and below every live
+# final send (in the band, and sent after the job started): Compass keeps the live final state
+# and takes the reconciled one only where the live one was lost.
+FINAL_BAND = 2**52
 
 
 class UpdateSequence:
@@ -164,14 +179,15 @@ class UpdateSequence:
         self._last = 0
         self._lock = threading.Lock()
 
-    def next(self, after: int = 0) -> int:
+    def next(self, after: int = 0, final: bool = False) -> int:
         """The next number: from the clock, above the last one handed out and above ``after``.
 
         Raises InputProblems when ``after`` (what an earlier step sent, perhaps given as
         ``update-sequence-number``) leaves no larger number that Compass reads back exactly.
         """
         with self._lock:
-            value = max(self._clock_ns() // 1000, self._last + 1, after + 1)
+            band = FINAL_BAND if final else 0
+            value = max(self._clock_ns() // 1000 + band, self._last + 1, after + 1)
             if value > MAX_SAFE_INTEGER:
                 raise InputProblems([_exhausted(after)])
             self._last = value
