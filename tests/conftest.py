@@ -9,7 +9,7 @@ import pytest
 
 from compass_action import text
 from tools.action_runner import EXAMPLE_COMPONENT, Run
-from tools.compass_contract import DEFAULT_OPENAPI
+from tools.compass_contract import ContractMissing, check_contract_files
 from tools.compass_standin import ScriptedAnswer, Standin
 
 from .inprocess import InProcess
@@ -21,10 +21,13 @@ EMAIL = "deployer@example.com"
 TOKEN = "ATATT3xFfGF0-LEAKCANARY-7c1d2e3f4a5b6c7d8e9f"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _openapi_present() -> None:
-    if not DEFAULT_OPENAPI.is_file():
-        pytest.fail(f"the Compass OpenAPI document is missing: {DEFAULT_OPENAPI}")
+def pytest_configure(config: pytest.Config) -> None:
+    """Stops the run at once, with one message saying how to restore it, when a contract file
+    every body is checked against is missing or not the one contract/SOURCE.md records."""
+    try:
+        check_contract_files()
+    except ContractMissing as problem:
+        raise pytest.UsageError(str(problem)) from None
 
 
 @pytest.fixture(autouse=True)

@@ -17,7 +17,7 @@ It does what matters about the real one:
 
 ``GET /_standin/requests`` lists what it received and ``GET /_standin/events`` what it stored.
 
-Run it: ``python -m tools.compass_standin --email me@example.com --token t0ken [--script s.json]``.
+Run it: ``python -m tools.compass_standin --email me@example.com --token an-api-token-of-16-or-more [--script s.json]``.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .compass_contract import DEFAULT_OPENAPI, contract_errors
+from .compass_contract import DEFAULT_OPENAPI, ContractMissing, contract_errors, validator_for
 from .standin_graphql import GRAPHQL_PATH, GraphQLState
 
 EVENTS_PATH = "/gateway/api/compass/v1/events"
@@ -435,6 +435,8 @@ class Standin:
         rate_limit: RateLimit | None = None,
         answers_for: dict[str, ScriptedAnswer] | None = None,
     ) -> None:
+        if openapi is not None:
+            validator_for(openapi)  # a missing contract stops here, with how to restore it
         self.state = StandinState(email, token, openapi, script or [], rate_limit, answers_for)
         self._server = _Server(("127.0.0.1", port), self.state)
         self._scheme = "http"
@@ -529,9 +531,12 @@ def main(argv: list[str] | None = None) -> int:
         else []
     )
     openapi = None if args.no_contract else args.openapi
-    if openapi is not None and not openapi.is_file():
-        print(f"stand-in: {openapi} not found; pass --openapi or --no-contract", file=sys.stderr)
-        return 2
+    if openapi is not None:
+        try:
+            validator_for(openapi)
+        except ContractMissing as problem:
+            print(f"stand-in: {problem}", file=sys.stderr)
+            return 2
     limit = RateLimit(args.rate_limit, args.rate_window) if args.rate_limit else None
     state = StandinState(args.email, args.token, openapi, script, limit)
     server = _Server((args.host, args.port), state)

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from .action_runner import EXAMPLE_COMPONENT, Run, run_step
+from .compass_contract import ContractMissing
 from .compass_standin import Standin
 
 EMAIL = "demo@example.com"
@@ -20,6 +21,14 @@ TOKEN = "demo-token-of-the-stand-in"  # noqa: S105 - the stand-in's own, not a r
 
 
 def main() -> int:
+    try:
+        return _demo()
+    except (ContractMissing, OSError) as problem:  # the stand-in could not start: say why, now
+        print(f"demo: the Compass stand-in cannot start: {problem}", file=sys.stderr)
+        return 1
+
+
+def _demo() -> int:
     run = Run(ref="refs/tags/v1.4.0", event_name="push")
     with Standin(EMAIL, TOKEN) as server, tempfile.TemporaryDirectory() as folder:
         job = Path(folder)
