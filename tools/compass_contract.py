@@ -35,8 +35,8 @@ class ContractMissing(RuntimeError):
 
 def recorded_checksums() -> dict[str, str]:
     """The sha256 of each contract file, as contract/SOURCE.md records it."""
-    rows = re.findall(r"^\| `([\w.-]+\.json)` \|.*\| `([0-9a-f]{64})` \|$", _read(SOURCE_NOTE), re.M)
-    return dict(rows)
+    row = re.compile(r"^\| `([\w.-]+\.json)` \|.*\| `([0-9a-f]{64})` \|$", re.M)
+    return dict(row.findall(_read(SOURCE_NOTE)))
 
 
 def check_contract_files() -> None:

@@ -17,7 +17,9 @@ It does what matters about the real one:
 
 ``GET /_standin/requests`` lists what it received and ``GET /_standin/events`` what it stored.
 
-Run it: ``python -m tools.compass_standin --email me@example.com --token an-api-token-of-16-or-more [--script s.json]``.
+Run it (the action refuses tokens under 16 characters)::
+
+    python -m tools.compass_standin --email me@example.com --token an-api-token-of-16-chars
 """
 
 from __future__ import annotations
