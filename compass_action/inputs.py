@@ -578,8 +578,14 @@ def _missing(inputs: ActionInputs, unchecked: frozenset[str]) -> list[Problem]:
         and inputs.job_status is None
         and "state" not in unchecked
     ):
+        # job-status is what is missing: state is meant to be empty, job-status to default.
         problems.append(
-            Problem("state", "is required, e.g. ${{ job.status }}, in_progress or successful")
+            Problem(
+                "job-status",
+                "is empty, and state is empty too, so a deployment's or build's state is "
+                "unknown; leave job-status at its default ${{ job.status }}, or set state, "
+                "e.g. in_progress or successful",
+            )
         )
     # With dry-run itself wrong, whether credentials are needed is unknown.
     if not inputs.dry_run and "dry_run" not in unchecked:

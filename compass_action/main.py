@@ -63,9 +63,8 @@ def start(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAG
     register_secrets(reporter, environ)
     fail_on = fail_on_fallback(environ.get(variable_name("fail-on")))
     try:
-        if stage == POST_STAGE:
-            return run_post(reporter, environ)
-        return run(reporter, environ)
+        code = run_post(reporter, environ) if stage == POST_STAGE else run(reporter, environ)
+        return max(code, _report_runner_files(reporter, fail_on))
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # a bug of ours: say so plainly, keep the traceback for debug logs
@@ -78,6 +77,20 @@ def start(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAG
             "Re-run with debug logging for details, and please report it.",
             "compass-action",
         )
+
+
+def _report_runner_files(reporter: Reporter, fail_on: FailOn) -> int:
+    """One error per runner file that could not be written, saying what Compass already has.
+
+    The event may be delivered, yet later steps that read the outputs (or the post step that
+    sends the final state) would act on nothing: a set-up to fix, as a refusal is. So under
+    fail-on config and any the step fails; under never it warns and passes (docs/failures.md).
+    """
+    code = 0
+    for failure in reporter.runner_file_failures:
+        message = f"{reporter.delivered_so_far()}; {failure.describe()}"
+        code = max(code, _fail(reporter, Failure.RUNNER_FILE, fail_on, message, failure.variable))
+    return code
 
 
 # Where the token and the e-mail can come from. pydantic-settings reads COMPASS_* without regard

@@ -92,6 +92,7 @@ def prepare(
         run = None
     if run is not None:
         _warn_about_the_event_file(reporter, run)
+        _warn_about_a_repository_key_by_name(reporter, loaded.inputs, run)
     found = _components(reporter, environ, loaded, run, problems, (deadline, clock))
     if run is not None:
         problems += observer_problems(loaded.inputs, run)
@@ -274,6 +275,21 @@ def _warn_about_the_event_file(reporter: Reporter, run: RunContext) -> None:
             f"The event payload at GITHUB_EVENT_PATH ({run.event_path}) {problem}; ignored, so "
             "nothing is taken from it (a deployment's environment, a release's tag)",
             "GITHUB_EVENT_PATH",
+        )
+
+
+def _warn_about_a_repository_key_by_name(
+    reporter: Reporter, inputs: ActionInputs, run: RunContext
+) -> None:
+    """Neither GITHUB_REPOSITORY_ID nor the payload's ``repository.id``: the name keys the source."""
+    if run.repository_id is None and run.repository and inputs.external_event_source_id is None:
+        reporter.annotate(
+            "warning",
+            "Neither GITHUB_REPOSITORY_ID nor the event payload's repository.id is set, so the "
+            f"event source id uses the repository's name ({run.repository}): a rename of the "
+            "repository would start a new event source and split the component's history in "
+            "Compass; set GITHUB_REPOSITORY_ID, or external-event-source-id to a stable value",
+            "GITHUB_REPOSITORY_ID",
         )
 
 

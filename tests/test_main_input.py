@@ -384,3 +384,17 @@ def test_the_readme_fork_example_dry_runs_without_secrets_or_variables(
     assert "Dry run: would POST to https://acme.atlassian.net/gateway/api/compass/v1/events" in (
         outcome.out.splitlines()
     )
+
+
+@pytest.mark.parametrize("event_type", ["deployment", "build"])
+def test_an_empty_job_status_with_an_empty_state_names_job_status(
+    step: Step, event_type: str
+) -> None:
+    # As under nektos/act, where job.status may be empty: what is missing is the job's status.
+    outcome = step.run(DRY | {"state": "", "job-status": "", "event-type": event_type})
+    assert outcome.code == 1
+    assert outcome.errors == [
+        "::error title=Input job-status::is empty, and state is empty too, so a deployment's or "
+        "build's state is unknown; leave job-status at its default ${{ job.status }}, or set "
+        "state, e.g. in_progress or successful"
+    ]

@@ -34,7 +34,8 @@ ATTEMPTS_PER_RUN = 1000
 
 
 def repository_key(run: RunContext) -> str | None:
-    """The repository, by its numeric id, which survives renames (its name where no id is set)."""
+    """The repository, by its numeric id, which survives renames: GITHUB_REPOSITORY_ID, else the
+    event payload's ``repository.id`` (run_context.py); its name only where neither is set."""
     if run.repository_id:
         return f"{run.host}:repository:{run.repository_id}"
     if run.repository:

@@ -56,6 +56,20 @@ def _time(data: dict[str, Any], key: str) -> datetime | None:
     return moment if moment.utcoffset() is not None else None
 
 
+def repository_id_of(payload: dict[str, Any], repository: str | None) -> int | None:
+    """The payload's ``repository.id``, when the payload is about ``repository`` (owner/name).
+
+    Every event that starts a workflow carries the repository it happened in; the runner's
+    ``GITHUB_REPOSITORY_ID`` says the same, but act and older GitHub Enterprise Server do not
+    set it. A payload about another repository (by its ``full_name``) is not taken.
+    """
+    about = _object(payload, "repository")
+    full_name = _text(about, "full_name")
+    if full_name is not None and repository is not None and full_name.lower() != repository.lower():
+        return None
+    return _id(about)
+
+
 @dataclass(frozen=True)
 class Release:
     """``github.event.release`` of a ``release`` run."""

@@ -27,6 +27,7 @@ from .payload import (
     merge_queue_base,
     pull_request_of,
     release_of,
+    repository_id_of,
 )
 
 # GitHub caps webhook payloads at 25 MB; the runner writes the same payload to this file.
@@ -182,7 +183,7 @@ class RunContext(FromEnvironment):
 
 def load_run_context() -> RunContext:
     try:
-        return RunContext()
+        return _with_repository_id(RunContext())
     except ValidationError as exc:
         problems = [
             Problem(
@@ -194,3 +195,16 @@ def load_run_context() -> RunContext:
             for error in exc.errors()
         ]
         raise InputProblems(problems) from None
+
+
+def _with_repository_id(run: RunContext) -> RunContext:
+    """The repository's numeric id from the event payload where GITHUB_REPOSITORY_ID is unset.
+
+    The id, not the name, keys the event source (events/identity.py): a rename keeps the id, so
+    the component's history stays one. act and older GitHub Enterprise Server leave the variable
+    out, yet the payload names the repository with its id.
+    """
+    if run.repository_id is not None:
+        return run
+    found = repository_id_of(run.event, run.repository)
+    return run if found is None else run.model_copy(update={"repository_id": str(found)})

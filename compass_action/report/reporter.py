@@ -19,6 +19,29 @@ from typing import TextIO
 from .. import text
 from ..text import MAX_MESSAGE, Scrubber, log_line, visible
 
+# What each runner file is for, said when it cannot be written. GITHUB_STATE and GITHUB_ENV are
+# written only by track-job (main.py, _register_post_step): without them no post step runs.
+_RUNNER_FILE_ROLE = {
+    "GITHUB_OUTPUT": "the step outputs could not be written",
+    "GITHUB_STEP_SUMMARY": "the job summary could not be written",
+    "GITHUB_STATE": "track-job's post step could not be registered, so it will not send the "
+    "final state",
+    "GITHUB_ENV": "track-job's post step could not be turned on for the job, so it will not send "
+    "the final state",
+}
+
+
+@dataclass(frozen=True)
+class RunnerFileFailure:
+    """A runner file (``GITHUB_OUTPUT``, ...) that could not be written, and why."""
+
+    variable: str
+    path: Path
+    reason: str
+
+    def describe(self) -> str:
+        return f"{_RUNNER_FILE_ROLE[self.variable]} to {self.variable}={self.path}: {self.reason}"
+
 
 def _escape_data(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -45,6 +68,11 @@ class Reporter:
     # The process's scrubber, looked up when the reporter is made (tests give each run its own):
     # text cut elsewhere (text.preview) is scrubbed with the same secrets.
     secrets: Scrubber = field(default_factory=lambda: text.SECRETS)
+    # Runner files that could not be written: the run goes on (the event may already be with
+    # Compass), and main.py reports them once, at the end, under fail-on.
+    runner_file_failures: list[RunnerFileFailure] = field(default_factory=list)
+    # The last outputs set, written or not: they say what was delivered.
+    last_outputs: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> Reporter:
@@ -144,25 +172,26 @@ class Reporter:
 
     def set_outputs(self, outputs: Mapping[str, str]) -> None:
         """Write step outputs with a fresh heredoc delimiter, so any value may span lines."""
+        self.last_outputs = dict(outputs)
         if self.output_path is None:
             self.info("Outputs:")
             for name, value in outputs.items():
                 if value:
                     self.info(f"  {name}={visible(value)}")
             return
-        self._file_command(self.output_path, outputs)
+        self._file_command("GITHUB_OUTPUT", self.output_path, outputs)
 
     def save_state(self, name: str, value: str) -> None:
         """For this action's post step, which gets it as ``STATE_<name>``."""
         if self.state_path is not None:
-            self._file_command(self.state_path, {name: value})
+            self._file_command("GITHUB_STATE", self.state_path, {name: value})
 
     def export_env(self, name: str, value: str) -> None:
         """A variable for the later steps of the job (and their ``if:`` conditions)."""
         if self.env_path is not None:
-            self._file_command(self.env_path, {name: value})
+            self._file_command("GITHUB_ENV", self.env_path, {name: value})
 
-    def _file_command(self, path: Path, values: Mapping[str, str]) -> None:
+    def _file_command(self, variable: str, path: Path, values: Mapping[str, str]) -> None:
         """Append ``name<<delimiter`` blocks with fresh delimiters, so any value may span lines."""
         chunks = []
         for name, value in values.items():
@@ -171,12 +200,43 @@ class Reporter:
             while delimiter in value:
                 delimiter = f"ghadelimiter_{uuid.uuid4()}"
             chunks.append(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
-        with path.open("a", encoding="utf-8") as handle:
-            handle.write("".join(chunks))
+        self._append(variable, path, "".join(chunks))
 
     def write_summary(self, markdown: str) -> None:
         """Append Markdown whose values were escaped by ``text.markdown_text`` (see results)."""
         if self.summary_path is None:
             return
-        with self.summary_path.open("a", encoding="utf-8") as handle:
-            handle.write(self.scrub(markdown))
+        self._append("GITHUB_STEP_SUMMARY", self.summary_path, self.scrub(markdown))
+
+    def _append(self, variable: str, path: Path, content: str) -> None:
+        """Append to a runner file in one write; a file that cannot be written (a folder, a
+        missing folder, read-only, a full disk) is recorded, not raised: by then Compass may
+        have accepted the event, and the run must say so rather than end as a bug of ours."""
+        try:
+            with path.open("a", encoding="utf-8") as handle:
+                handle.write(content)
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            if all(failure.variable != variable for failure in self.runner_file_failures):
+                self.runner_file_failures.append(RunnerFileFailure(variable, path, reason))
+
+    def delivered_so_far(self) -> str:
+        """What the run did with Compass, from its outputs, for a message about a runner file."""
+        status = self.last_outputs.get("status", "")
+        said = {
+            "dry-run": "Dry run: nothing was sent",
+            "preflight": "Preflight: nothing was sent",
+            "skipped": "Nothing was sent to Compass",
+        }
+        if status in said:
+            return said[status]
+        if self.last_outputs.get("delivered") == "true":
+            several = self.last_outputs.get("results", "").count('"component"') > 1
+            return (
+                "Compass accepted every component's event"
+                if several
+                else ("Compass accepted the event")
+            )
+        if self.last_outputs:
+            return "The event was not delivered (see the messages above)"
+        return "The run did not finish"
