@@ -281,7 +281,7 @@ def _warn_about_the_event_file(reporter: Reporter, run: RunContext) -> None:
 def _warn_about_a_repository_key_by_name(
     reporter: Reporter, inputs: ActionInputs, run: RunContext
 ) -> None:
-    """Neither GITHUB_REPOSITORY_ID nor the payload's ``repository.id``: the name keys the source."""
+    """No GITHUB_REPOSITORY_ID, no payload ``repository.id``: the name keys the event source."""
     if run.repository_id is None and run.repository and inputs.external_event_source_id is None:
         reporter.annotate(
             "warning",

@@ -32,7 +32,7 @@ def _source_and_warnings(env: dict[str, str]) -> tuple[str, list[str]]:
 
 
 def _push_run(repository_id: str, tmp_path: Path, **event_changes: object) -> dict[str, str]:
-    # GitHub's published push payload (a new branch): repository Codertocat/Hello-World, id 186853002
+    # GitHub's published push payload (a new branch): Codertocat/Hello-World, id 186853002
     run = run_for("push/with-new-branch.payload.json", repository="Codertocat/Hello-World")
     assert run.event is not None
     run.event["repository"].update(event_changes)
