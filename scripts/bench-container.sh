@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: the container step as a whole (podman run of the image to its exit), a dry run and
 # one delivered event, against the same image that only imports its libraries; see
-# tools/bench_container.py and README, "Benchmarks". Uses the stand-in base that
+# tools/bench_container.py and docs/benchmarks.md. Uses the stand-in base that
 # scripts/container-smoke.sh builds (run that first). A measurement, not a check: not in .ci/run.
 # Usage: bash scripts/bench-container.sh [--runs N]
 set -euo pipefail

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmark: how long the image takes to build with its base already present, and how many
 # bytes the action adds on top of the base. Uses the stand-in base that
-# scripts/container-smoke.sh builds (run that first); see README, "Benchmarks".
+# scripts/container-smoke.sh builds (run that first); see docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work=${COMPASS_SMOKE_DIR:-/var/tmp/compass-action-smoke}

@@ -16,6 +16,7 @@ step check-jsonschema
 "$bin/check-jsonschema" --builtin-schema vendor.github-workflows .github/workflows/*.yml
 "$bin/check-jsonschema" --builtin-schema vendor.dependabot .github/dependabot.yml
 step actionlint;   "$bin/actionlint" .github/workflows/*.yml
+step readme tables; "$bin/python" -m tools.readme_tables --check
 step hadolint;     "$bin/hadolint" Dockerfile
 step zizmor;       "$bin/zizmor" --offline --quiet .github/workflows action.yml .github/dependabot.yml
 step "static gate passed"

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
-import yaml
 from pydantic import TypeAdapter
 
 from compass_action.input_names import input_name, variable_name
@@ -72,28 +70,8 @@ def test_readme_input_defaults_match_action_yml() -> None:
             assert f"`{default}`" in table[name], name
 
 
-def _steps_using_the_action(node: object) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    if isinstance(node, dict):
-        if "compass-action" in str(node.get("uses", "")):
-            found.append(node)
-        for value in node.values():
-            found += _steps_using_the_action(value)
-    elif isinstance(node, list):
-        for value in node:
-            found += _steps_using_the_action(value)
-    return found
-
-
-def test_readme_examples_are_yaml_and_use_only_declared_inputs() -> None:
-    blocks = re.findall(r"```yaml\n(.*?)```", README, re.DOTALL)
-    steps = [step for block in blocks for step in _steps_using_the_action(yaml.safe_load(block))]
-    assert len(steps) >= 6
-    variables = {"COMPASS_" + name.upper().replace("-", "_") for name in ACTION["inputs"]}
-    for step in steps:
-        assert set(step.get("with") or {}) <= set(ACTION["inputs"]), step
-        if str(step["uses"]).startswith("docker://"):
-            assert set(step.get("env") or {}) <= variables, step
+# The README's examples, and every other page's, are checked in test_docs.py; the tables are
+# generated from action.yml (tools/readme_tables.py), which test_docs.py checks too.
 
 
 # GitHub Marketplace listing rules. Sources:

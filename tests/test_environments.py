@@ -62,7 +62,7 @@ def test_names_get_the_category_atlassians_apps_give_them(name: str, category: C
     assert resolved.category is category
 
 
-# Where we differ from Atlassian's mapping on purpose (README, "Environment category").
+# Where we differ from Atlassian's mapping on purpose (docs/environments.md).
 DELIBERATE_DIFFERENCES = [
     # Digits are words of their own: numbered environments keep their category (Jira: unmapped).
     ("prod1", P), ("staging2", S), ("eu-prd2", P), ("qa3", T),

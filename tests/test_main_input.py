@@ -27,7 +27,7 @@ from tools.compass_standin import Standin
 from .conftest import COMPONENT, EMAIL, TOKEN
 
 LEDGER = Path(".compass-action") / "sent-events.json"
-README = REPO / "README.md"
+DRY_RUN_DOCS = REPO / "docs" / "deployments-and-builds.md"
 
 
 @dataclass
@@ -363,10 +363,10 @@ def test_a_dry_run_shows_the_url_it_would_post_to(step: Step) -> None:
     )
 
 
-def test_the_readme_fork_example_dry_runs_without_secrets_or_variables(
+def test_the_docs_fork_example_dry_runs_without_secrets_or_variables(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    blocks = re.findall(r"```yaml\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    blocks = re.findall(r"```yaml\n(.*?)```", DRY_RUN_DOCS.read_text(encoding="utf-8"), re.DOTALL)
     [workflow] = [yaml.safe_load(block) for block in blocks if "head.repo.fork" in block]
     [uses] = [
         s for s in workflow["jobs"]["build"]["steps"] if "compass-action" in s.get("uses", "")
@@ -378,7 +378,7 @@ def test_the_readme_fork_example_dry_runs_without_secrets_or_variables(
     contexts = fork.contexts() | {"vars": {}, "secrets": {}}
     with_ = {name: evaluate(str(value), contexts) for name, value in uses["with"].items()}
     assert with_["dry-run"] == "true" and with_["api-token"] == ""
-    with_["component-id"] = COMPONENT  # the README shows where the real one goes
+    with_["component-id"] = COMPONENT  # the example shows where the real one goes
     outcome = run_in_process(monkeypatch, step_env(fork, with_, tmp_path))
     assert outcome.code == 0, outcome.out
     assert "Dry run: would POST to https://acme.atlassian.net/gateway/api/compass/v1/events" in (

@@ -1,4 +1,4 @@
-"""The fail-on table, whole: every failure under every setting, against the README's table.
+"""The fail-on table, whole: every failure under every setting, against docs/failures.md's table.
 
 main() reaches the policy in two steps, both checked here without a network: what happened
 (bad input, or a delivery's outcome) becomes a Failure, and fail-on decides whether that Failure
@@ -30,17 +30,18 @@ from .conftest import COMPONENT
 
 FAIL_ONS: tuple[FailOn, ...] = get_args(FailOn)
 
-# The README's rows, told apart by words only their first cell has.
+# docs/failures.md's rows, told apart by words only their first cell has.
 _ROW_FAILURE = {
     "bad input": Failure.BAD_INPUT,
     "refused the event": Failure.COMPASS_REFUSED,
     "unreachable": Failure.UNAVAILABLE,
+    "runner file": Failure.RUNNER_FILE,
 }
 
 
 def readme_table() -> dict[Failure, dict[str, bool]]:
     """The table under "`fail-on` decides what fails the step": failure -> fail-on -> fails."""
-    text = (REPO / "README.md").read_text(encoding="utf-8")
+    text = (REPO / "docs" / "failures.md").read_text(encoding="utf-8")
     section = text.split("`fail-on` decides what fails the step:", 1)[1].strip().split("\n\n")[0]
     header, _rule, *rows = [line.strip("|").split("|") for line in section.splitlines()]
     settings = [re.sub(r"`| \(default\)", "", cell).strip() for cell in header[1:]]
@@ -60,7 +61,7 @@ def test_the_readme_table_names_every_setting_and_every_failure_a_person_can_cau
         assert tuple(row) == FAIL_ONS
 
 
-# A bug of ours is not in the README's table: it fails the step unless nothing may.
+# A bug of ours is not in the table: it fails the step unless nothing may.
 INTERNAL = {"config": True, "any": True, "never": False}
 
 
@@ -103,7 +104,7 @@ RESULTS = {
     ),
 }
 # What each outcome is under the policy: a refusal and an untrusted certificate are both the
-# README's second row, something a person must fix; an acceptance is no failure at all.
+# table's second row, something a person must fix; an acceptance is no failure at all.
 OUTCOME_FAILURE: dict[Outcome, Failure | None] = {
     Outcome.ACCEPTED: None,
     Outcome.REJECTED: Failure.COMPASS_REFUSED,
