@@ -10,4 +10,8 @@ unset PYTHONDONTWRITEBYTECODE
 # One worker per core and one more: the tests that wait on a real deadline (a hanging server)
 # leave their core idle, and the extra worker uses it (measured: 2 cores, 3 workers the fastest).
 # worksteal evens out the property tests of a few seconds each, which conftest.py runs first.
-exec .venv/bin/python -m pytest -n "$(($(nproc) + 1))" --dist worksteal "$@"
+# In CI (CI=true, as GitHub and .ci/run set it) the 20 slowest tests are listed, to see where the
+# time goes. pytest ends with exit code 5 when no test ran: that fails too.
+durations=()
+if [ "${CI:-}" = true ]; then durations=(--durations=20); fi
+exec .venv/bin/python -m pytest -n "$(($(nproc) + 1))" --dist worksteal ${durations[@]+"${durations[@]}"} "$@"
