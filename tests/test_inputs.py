@@ -163,12 +163,13 @@ def test_credentials_are_required_unless_dry_run(env: pytest.MonkeyPatch) -> Non
     assert load_inputs().dry_run is True
 
 
-def test_state_is_required_and_an_empty_component_id_is_left_to_compass_files(
+def test_a_state_or_job_status_is_required_and_an_empty_component_id_is_left_to_compass_files(
     env: pytest.MonkeyPatch,
 ) -> None:
     env.delenv("COMPASS_COMPONENT_ID")
     env.delenv("COMPASS_STATE")
-    assert set(problems_of(env)) == {"state"}
+    # Both empty: what is missing is the job's status (state is meant to be empty).
+    assert set(problems_of(env)) == {"job-status"}
 
 
 def test_component_id_takes_several_per_line_or_comma_separated(env: pytest.MonkeyPatch) -> None:
