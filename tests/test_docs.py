@@ -216,3 +216,16 @@ def test_the_simulated_run_does_what_the_page_says(tmp_path: Path) -> None:
     assert deployment["pipeline"]["pipelineId"] == said.group(1)
     assert str(deployment["sequenceNumber"]) == said.group(2)
     assert outputs["environment-id"] == "production"
+
+
+def test_ci_runs_the_two_commands_the_docs_give_in_a_plain_clone() -> None:
+    development = (REPO / "docs" / "development.md").read_text(encoding="utf-8")
+    block = development.split("From a plain clone", 1)[1].split("```bash\n", 1)[1]
+    commands = [line.split("#")[0].strip() for line in block.split("```", 1)[0].splitlines()]
+    assert commands == ["bash scripts/demo.sh", "bash scripts/test.sh"]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    clone = ci.index('git clone -q "$PWD" "$tmp/compass-action"')
+    assert "tmp=$(mktemp -d)" in ci[:clone] and ci[clone + 1] == 'cd "$tmp/compass-action"'
+    assert all(command in ci[clone:] for command in commands)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{command}`" in readme for command in commands)
