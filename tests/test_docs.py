@@ -13,6 +13,9 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -229,3 +232,24 @@ def test_ci_runs_the_two_commands_the_docs_give_in_a_plain_clone() -> None:
     assert all(command in ci[clone:] for command in commands)
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert all(f"`{command}`" in readme for command in commands)
+
+
+def test_every_whole_workflow_example_passes_actionlint(tmp_path: Path) -> None:
+    # actionlint (a dev dependency, as scripts/check.sh runs it on our own workflows) checks the
+    # examples as GitHub would read them: expressions, contexts, `on:`, known actions' inputs.
+    actionlint = shutil.which("actionlint") or str(Path(sys.executable).parent / "actionlint")
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    written = 0
+    for where, block in _yaml_blocks():
+        loaded = yaml.safe_load(block)
+        if isinstance(loaded, dict) and "jobs" in loaded:
+            written += 1
+            name = where.replace("/", "-").removesuffix(".md")
+            (folder / f"{name}-{written}.yml").write_text(block, encoding="utf-8")
+    assert written >= 15
+    done = subprocess.run(
+        [actionlint, "-no-color"], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
