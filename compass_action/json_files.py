@@ -30,10 +30,16 @@ class JsonObject:
     problem: str | None = None
 
 
-def read_json_object(path: Path | None, limit: int) -> JsonObject:
-    """The JSON object in ``path``: empty when there is no path or no file, never an exception."""
+def read_json_object(path: Path | None, limit: int, inside: Path | None = None) -> JsonObject:
+    """The JSON object in ``path``: empty when there is no path or no file, never an exception.
+
+    With ``inside`` (the workspace, HOME), a path that resolves out of that folder, through a
+    symlink, is refused: a file planted as a link to another place is not read.
+    """
     if path is None:
         return JsonObject()
+    if inside is not None and not _within(path, inside):
+        return JsonObject(problem=f"points out of {inside}, not a file to read")
     try:
         raw = read_regular_file(path, limit)
     except FileNotFoundError:
@@ -45,7 +51,12 @@ def read_json_object(path: Path | None, limit: int) -> JsonObject:
         return JsonObject(problem=f"is {exc.kind}, not a regular file")
     except OSError as exc:
         return JsonObject(problem=f"cannot be read ({exc.strerror or type(exc).__name__})")
-    return _parse(raw)
+    return json_object_of(raw)
+
+
+def _within(path: Path, folder: Path) -> bool:
+    real, root = Path(os.path.realpath(path)), Path(os.path.realpath(folder))
+    return real == root or root in real.parents
 
 
 class NotRegular(Exception):
@@ -75,15 +86,20 @@ def read_regular_file(path: Path, limit: int) -> bytes:
         raise NotRegular(_kind(mode))
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise NotRegular(_kind(info.st_mode))
-        if info.st_size > limit:
-            raise TooLarge(limit)
-        # The file may grow while it is read; the bounded reader stops at the limit all the same.
-        return read_bounded(_chunks(fd), limit)
+        return read_open_file(fd, limit)
     finally:
         os.close(fd)
+
+
+def read_open_file(fd: int, limit: int) -> bytes:
+    """The bytes of the regular file open at ``fd``, at most ``limit``."""
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):
+        raise NotRegular(_kind(info.st_mode))
+    if info.st_size > limit:
+        raise TooLarge(limit)
+    # The file may grow while it is read; the bounded reader stops at the limit all the same.
+    return read_bounded(_chunks(fd), limit)
 
 
 def _chunks(fd: int) -> Iterator[bytes]:
@@ -91,7 +107,8 @@ def _chunks(fd: int) -> Iterator[bytes]:
         yield chunk
 
 
-def _parse(raw: bytes) -> JsonObject:
+def json_object_of(raw: bytes) -> JsonObject:
+    """The JSON object ``raw`` holds, or {} and why not."""
     try:
         data = json.loads(raw.decode("utf-8"))
     except RecursionError:

@@ -129,7 +129,7 @@ def prepare(
     ledger = (
         JobLedger(None)
         if inputs.dry_run
-        else JobLedger.for_environ(environ, _warner(reporter), lambda: now)
+        else JobLedger.for_environ(environ, _warner(reporter), lambda: now, deadline)
     )
     numbers = UpdateSequence()
     events = [
