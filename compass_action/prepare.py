@@ -186,7 +186,9 @@ def _components(
                 "component given in component-id is reported"
             )
     else:
-        found = find_components(environ.get("GITHUB_WORKSPACE"), inputs.compass_file_patterns)
+        found = find_components(
+            environ.get("GITHUB_WORKSPACE"), inputs.compass_file_patterns, network[0]
+        )
         for warning in found.warnings:
             reporter.annotate("warning", warning, "compass-files")
         problems.extend(found.problems)
