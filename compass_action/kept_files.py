@@ -29,7 +29,7 @@ import secrets
 import stat
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -90,10 +90,8 @@ def _folder(root: Path, relative: PurePosixPath) -> Iterator[int]:
         for part in relative.parts:
             if part in ("", ".", ".."):
                 continue
-            try:
+            with suppress(FileExistsError):
                 os.mkdir(part, 0o700, dir_fd=fd)
-            except FileExistsError:
-                pass
             try:
                 inner = os.open(part, _FOLDER, dir_fd=fd)
             except NotADirectoryError:
@@ -147,17 +145,17 @@ def _remove_stale_temporaries(folder: int, name: str) -> None:
     # Under the lock no other writer of this file is mid-write, so these were left by one that
     # died. unlink removes a symlink itself, never what it points at.
     for entry in _temporaries(folder, name):
-        try:
+        with suppress(OSError):  # a folder by that name, say: it is not ours to clear
             os.unlink(entry, dir_fd=folder)
-        except OSError:
-            pass  # a folder by that name, say: it is not ours to clear
 
 
 def _current(folder: int, name: str, limit: int) -> JsonObject:
     """The file's object as it is now; {} when absent, a symlink or unusable (the reader of
     the file has already said so: here it is only replaced)."""
     try:
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder)
+        fd = os.open(
+            name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder
+        )
     except OSError:
         return JsonObject()
     try:
@@ -187,12 +185,8 @@ def _replace(folder: int, name: str, content: bytes, mode: int) -> None:
             os.close(fd)
         os.replace(temporary, name, src_dir_fd=folder, dst_dir_fd=folder)
     except BaseException:
-        try:
+        with suppress(OSError):
             os.unlink(temporary, dir_fd=folder)
-        except OSError:
-            pass
         raise
-    try:
+    with suppress(OSError):
         os.fsync(folder)  # the rename itself survives a crash
-    except OSError:
-        pass

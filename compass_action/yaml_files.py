@@ -21,6 +21,7 @@ Only then are Python values built, by the safe constructor, from a graph the bou
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -28,7 +29,10 @@ from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.parser import Parser
+from yaml.reader import Reader
 from yaml.resolver import Resolver
+from yaml.scanner import Scanner
 
 from .limits import Deadline
 
@@ -38,19 +42,16 @@ MAX_ALIAS_NODES = 10_000
 _CHECK_EVERY = 256
 _MERGE = "tag:yaml.org,2002:merge"
 
-# libyaml's parser when the wheel has it (it does on Linux); the pure one else, same events.
-_Parser: type = getattr(yaml, "CParser", None) or type(
-    "_PureParser",
-    (yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser),
-    {
-        "__init__": lambda self, stream: (
-            yaml.reader.Reader.__init__(self, stream),
-            yaml.scanner.Scanner.__init__(self),
-            yaml.parser.Parser.__init__(self),
-        )
-        and None
-    },
-)
+
+class _PureParser(Reader, Scanner, Parser):
+    def __init__(self, stream: str) -> None:
+        Reader.__init__(self, stream)
+        Scanner.__init__(self)
+        Parser.__init__(self)
+
+
+# libyaml's parser when the wheel has it (it does on Linux): the same events, ten times faster.
+_Parser: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None) or _PureParser
 
 
 class YamlRefused(ValueError):
@@ -58,6 +59,9 @@ class YamlRefused(ValueError):
 
 
 class _BoundedComposer(Composer):
+    # The parser's, found later in the loader's bases (the stubs leave it out of Composer's).
+    check_event: Callable[..., bool]
+
     def _setup(self, deadline: Deadline | None, aliases: bool) -> None:
         self._deadline = deadline
         self._aliases_allowed = aliases
@@ -66,18 +70,18 @@ class _BoundedComposer(Composer):
         self._depth = 0
         self._sizes: dict[int, int] = {}  # id(node) -> its node count once aliases expand
 
-    def compose_node(self, parent: Node | None, index: object) -> Node:
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
         self._nodes += 1
         if self._nodes > MAX_NODES:
             raise YamlRefused(f"has more than {MAX_NODES} values")
         if self._deadline is not None and self._nodes % _CHECK_EVERY == 0:
             self._deadline.check()
         if not self.check_event(AliasEvent):
-            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+            return super().compose_node(parent, index)
         if not self._aliases_allowed:
             raise YamlRefused("uses a YAML alias (*name); write each value out")
         node = super().compose_node(parent, index)
-        size = self._sizes.get(id(node))
+        size = self._sizes.get(id(node)) if node is not None else None
         if size is None:
             raise YamlRefused("has an alias (*name) inside the value it names")
         self._added += size
@@ -86,23 +90,24 @@ class _BoundedComposer(Composer):
                 f"has aliases (*name) or merge keys (<<) that expand to more than "
                 f"{MAX_ALIAS_NODES} values"
             )
-        return node  # type: ignore[no-any-return]
+        return node
 
-    def compose_scalar_node(self, anchor: str | None) -> Node:
-        node: Node = super().compose_scalar_node(anchor)
+    # The stubs type ``anchor`` as a dict; it is the anchor's name or None.
+    def compose_scalar_node(self, anchor: dict[Any, Node]) -> ScalarNode:
+        node = super().compose_scalar_node(anchor)
         self._sizes[id(node)] = 1
         return node
 
-    def compose_sequence_node(self, anchor: str | None) -> Node:
+    def compose_sequence_node(self, anchor: dict[Any, Node]) -> SequenceNode:
         self._enter()
-        node: SequenceNode = super().compose_sequence_node(anchor)
+        node = super().compose_sequence_node(anchor)
         self._depth -= 1
         self._sizes[id(node)] = 1 + sum(self._sizes[id(item)] for item in node.value)
         return node
 
-    def compose_mapping_node(self, anchor: str | None) -> Node:
+    def compose_mapping_node(self, anchor: dict[Any, Node]) -> MappingNode:
         self._enter()
-        node: MappingNode = super().compose_mapping_node(anchor)
+        node = super().compose_mapping_node(anchor)
         self._depth -= 1
         _refuse_duplicate_keys(node)
         self._sizes[id(node)] = 1 + sum(

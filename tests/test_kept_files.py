@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-from compass_action import kept_files
 from compass_action.events.ledger import Entry, JobLedger
 from compass_action.kept_files import TEMP_PREFIX, WriteFailed, update_json_file
 from compass_action.limits import Deadline
@@ -216,10 +215,10 @@ def test_a_lock_file_that_is_a_symlink_is_not_opened(tmp_path: Path) -> None:
 
 
 def _killed_mid_write(folder: str) -> None:
-    def die(_fd: int) -> None:
+    def die(_fd: object) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
-    kept_files.os.fsync = die  # type: ignore[assignment]  # this child process only
+    os.fsync = die  # type: ignore[assignment]  # in this child process only
     update_json_file(Path(folder), PurePosixPath("sent-events.json"), put_all, LIMIT)
 
 
