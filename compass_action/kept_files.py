@@ -33,7 +33,14 @@ from contextlib import contextmanager, suppress
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from .json_files import JsonObject, NotRegular, json_object_of, read_open_file
+from .json_files import (
+    MAX_VALUES,
+    JsonObject,
+    NotRegular,
+    TooManyValues,
+    json_object_of,
+    read_open_file,
+)
 from .limits import Deadline, TooLarge
 
 TEMP_PREFIX = ".compass-tmp."
@@ -159,8 +166,8 @@ def _current(folder: int, name: str, limit: int) -> JsonObject:
     except OSError:
         return JsonObject()
     try:
-        return json_object_of(read_open_file(fd, limit))
-    except (OSError, TooLarge, NotRegular):
+        return json_object_of([read_open_file(fd, limit, MAX_VALUES)])
+    except (OSError, TooLarge, NotRegular, TooManyValues):
         return JsonObject()
     finally:
         os.close(fd)
