@@ -22,7 +22,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-API = "ari:cloud:compass:00000000-0000-4000-8000-000000000000:component/0000000a-aaaa-4bbb-8ccc-0123456789ab/0000000a-aaaa-4bbb-8ccc-0123456789ab"
+API = (
+    "ari:cloud:compass:00000000-0000-4000-8000-000000000000:component/"
+    "0000000a-aaaa-4bbb-8ccc-0123456789ab/0000000a-aaaa-4bbb-8ccc-0123456789ab"
+)
 
 
 def _merge_bomb(levels: int = 9, width: int = 9) -> str:
@@ -154,11 +157,15 @@ def _run_ledger(folder: Path) -> str:
 def _run_kept_file(folder: Path) -> str:
     from compass_action.kept_files import update_json_file
 
+    def add(n: int) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        def change(old: dict[str, Any]) -> dict[str, Any]:
+            return {**old, str(n): n}
+
+        return change
+
     started = time.perf_counter()
     for n in range(200):
-        update_json_file(
-            folder, PurePosixPath("f.json"), lambda old, n=n: {**old, str(n): n}, 2**20
-        )
+        update_json_file(folder, PurePosixPath("f.json"), add(n), 2**20)
     return f"{(time.perf_counter() - started) / 200 * 1000:.2f} ms a write (lock, fsync, rename)"
 
 
@@ -213,10 +220,10 @@ def main(names: list[str]) -> None:
                 timeout=600,
             )
         result = json.loads(done.stdout.splitlines()[-1])
+        added = result["peak"] - result["baseline"]
         print(
             f"{case}: {result['seconds']:.2f} s, peak {result['peak']:.0f} MB "
-            f"(baseline {result['baseline']:.0f} MB, added {result['peak'] - result['baseline']:.0f}"
-            f" MB); {result['out'][:160]}"
+            f"(baseline {result['baseline']:.0f} MB, added {added:.0f} MB); {result['out'][:160]}"
         )
 
 
