@@ -92,6 +92,7 @@ def _reason(exc: OSError) -> str:
 @contextmanager
 def _folder(root: Path, relative: PurePosixPath) -> Iterator[int]:
     """A descriptor of root/relative, made if missing; no folder below root may be a symlink."""
+    root.mkdir(parents=True, exist_ok=True)  # root is trusted: the workspace, HOME
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         for part in relative.parts:

@@ -4,6 +4,7 @@ what was delivered, the summary is still written, and nothing outside is touched
 from __future__ import annotations
 
 import errno
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,3 +79,26 @@ def test_a_full_disk_for_the_ledger_is_a_warning_and_the_summary_is_written(
     assert f"({ledger}) could not be written (No space left on device)" in result.stdout
     assert "failed unexpectedly" not in result.stdout + result.stderr
     assert result.summary
+
+
+def test_a_yaml_bomb_among_compass_files_is_skipped_and_the_others_are_sent(
+    in_process: InProcess, standin: Standin, workdir: Path
+) -> None:
+    from .test_monorepo import API, WEB, compass_yml
+    from .test_yaml_files import merge_bomb
+
+    for folder, text in (
+        ("api", compass_yml(API, "api")),
+        ("bomb", compass_yml(WEB, "bomb") + merge_bomb()),
+        ("twice", compass_yml(WEB, "twice") + f"id: '{API}'\n"),
+    ):
+        (workdir / folder).mkdir(parents=True)
+        (workdir / folder / "compass.yml").write_text(text)
+    given = credentials(standin) | {"event-type": "build", "component-id": "", "timeout": "20"}
+
+    result = in_process(Run(), given, workdir)
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert [body["componentId"] for body in map(json.loads, standin.bodies())] == [API]
+    assert "bomb/compass.yml has aliases (*name) or merge keys (<<) that expand" in result.stdout
+    assert "twice/compass.yml has the key 'id' twice (lines 2 and 12); ignored" in result.stdout
