@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,8 +144,12 @@ def json_object_of(raw: list[bytes]) -> JsonObject:
         data = json.loads(text)
     except RecursionError:
         return JsonObject(problem="nests too deeply to be read")
-    except ValueError:  # UnicodeDecodeError and JSONDecodeError both are
+    except (UnicodeDecodeError, json.JSONDecodeError):
         return JsonObject(problem="is not UTF-8 JSON")
+    except ValueError:  # what else json.loads raises: an integer past Python's digit limit
+        return JsonObject(
+            problem=f"holds a number of more than {sys.get_int_max_str_digits()} digits"
+        )
     if not isinstance(data, dict):
         return JsonObject(problem="does not hold a JSON object")
     return JsonObject(data)

@@ -48,6 +48,9 @@ LOCK_SUFFIX = ".lock"
 # However long the deadline: a step that holds the lock writes a few KB and lets go in
 # milliseconds, so a lock held for seconds belongs to a step that hangs.
 LOCK_WAIT = 10.0
+# The ledger is written after the sends, when the deadline may be spent: a moment's wait for a
+# step writing at the same instant still keeps its entry, and the step ends within timeout + 1 s.
+LOCK_GRACE = 0.5
 _LOCK_POLL = 0.01
 _FOLDER = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 
@@ -66,17 +69,21 @@ def update_json_file(
     limit: int,
     deadline: Deadline | None = None,
     mode: int = 0o600,
+    *,
+    read_current: bool = True,
 ) -> dict[str, Any]:
     """Write ``change(current)`` to ``root/relative`` under its lock; return what was written.
 
-    ``current`` is the file's JSON object read under the lock ({} when absent or unusable), so
-    concurrent writers each add to what the other wrote. ``root`` is trusted (the workspace,
-    HOME); every folder below it and the file itself must not be a symlink.
+    ``current`` is the file's JSON object read under the lock ({} when absent or unusable, or
+    not ``read_current``: a file written whole each time need not be read), so concurrent
+    writers each add to what the other wrote. ``root`` is trusted (the workspace, HOME); every
+    folder below it and the file itself must not be a symlink.
     """
     try:
         with _folder(root, relative.parent) as folder, _locked(folder, relative.name, deadline):
             _remove_stale_temporaries(folder, relative.name)
-            data = change(_current(folder, relative.name, limit).data)
+            current = _current(folder, relative.name, limit) if read_current else JsonObject()
+            data = change(current.data)
             _replace(folder, relative.name, json.dumps(data, sort_keys=True).encode(), mode)
             return data
     except OSError as exc:  # WriteFailed passes as it is
@@ -116,16 +123,21 @@ def _folder(root: Path, relative: PurePosixPath) -> Iterator[int]:
 @contextmanager
 def _locked(folder: int, name: str, deadline: Deadline | None) -> Iterator[None]:
     """Hold an exclusive flock on ``<name>.lock``; WriteFailed when it cannot be had in time."""
+    lock_name = name + LOCK_SUFFIX
+    if not _regular_or_absent(folder, lock_name):
+        raise WriteFailed(f"its lock file {lock_name} is not a regular file")
+    # Read-only: flock needs no more, and a lock file that is a hard link to another file is
+    # then never open for writing either.
     lock = os.open(
-        name + LOCK_SUFFIX,
-        os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+        lock_name,
+        os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
         0o600,
         dir_fd=folder,
     )
     try:
         if not stat.S_ISREG(os.fstat(lock).st_mode):
-            raise WriteFailed(f"its lock file {name}{LOCK_SUFFIX} is not a regular file")
-        wait = LOCK_WAIT if deadline is None else deadline.cap(LOCK_WAIT)
+            raise WriteFailed(f"its lock file {lock_name} is not a regular file")
+        wait = LOCK_WAIT if deadline is None else max(deadline.cap(LOCK_WAIT), LOCK_GRACE)
         # Real seconds, not the deadline's clock: a test's clock need not move while we sleep.
         give_up = time.monotonic() + wait
         while True:
@@ -144,6 +156,16 @@ def _locked(folder: int, name: str, deadline: Deadline | None) -> Iterator[None]
         os.close(lock)
 
 
+def _regular_or_absent(folder: int, name: str) -> bool:
+    """Whether ``name`` is a regular file or nothing: a device or FIFO is not even opened
+    (opening some devices does something), a symlink is left to O_NOFOLLOW to refuse."""
+    try:
+        mode = os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        return True
+    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
+
+
 def _temporaries(folder: int, name: str) -> Iterator[str]:
     prefix = f"{TEMP_PREFIX}{name}."
     return (entry for entry in os.listdir(folder) if entry.startswith(prefix))
@@ -160,6 +182,8 @@ def _remove_stale_temporaries(folder: int, name: str) -> None:
 def _current(folder: int, name: str, limit: int) -> JsonObject:
     """The file's object as it is now; {} when absent, a symlink or unusable (the reader of
     the file has already said so: here it is only replaced)."""
+    if not _regular_or_absent(folder, name):
+        return JsonObject()
     try:
         fd = os.open(
             name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, dir_fd=folder

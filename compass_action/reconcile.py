@@ -162,6 +162,7 @@ def write_cursor(
             CURSOR_LIMIT,
             deadline,
             mode=0o644,
+            read_current=False,
         )
     except WriteFailed as exc:
         return str(exc)

@@ -14,7 +14,9 @@ checked as it goes:
 - an alias to a node that is not complete yet (a document that contains itself) is refused;
 - a key written twice in one mapping is refused, naming the key and its lines: which of the two
   was meant cannot be told;
-- the deadline is checked every few hundred nodes.
+- the deadline is checked every few hundred nodes;
+- a value the YAML rules make a number or a date that Python cannot build (an integer of more
+  than 4,300 digits, ``2001-13-01``) is refused naming its line, not raised as a bare ValueError.
 
 Only then are Python values built, by the safe constructor, from a graph the bounds hold.
 """
@@ -133,11 +135,28 @@ def _refuse_duplicate_keys(node: MappingNode) -> None:
         seen[(key.tag, key.value)] = line
 
 
-class _BoundedLoader(_BoundedComposer, _Parser, SafeConstructor, Resolver):  # type: ignore[misc]
+class _CheckedConstructor(SafeConstructor):
+    """The safe constructor, with a value YAML's rules read as a number or date that Python
+    cannot build (5,000 digits, 2001-13-01) refused by its line instead of escaping as a bare
+    ValueError from deep inside the constructor."""
+
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        try:
+            return super().construct_object(node, deep)
+        except YamlRefused:
+            raise
+        except (ValueError, OverflowError) as exc:
+            reason = str(exc).split(";")[0].split(":")[0]
+            raise YamlRefused(
+                f"has a value on line {node.start_mark.line + 1} that cannot be read ({reason})"
+            ) from None
+
+
+class _BoundedLoader(_BoundedComposer, _Parser, _CheckedConstructor, Resolver):  # type: ignore[misc]
     def __init__(self, text: str, deadline: Deadline | None, aliases: bool) -> None:
         _Parser.__init__(self, text)
         Composer.__init__(self)
-        SafeConstructor.__init__(self)
+        _CheckedConstructor.__init__(self)
         Resolver.__init__(self)
         self._setup(deadline, aliases)
 

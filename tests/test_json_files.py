@@ -108,3 +108,11 @@ def test_a_payload_just_under_the_value_bound_is_read(tmp_path: Path) -> None:
     items = MAX_VALUES // 2 - 10  # each {} counts its bracket and its comma
     path.write_bytes(b'{"j":[' + b"{}," * items + b"{}]}")
     assert len(read_json_object(path, EVENT_LIMIT).data["j"]) == items + 1
+
+
+def test_a_number_past_pythons_digit_limit_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "event.json"
+    path.write_text('{"deployment": {"id": ' + "9" * 5000 + "}}", encoding="utf-8")
+    assert read_json_object(path, LIMIT * 4) == JsonObject(
+        problem="holds a number of more than 4300 digits"
+    )

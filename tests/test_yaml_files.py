@@ -177,3 +177,19 @@ def test_files_left_when_the_deadline_passes_are_named_and_skipped(tmp_path: Pat
         "more not read: the timeout of 5 s ran out while reading compass.yml files; ignored"
     )
     assert found.ignored == 6
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("name: x\nfields:\n  n: " + "1" * 5000 + "\n", "line 4 that cannot be read (Exceeds"),
+        ("name: x\ncreated: 2001-13-01\n", "line 3 that cannot be read (month must be in 1..12)"),
+    ],
+)
+def test_a_number_or_date_python_cannot_build_is_refused_by_its_line(
+    tmp_path: Path, text: str, reason: str
+) -> None:
+    write(tmp_path, "compass.yml", f"id: '{API}'\n" + text)
+    found = find_components(str(tmp_path), ["compass.yml"])
+    assert found.components == []
+    assert found.warnings[0].startswith(f"compass.yml has a value on {reason}")
