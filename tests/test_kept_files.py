@@ -245,3 +245,13 @@ def test_temporaries_of_other_files_are_left_alone(tmp_path: Path) -> None:
     other.write_text("")
     update_json_file(tmp_path, PurePosixPath("f.json"), put_all, LIMIT)
     assert other.exists()
+
+
+def test_a_fifo_at_the_lock_is_refused_and_a_fifo_at_the_file_replaced(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "f.json.lock")
+    with pytest.raises(WriteFailed, match=r"its lock file f\.json\.lock is not a regular file"):
+        update_json_file(tmp_path, PurePosixPath("f.json"), put_all, LIMIT)
+    (tmp_path / "f.json.lock").unlink()
+    os.mkfifo(tmp_path / "f.json")  # never opened (it would block): renamed over
+    assert update_json_file(tmp_path, PurePosixPath("f.json"), put_all, LIMIT) == {"a": 1}
+    assert json.loads((tmp_path / "f.json").read_text()) == {"a": 1}
