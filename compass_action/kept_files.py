@@ -124,8 +124,10 @@ def _folder(root: Path, relative: PurePosixPath) -> Iterator[int]:
 def _locked(folder: int, name: str, deadline: Deadline | None) -> Iterator[None]:
     """Hold an exclusive flock on ``<name>.lock``; WriteFailed when it cannot be had in time."""
     lock_name = name + LOCK_SUFFIX
-    if not _regular_or_absent(folder, lock_name):
-        raise WriteFailed(f"its lock file {lock_name} is not a regular file")
+    kind = _kind_of(folder, lock_name)
+    if kind is not None and not stat.S_ISREG(kind):
+        what = "a symlink" if stat.S_ISLNK(kind) else "not a regular file"
+        raise WriteFailed(f"its lock file {lock_name} is {what}")
     # Read-only: flock needs no more, and a lock file that is a hard link to another file is
     # then never open for writing either.
     lock = os.open(
@@ -156,14 +158,19 @@ def _locked(folder: int, name: str, deadline: Deadline | None) -> Iterator[None]
         os.close(lock)
 
 
+def _kind_of(folder: int, name: str) -> int | None:
+    """The mode of ``name`` itself (a symlink's, not its target's); None when there is none."""
+    try:
+        return os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        return None
+
+
 def _regular_or_absent(folder: int, name: str) -> bool:
     """Whether ``name`` is a regular file or nothing: a device or FIFO is not even opened
     (opening some devices does something), a symlink is left to O_NOFOLLOW to refuse."""
-    try:
-        mode = os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode
-    except FileNotFoundError:
-        return True
-    return stat.S_ISREG(mode) or stat.S_ISLNK(mode)
+    kind = _kind_of(folder, name)
+    return kind is None or stat.S_ISREG(kind) or stat.S_ISLNK(kind)
 
 
 def _temporaries(folder: int, name: str) -> Iterator[str]:
