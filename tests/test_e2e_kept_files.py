@@ -105,7 +105,7 @@ def test_a_yaml_bomb_among_compass_files_is_skipped_and_the_others_are_sent(
     assert "twice/compass.yml has the key 'id' twice (lines 2 and 12); ignored" in result.stdout
 
 
-def test_ten_compass_files_of_256_kb_are_read_well_within_the_timeout(
+def test_ten_compass_files_of_256_kb_are_read_and_the_time_printed(
     in_process: InProcess, standin: Standin, workdir: Path
 ) -> None:
     from .test_monorepo import API
@@ -114,11 +114,13 @@ def test_ten_compass_files_of_256_kb_are_read_well_within_the_timeout(
     for n in range(10):
         (workdir / f"c{n}").mkdir(parents=True)
         (workdir / f"c{n}" / "compass.yml").write_text(big_compass_yml(API, 256 * 1024 - 64))
-    given = credentials(standin) | {"event-type": "build", "component-id": "", "timeout": "5"}
+    # A timeout no loaded test machine reaches: this is the measurement (about 2 s alone; 33 s
+    # before). That the timeout bounds the reading is test_yaml_files.py's, on a stepped clock.
+    given = credentials(standin) | {"event-type": "build", "component-id": "", "timeout": "60"}
 
     started = time.perf_counter()
     result = in_process(Run(), given, workdir)
-    print(f"10 compass.yml files of 256 KB, timeout 5: {time.perf_counter() - started:.2f} s")
+    print(f"10 compass.yml files of 256 KB, whole step: {time.perf_counter() - started:.2f} s")
 
     assert result.exit_code == 0, result.stdout + result.stderr
     assert [body["componentId"] for body in map(json.loads, standin.bodies())] == [API]
