@@ -18,10 +18,13 @@ all zeros), every component is reported, with a notice saying why.
 from __future__ import annotations
 
 import json
+import os
 import re
+import select
 import shutil
 import subprocess
-from collections.abc import Callable, Mapping
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
@@ -30,7 +33,7 @@ from .clients.http import Clock, RawAnswer
 from .components import ComponentFile
 from .github.run_context import RunContext
 from .inputs import ActionInputs
-from .limits import Deadline
+from .limits import Deadline, DeadlineExceeded, TooLarge, read_bounded
 
 _NO_COMMIT = "0" * 40
 _COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
@@ -39,6 +42,10 @@ COMPARE_FILE_LIMIT = 300
 # The compare answer carries patches and commits: megabytes for a large push, never unbounded.
 COMPARE_ANSWER_LIMIT = 16 * 1024 * 1024
 _GIT_OUTPUT_LIMIT = 16 * 1024 * 1024
+# More changed files than any component layout needs to tell which folders changed; a list this
+# long is treated as unknown (every component reported), as a cut compare list is.
+GIT_FILE_LIMIT = 100_000
+_GIT_CHUNK = 64 * 1024
 
 Notice = Callable[[str], None]
 
@@ -58,14 +65,18 @@ def changed_components(
     if files is None:
         notice(f"changed-only: {why}, so every component is reported")
         return everything
-    return [component.id for component in components if _touched(component.folder, files)]
+    ordered = sorted(files)
+    return [component.id for component in components if _touched(component.folder, ordered)]
 
 
-def _touched(folder: PurePosixPath, files: set[str]) -> bool:
+def _touched(folder: PurePosixPath, ordered: list[str]) -> bool:
+    """Whether a path in ``ordered`` (sorted) lies in ``folder``: one look-up, not a scan, as a
+    thousand components and a hundred thousand files would make a scan seconds long."""
     if str(folder) == ".":
-        return bool(files)
+        return bool(ordered)
     prefix = f"{folder}/"
-    return any(path.startswith(prefix) for path in files)
+    at = bisect_left(ordered, prefix)
+    return at < len(ordered) and ordered[at].startswith(prefix)
 
 
 def _changed_files(
@@ -156,22 +167,46 @@ def git_diff(
         return None, "the image has no git"
     if not workspace:
         return None, "GITHUB_WORKSPACE is not set"
+    # The commits are hex (checked above), so no argument can be read as an option.
+    command = [git, "-C", workspace, "diff", "--no-renames", "--name-only", "-z", before, after]
     try:
-        # The commits are hex (checked above), so no argument can be read as an option.
-        done = subprocess.run(  # noqa: S603
-            [git, "-C", workspace, "diff", "--no-renames", "--name-only", "-z", before, after],
-            capture_output=True,
-            timeout=max(deadline.remaining(), 0.1),
-            check=False,
-            stdin=subprocess.DEVNULL,
+        process = subprocess.Popen(  # noqa: S603
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return None, "git diff did not finish"
-    if done.returncode != 0:
+    except OSError:
+        return None, "git diff did not start"
+    with process:
+        assert process.stdout is not None
+        try:
+            # Read as it comes, the limit checked at each chunk: never more than it in memory.
+            output = read_bounded(
+                _pipe_chunks(process.stdout.fileno(), deadline), _GIT_OUTPUT_LIMIT, deadline
+            )
+            returncode = process.wait(max(deadline.remaining(), 0.1))
+        except TooLarge:
+            return None, "git diff listed more than we read"
+        except (DeadlineExceeded, subprocess.TimeoutExpired, OSError):
+            return None, "git diff did not finish"
+        finally:
+            if process.returncode is None:
+                process.kill()
+    if returncode != 0:
         return None, (
             "the checked-out history lacks the pushed commits (check out with fetch-depth: 0)"
         )
-    if len(done.stdout) > _GIT_OUTPUT_LIMIT:
-        return None, "git diff listed more than we read"
-    names = done.stdout.decode("utf-8", errors="replace").split("\0")
+    if output.count(b"\0") > GIT_FILE_LIMIT:
+        return None, f"the push changed more than {GIT_FILE_LIMIT} files"
+    names = output.decode("utf-8", errors="replace").split("\0")
     return {name for name in names if name}, ""
+
+
+def _pipe_chunks(fd: int, deadline: Deadline) -> Iterator[bytes]:
+    """What a pipe gives, until it closes; DeadlineExceeded when nothing comes in time."""
+    while True:
+        ready, _, _ = select.select([fd], [], [], deadline.remaining())
+        if not ready:
+            raise DeadlineExceeded(f"the timeout of {deadline.budget:g} s ran out")
+        chunk = os.read(fd, _GIT_CHUNK)
+        if not chunk:
+            return
+        yield chunk

@@ -4,7 +4,9 @@ A monorepo describes its components with Compass's config-as-code files, one ``c
 component folder, each naming the component by its ``id`` (the component's ARI). The files are
 in the checked-out workspace, which the workflow's own code (or a pull request) wrote, so each is
 read as untrusted: a regular file inside the workspace (no symlink out of it, no FIFO), bounded
-in size, parsed by YAML's safe loader.
+in size, and parsed by yaml_files.py (bounded nesting and alias expansion, no key twice). All
+the files together are bounded too, in bytes and by the run's deadline: a file past either is
+skipped with a warning naming it, and the others are still used.
 
 With ``changed-only`` a push run reports only the components whose folder holds a changed file
 (``changes.py`` finds them); when that cannot be told, every component is reported, with a notice.
@@ -22,14 +24,17 @@ import yaml
 
 from .inputs import parse_component_ari
 from .json_files import NotRegular, read_regular_file
-from .limits import TooLarge
+from .limits import Deadline, DeadlineExceeded, TooLarge
 from .problems import Problem
+from .yaml_files import YamlRefused, load_yaml
 
 # A compass.yml is a few KB; a larger one is not a component description.
 COMPASS_FILE_LIMIT = 256 * 1024
 # More than Compass's rate limit allows in a minute several times over; a glob matching more
 # has gone wrong (a pattern matching vendored trees, say).
 MAX_COMPASS_FILES = 1000
+# All the files together: a few KB each for a monorepo of hundreds of components.
+COMPASS_TOTAL_LIMIT = 4 * 1024 * 1024
 _SKIPPED_FOLDERS = frozenset({".git", "node_modules"})
 
 
@@ -46,25 +51,43 @@ class Found:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     patterns: list[str] = field(default_factory=list)
+    ignored: int = 0  # files that matched but were skipped, each with a warning
+    bytes_read: int = 0
 
     def none_found(self) -> str:
         shown = ", ".join(self.patterns)
+        if self.ignored:
+            return (
+                f"is required: compass-files ({shown}) matched {self.ignored} file(s), and "
+                "none could be used (the warnings above say why); fix them or give the "
+                "component IDs, one per line"
+            )
         return (
             "is required: give the component IDs, one per line, or check out the repository "
             f"before this step so that compass-files ({shown}) finds compass.yml files with an id"
         )
 
+    def skip(self, warning: str) -> None:
+        self.warnings.append(warning)
+        self.ignored += 1
 
-def find_components(workspace: str | None, patterns: list[str]) -> Found:
+
+def find_components(
+    workspace: str | None, patterns: list[str], deadline: Deadline | None = None
+) -> Found:
     """Every compass.yml under the workspace matching a pattern, with its component id."""
     found = Found(patterns=patterns)
     if not workspace:
         return found
     root = Path(workspace).resolve()
     seen_ids: dict[str, PurePosixPath] = {}
-    for path in _matches(root, patterns, found):
+    paths = _matches(root, patterns, found)
+    for index, path in enumerate(paths):
         relative = PurePosixPath(path.relative_to(root).as_posix())
-        component = _component_of(root, path, relative, found)
+        if deadline is not None and deadline.expired():
+            _out_of_time(found, root, paths[index:], deadline)
+            break
+        component = _component_of(root, path, relative, found, deadline)
         if component is None:
             continue
         if component.id in seen_ids:
@@ -113,34 +136,49 @@ def _matches(root: Path, patterns: list[str], found: Found) -> list[Path]:
     return paths
 
 
+def _out_of_time(found: Found, root: Path, left: list[Path], deadline: Deadline) -> None:
+    names = [path.relative_to(root).as_posix() for path in left]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    found.warnings.append(
+        f"{shown} not read: the timeout of {deadline.budget:g} s ran out while reading "
+        "compass.yml files; ignored"
+    )
+    found.ignored += len(names)
+
+
 def _component_of(
-    root: Path, path: Path, relative: PurePosixPath, found: Found
+    root: Path, path: Path, relative: PurePosixPath, found: Found, deadline: Deadline | None
 ) -> ComponentFile | None:
     """The file's component, or None with a warning (or a problem: an id that is wrong)."""
     # A symlink may point out of the workspace (at /proc, at the runner's secrets).
     real = Path(os.path.realpath(path))
     if real != root and root not in real.parents:
-        found.warnings.append(f"{relative} points out of the workspace; ignored")
+        found.skip(f"{relative} points out of the workspace; ignored")
         return None
+    left = COMPASS_TOTAL_LIMIT - found.bytes_read
     try:
-        raw = read_regular_file(real, COMPASS_FILE_LIMIT)
-    except TooLarge:
-        found.warnings.append(f"{relative} is larger than {COMPASS_FILE_LIMIT} bytes; ignored")
+        raw = read_regular_file(real, min(COMPASS_FILE_LIMIT, left))
+    except TooLarge as exc:
+        found.skip(
+            f"{relative} is larger than {COMPASS_FILE_LIMIT} bytes; ignored"
+            if exc.limit == COMPASS_FILE_LIMIT
+            else f"{relative} would take the compass.yml files read past {COMPASS_TOTAL_LIMIT} "
+            "bytes in all; ignored"
+        )
         return None
     except NotRegular as exc:
-        found.warnings.append(f"{relative} is {exc.kind}, not a regular file; ignored")
+        found.skip(f"{relative} is {exc.kind}, not a regular file; ignored")
         return None
     except OSError as exc:
-        found.warnings.append(f"{relative} cannot be read ({exc.strerror}); ignored")
+        found.skip(f"{relative} cannot be read ({exc.strerror}); ignored")
         return None
-    try:
-        data = yaml.safe_load(raw.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError, RecursionError):
-        found.warnings.append(f"{relative} is not UTF-8 YAML; ignored")
+    found.bytes_read += len(raw)
+    data = _parsed(raw, relative, found, deadline)
+    if data is None:
         return None
     component_id = data.get("id") if isinstance(data, dict) else None
     if not isinstance(component_id, str) or not component_id.strip():
-        found.warnings.append(
+        found.skip(
             f"{relative} has no id (a component's compass.yml has one after its first sync); "
             "ignored"
         )
@@ -152,3 +190,22 @@ def _component_of(
         found.problems.append(Problem("compass-files", f"{relative}: the id {exc}"))
         return None
     return ComponentFile(component_id.strip(), relative.parent, relative)
+
+
+def _parsed(
+    raw: bytes, relative: PurePosixPath, found: Found, deadline: Deadline | None
+) -> object | None:
+    """The file's YAML, or None with a warning naming the file."""
+    try:
+        return load_yaml(raw.decode("utf-8"), deadline) or {}
+    except YamlRefused as exc:
+        found.skip(f"{relative} {exc}; ignored")
+    except DeadlineExceeded:
+        assert deadline is not None
+        found.skip(
+            f"{relative} not read: the timeout of {deadline.budget:g} s ran out while reading "
+            "compass.yml files; ignored"
+        )
+    except (UnicodeDecodeError, yaml.YAMLError):
+        found.skip(f"{relative} is not UTF-8 YAML; ignored")
+    return None

@@ -130,7 +130,7 @@ def prepare(
     ledger = (
         JobLedger(None)
         if inputs.dry_run
-        else JobLedger.for_environ(environ, _warner(reporter), lambda: now)
+        else JobLedger.for_environ(environ, _warner(reporter), lambda: now, deadline)
     )
     numbers = UpdateSequence()
     events = [
@@ -187,7 +187,9 @@ def _components(
                 "component given in component-id is reported"
             )
     else:
-        found = find_components(environ.get("GITHUB_WORKSPACE"), inputs.compass_file_patterns)
+        found = find_components(
+            environ.get("GITHUB_WORKSPACE"), inputs.compass_file_patterns, network[0]
+        )
         for warning in found.warnings:
             reporter.annotate("warning", warning, "compass-files")
         problems.extend(found.problems)

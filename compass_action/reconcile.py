@@ -33,7 +33,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .clients.delivery import Outcome
@@ -53,6 +53,7 @@ from .github.run_context import RunContext
 from .github_alerts import alert_events
 from .inputs import ActionInputs
 from .json_files import read_json_object
+from .kept_files import WriteFailed, update_json_file
 from .limits import Deadline
 from .observe import CONCLUSION_STATES, Observed, deployed_jobs, observed_events
 from .problems import InputProblems, Problem
@@ -135,7 +136,9 @@ def cursor_key(plan: Reconciling) -> str:
 
 def read_cursor(path: Path | None, key: str, reporter: Reporter) -> dict[str, int]:
     """Run id -> the attempt an earlier reconcile with the same ``key`` sent completely."""
-    read = read_json_object(path, CURSOR_LIMIT)
+    # The workspace holds what a pull request or a restored cache put there: a cursor that is a
+    # symlink out of it is not read.
+    read = read_json_object(path, CURSOR_LIMIT, path.parent if path is not None else None)
     if read.problem is not None:
         reporter.annotate("warning", f"{path} {read.problem}; ignored", "reconcile")
     done = read.data.get("done")
@@ -144,12 +147,26 @@ def read_cursor(path: Path | None, key: str, reporter: Reporter) -> dict[str, in
     return {k: v for k, v in done.items() if isinstance(v, int) and k.isdigit()}
 
 
-def write_cursor(path: Path | None, key: str, done: dict[str, int]) -> None:
+def write_cursor(
+    path: Path | None, key: str, done: dict[str, int], deadline: Deadline | None = None
+) -> str | None:
+    """Record the runs done; why that failed, if it did (kept_files.py: whole or not at all,
+    never through a symlink). Readable by all (0o644): actions/cache saves it as another user."""
     if path is None:
-        return
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps({"key": key, "done": done}, sort_keys=True), encoding="utf-8")
-    partial.replace(path)  # whole or not at all, should the runner die while writing
+        return None
+    try:
+        update_json_file(
+            path.parent,
+            PurePosixPath(path.name),
+            lambda _old: {"key": key, "done": done},
+            CURSOR_LIMIT,
+            deadline,
+            mode=0o644,
+            read_current=False,
+        )
+    except WriteFailed as exc:
+        return str(exc)
+    return None
 
 
 def reconcile(
@@ -190,7 +207,14 @@ def reconcile(
             if not sent:
                 break  # Compass is down or the budget is spent: resume from here next time
             done[str(item.id)] = item.run_attempt
-            write_cursor(path, key, done)
+            if (failed := write_cursor(path, key, done, deadline)) is not None:
+                reporter.annotate(
+                    "warning",
+                    f"{path} could not be written ({failed}); what was sent stays sent, and the "
+                    "next reconcile sends these runs again (Compass drops the repeats)",
+                    "reconcile",
+                )
+                path = None  # said once; the cursor is not tried again in this run
             reporter.info(f"Reconcile: run {index} of {len(runs)} done ({item.id})")
         if inputs.vulnerability_sources and counts.stopped is None:
             _send_alerts(api, plan, counts, send, reporter)

@@ -88,10 +88,17 @@ def test_a_directory_at_the_path_leaves_no_temporary_file(tmp_path: Path) -> Non
     ledger = ledger_at(path, warnings)
     ledger.put("k", Entry(STARTED, 5))
     assert ledger.get("k") is None
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["sent-events.json"]
+    # The lock stays (removing it would race with the next writer); no temporary file does.
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "sent-events.json",
+        "sent-events.json.lock",
+    ]
     assert warnings == [
         f"The job's record of earlier sends ({path}) is a directory, not a regular file; "
-        "ignored, so this send does not continue what earlier steps of the job sent"
+        "ignored, so this send does not continue what earlier steps of the job sent",
+        f"The job's record of earlier sends ({path}) could not be written (Is a directory); the "
+        "event was delivered, but a later step of the job sending it again will not continue "
+        "from this send",
     ]
 
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
-from compass_action.json_files import JsonObject, read_json_object
+from compass_action.github.run_context import EVENT_LIMIT
+from compass_action.json_files import MAX_VALUES, JsonObject, read_json_object
 
 LIMIT = 4096
 
@@ -80,4 +83,36 @@ def test_a_path_that_cannot_be_reached_is_named(tmp_path: Path) -> None:
     blocker.write_text("a file where a directory should be", encoding="utf-8")
     assert read_json_object(blocker / "event.json", LIMIT) == JsonObject(
         problem="cannot be read (Not a directory)"
+    )
+
+
+def test_a_payload_of_millions_of_small_objects_is_refused_while_it_is_read(
+    tmp_path: Path,
+) -> None:
+    # 31 MiB of {}: ten million dicts, 878 MB when it was parsed whole.
+    path = tmp_path / "event.json"
+    path.write_bytes(b'{"action":"x","j":[' + b"{}," * (31 * 1024 * 1024 // 3) + b"{}]}")
+    tracemalloc.start()
+    started = time.perf_counter()
+    read = read_json_object(path, EVENT_LIMIT)
+    took = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1] / 1e6
+    tracemalloc.stop()
+    print(f"31 MiB payload of small objects: {took:.3f} s, peak {peak:.1f} MB of Python memory")
+    assert read == JsonObject(problem=f"holds more than {MAX_VALUES} values")
+    assert peak < 10  # reading stopped at the bound, a few MB in
+
+
+def test_a_payload_just_under_the_value_bound_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "event.json"
+    items = MAX_VALUES // 2 - 10  # each {} counts its bracket and its comma
+    path.write_bytes(b'{"j":[' + b"{}," * items + b"{}]}")
+    assert len(read_json_object(path, EVENT_LIMIT).data["j"]) == items + 1
+
+
+def test_a_number_past_pythons_digit_limit_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "event.json"
+    path.write_text('{"deployment": {"id": ' + "9" * 5000 + "}}", encoding="utf-8")
+    assert read_json_object(path, LIMIT * 4) == JsonObject(
+        problem="holds a number of more than 4300 digits"
     )

@@ -13,16 +13,15 @@ or entry that fails is ignored with a warning, costing only the continuity, neve
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..json_files import read_json_object
+from ..kept_files import WriteFailed, update_json_file
+from ..limits import Deadline
 from ..text import parse_rfc3339
 from .contract import MAX_SAFE_INTEGER
 
@@ -51,17 +50,27 @@ def _utc_now() -> datetime:
 
 
 class JobLedger:
-    """``warn`` hears why a file or an entry was ignored; ``now`` bounds the recorded starts."""
+    """``warn`` hears why a file or an entry was ignored; ``now`` bounds the recorded starts.
+
+    ``root`` is the folder the file must stay in (HOME; the file's own folder by default): a
+    path leading out of it is not read, and no folder below it is followed as a symlink when
+    writing. ``deadline`` bounds the wait for another step's lock on the file.
+    """
 
     def __init__(
         self,
         path: Path | None,
         warn: Callable[[str], None] = _ignore,
         now: Callable[[], datetime] = _utc_now,
+        *,
+        root: Path | None = None,
+        deadline: Deadline | None = None,
     ) -> None:
         self._path = path
+        self._root = root if root is not None or path is None else path.parent
         self._warn = warn
         self._now = now
+        self._deadline = deadline
         self._data: dict[str, Any] | None = None
 
     @classmethod
@@ -70,17 +79,18 @@ class JobLedger:
         environ: Mapping[str, str],
         warn: Callable[[str], None] = _ignore,
         now: Callable[[], datetime] = _utc_now,
+        deadline: Deadline | None = None,
     ) -> JobLedger:
         """A ledger in the job's home directory on GitHub; none elsewhere, where HOME is shared."""
         home = environ.get("HOME", "")
         if environ.get("GITHUB_ACTIONS") != "true" or not home:
             return cls(None, warn, now)
-        return cls(Path(home) / _FILE, warn, now)
+        return cls(Path(home) / _FILE, warn, now, root=Path(home), deadline=deadline)
 
     def _entries(self) -> dict[str, Any]:
         """The file's object, read once per process, so a broken file is reported once."""
         if self._data is None:
-            read = read_json_object(self._path, LEDGER_LIMIT)
+            read = read_json_object(self._path, LEDGER_LIMIT, self._root)
             if read.problem is not None:
                 self._warn(f"{self._what} {read.problem}; ignored, so {_COST}")
             self._data = read.data
@@ -103,29 +113,32 @@ class JobLedger:
         return entry
 
     def put(self, key: str, entry: Entry) -> None:
-        """Record the entry; a ledger that cannot be written only costs the continuity."""
-        if self._path is None:
+        """Record the entry; a ledger that cannot be written only costs the continuity.
+
+        The file is read again and changed under its lock (kept_files.py), so an entry another
+        step recorded meanwhile is kept, not overwritten with what this step read at its start.
+        """
+        if self._path is None or self._root is None:
             return
-        data = dict(self._entries())
-        data[key] = {
+        self._entries()  # a broken file is reported before it is replaced
+        item = {
             "started_at": entry.started_at,
             "update_sequence_number": entry.update_sequence_number,
         }
+        relative = PurePosixPath(self._path.relative_to(self._root).as_posix())
         try:
-            self._path.parent.mkdir(parents=True, exist_ok=True)
-            # Write and rename, so a step that dies half-way leaves the old file whole.
-            with tempfile.NamedTemporaryFile(
-                "w", dir=self._path.parent, delete=False, encoding="utf-8"
-            ) as handle:
-                json.dump(data, handle)
-        except OSError:
-            return
-        try:
-            os.replace(handle.name, self._path)
-        except OSError:  # a directory at the path, say: leave no temporary file behind
-            Path(handle.name).unlink(missing_ok=True)
-            return
-        self._data = data
+            self._data = update_json_file(
+                self._root,
+                relative,
+                lambda current: {**current, key: item},
+                LEDGER_LIMIT,
+                self._deadline,
+            )
+        except WriteFailed as exc:
+            self._warn(
+                f"{self._what} could not be written ({exc}); the event was delivered, but a "
+                "later step of the job sending it again will not continue from this send"
+            )
 
 
 def _valid_entry(item: object, latest: datetime) -> Entry | None:

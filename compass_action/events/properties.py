@@ -6,8 +6,9 @@ the result is validated by the same models as every body, so an unknown key or a
 an input problem naming the key, found before anything is sent.
 
 The text is an input anyone with write access to the workflow sets, so it is parsed with bounds:
-a size limit, YAML's safe loader (no objects), and no anchors or aliases, which are the way a few
-bytes of YAML become a huge document ("billion laughs") and have no use in a few properties.
+a size limit, then yaml_files.py (nesting, no key twice) with no aliases at all: they are the way
+a few bytes of YAML become a huge document ("billion laughs") and have no use in a few
+properties.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from ..yaml_files import YamlRefused, load_yaml
 from .contract import EventInput
 
 # A few properties fit in a few hundred bytes; this leaves room for long texts and stops a
 # mistaken paste (a whole scanner report, say) before it is parsed.
 PROPERTIES_LIMIT = 16 * 1024
-
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def parse_properties(text: str) -> dict[str, Any]:
@@ -36,9 +36,9 @@ def parse_properties(text: str) -> dict[str, Any]:
         )
     try:
         # Aliases are refused before anything is built from them.
-        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=_LOADER)):
-            raise ValueError("uses a YAML alias (*name); write each value out")
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+        data = load_yaml(text, aliases=False)
+    except YamlRefused as exc:
+        raise ValueError(str(exc)) from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
