@@ -19,6 +19,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import SettingsConfigDict
 
 from .events.contract import MAX_SAFE_INTEGER, CustomIcon, EnvironmentCategory, EventType
+from .events.environments import CategoryRule, parse_category_rules
 from .events.properties import parse_properties
 from .events.severity import resolve_severity
 from .events.states import JOB_STATUS_KINDS, is_job_status, resolve_state
@@ -47,6 +48,7 @@ DEFAULT_COMPASS_FILES = "**/compass.yml"
 
 FailOn = Literal["config", "any", "never"]
 SetupEventSource = Literal["auto", "never"]
+BuildUnit = Literal["run", "job"]
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,7 @@ class ActionInputs(FromEnvironment):
     job_status: str | None = None
     environment: str | None = None
     environment_category: EnvironmentCategory | None = None
+    environment_categories: str | None = None  # names and patterns -> categories
     environment_id: str | None = None
     pipeline_id: str | None = None
     sequence_number: int | None = Field(default=None, ge=0, le=MAX_SAFE_INTEGER)
@@ -260,6 +263,11 @@ class ActionInputs(FromEnvironment):
     workflows: str | None = None
     branches: str | None = None
     environments: str | None = None
+    # observe.py and reconcile.py: what one build is, which jobs count (job mode), and which
+    # branches' builds count (events/branches.py).
+    build_unit: BuildUnit = "run"
+    jobs: str | None = None
+    build_branches: str | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -270,7 +278,7 @@ class ActionInputs(FromEnvironment):
             return value or None
         return value
 
-    @field_validator("event_type", "fail_on", "setup_event_source", mode="before")
+    @field_validator("event_type", "fail_on", "setup_event_source", "build_unit", mode="before")
     @classmethod
     def _lower_case(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
@@ -390,6 +398,13 @@ class ActionInputs(FromEnvironment):
             parse_properties(value)
         return value
 
+    @field_validator("environment_categories")
+    @classmethod
+    def _category_rules(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_category_rules(value)
+        return value
+
     @field_validator("vulnerabilities")
     @classmethod
     def _vulnerabilities(cls, value: str | None) -> str | None:
@@ -403,6 +418,13 @@ class ActionInputs(FromEnvironment):
                 "comma-separated (empty: none)"
             )
         return ",".join(dict.fromkeys(sources))
+
+    @property
+    def category_rules(self) -> tuple[CategoryRule, ...]:
+        """``environment-categories`` (checked when read): exact names first, then patterns."""
+        if self.environment_categories is None:
+            return ()
+        return parse_category_rules(self.environment_categories)
 
     @property
     def vulnerability_sources(self) -> list[str]:
@@ -420,7 +442,8 @@ class ActionInputs(FromEnvironment):
         return None if self.reconcile is None else parse_window(self.reconcile)
 
     def filter_list(self, name: str) -> list[str]:
-        """``workflows``, ``branches`` or ``environments`` as items; empty: all."""
+        """``workflows``, ``branches``, ``environments``, ``jobs`` or ``build-branches`` as
+        items; empty: all (for build-branches: the default branch only)."""
         value = getattr(self, name)
         return [] if value is None else split_references(value)
 
