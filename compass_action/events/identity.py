@@ -166,6 +166,22 @@ def status_update_sequence(status: DeploymentStatus) -> int | None:
 FINAL_BAND = 2**52
 
 
+def numbered_as_final(run: RunContext, deployment: bool, terminal: bool, mirrors: bool) -> bool:
+    """Whether a send by the clock is numbered in the band of final states.
+
+    A deployment or build in a final state is, so that it outranks what is not final. Except a
+    GitHub deployment reported otherwise than by mirroring one of its statuses (the job of its
+    ``deployment`` run, a ``state`` given in a ``deployment_status`` run): GitHub's statuses are
+    the truth about a GitHub deployment, so that send stays out of the band, and every final
+    status GitHub records (numbered in the band by its own time, ``status_update_sequence``)
+    outranks it whichever run finishes last. Where GitHub records no final status, the job's
+    state stands.
+    """
+    if not terminal:
+        return False
+    return not (deployment and run.github_deployment is not None and not mirrors)
+
+
 class UpdateSequence:
     """Strictly increasing update sequence numbers from the wall clock, in microseconds.
 
