@@ -54,8 +54,8 @@ from .github_alerts import alert_events
 from .inputs import ActionInputs
 from .json_files import read_json_object
 from .limits import Deadline
-from .observe import CONCLUSION_STATES, Observed, deployed_jobs, observed_events
-from .problems import InputProblems, Problem
+from .observe import Numbering, Observed, deployed_jobs, observed_events
+from .problems import Problem
 from .report.reporter import Reporter
 from .send import SendResult
 from .text import markdown_cell
@@ -76,6 +76,7 @@ class Reconciling:
     components: list[str]
     deadline: Deadline
     releases: dict[str, Release] | None = None  # by tag, listed when a release run needs them
+    default_branch: str | None = None  # whose builds count (events/branches.py)
 
 
 @dataclass
@@ -171,6 +172,7 @@ def reconcile(
     counts = Counts()
     token = inputs.github_token.get_secret_value()
     with GitHubApi(api_base(environ), token, clock, reporter.info) as api:
+        plan.default_branch = plan.run.default_branch or _default_branch(api, plan, reporter)
         runs = _window_runs(api, run.repository, since, clock.wall(), deadline, reporter)
         reporter.info(f"Reconcile: {len(runs)} workflow runs since {since:%Y-%m-%d %H:%M} UTC")
         for index, item in enumerate(reversed(runs), 1):  # oldest first
@@ -196,6 +198,21 @@ def reconcile(
             _send_alerts(api, plan, counts, send, reporter)
         reporter.info(f"GitHub API requests: {api.requests}")
     return counts
+
+
+def _default_branch(api: GitHubApi, plan: Reconciling, reporter: Reporter) -> str | None:
+    """The repository's default branch, whose builds count; unknown: every branch's count."""
+    assert plan.run.repository is not None
+    try:
+        return api.default_branch(plan.run.repository, plan.deadline)
+    except GitHubApiError as exc:
+        reporter.annotate(
+            "warning",
+            f"the repository's default branch could not be read ({exc}); builds of every "
+            "branch are reconciled",
+            "reconcile",
+        )
+        return None
 
 
 def _send_alerts(
@@ -292,27 +309,45 @@ def _reconcile_run(
         deployed = {job: env for job, env in deployed.items() if env in environments}
     payload = _payload(api, plan, item)
     for attempt, jobs in enumerate(attempts, 1):
-        at = item.model_copy(update={"run_attempt": attempt})
-        for job in jobs:
-            counts.jobs += 1
-            if job.status != "completed" or CONCLUSION_STATES.get(job.conclusion or "") in (
-                None,
-                (None, None),
-            ):
-                counts.skipped[f"job {job.conclusion or job.status}"] += 1
-                continue
-            observed = Observed(at, [job], deployed, payload)
-            numbers = UpdateSequence(_started_ns(job))
-            try:
-                events += observed_events(plan.inputs, plan.run, observed, plan.components, numbers)
-            except InputProblems as exc:  # GitHub's record of one job cannot make an event
-                problem = exc.problems[0]
-                reason = (
-                    f"job whose record Compass cannot take ({problem.input}: {problem.message})"
-                )
-                counts.skipped[reason] += 1
+        at = _attempt(api, plan, item, attempt, jobs)
+        counts.jobs += len(jobs)
+        observed = Observed(at, jobs, deployed, payload, plan.default_branch)
+        observation = observed_events(
+            plan.inputs, plan.run, observed, plan.components, _numbering(at)
+        )
+        for skipped in observation.skipped:
+            counts.skipped[skipped.key] += 1
+        events += observation.events
     _chart(events, counts)
     return _send(events, counts, send)
+
+
+def _attempt(
+    api: GitHubApi, plan: Reconciling, item: WorkflowRun, attempt: int, jobs: list[Job]
+) -> WorkflowRun:
+    """The run at ``attempt``: the listed run is its latest; an earlier attempt's conclusion
+    and times are asked for where its build needs them (build-unit: run, or a run without
+    jobs, which is its own build in either unit)."""
+    if attempt == item.run_attempt:
+        return item
+    if plan.inputs.build_unit == "job" and jobs:
+        return item.model_copy(update={"run_attempt": attempt})
+    assert plan.run.repository is not None
+    return api.attempt(plan.run.repository, item.id, attempt, plan.deadline)
+
+
+def _numbering(at: WorkflowRun) -> Numbering:
+    """A job's events are numbered by its start, the run's build by the attempt's (see the
+    module's text): below every live final send, above every live IN_PROGRESS."""
+
+    def numbers(job: Job | None) -> UpdateSequence:
+        if job is not None:
+            moment = job.started_at or job.completed_at
+        else:
+            moment = at.run_started_at or at.created_at
+        return UpdateSequence(_started_ns(moment))
+
+    return numbers
 
 
 def _payload(api: GitHubApi, plan: Reconciling, item: WorkflowRun) -> dict[str, Any]:
@@ -340,9 +375,9 @@ def _payload(api: GitHubApi, plan: Reconciling, item: WorkflowRun) -> dict[str, 
     }
 
 
-def _started_ns(job: Job) -> Callable[[], int]:
-    """The job's start, the number below every live send of it (see the module's text)."""
-    moment = job.started_at or job.completed_at or datetime.now(UTC)
+def _started_ns(moment: datetime | None) -> Callable[[], int]:
+    """The job's (or run's) start, the number below every live send of it."""
+    moment = moment or datetime.now(UTC)
     nanoseconds = int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
     return lambda: nanoseconds
 

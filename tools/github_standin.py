@@ -3,6 +3,8 @@
 It serves, for the repositories it is given, in the shapes GitHub's REST documentation shows
 (docs.github.com/en/rest, API version 2022-11-28; each builder below names its page):
 
+- ``GET /repos/{owner}/{repo}`` (Repositories: Get a repository), its default branch ``main``
+  unless ``set_default_branch`` says otherwise;
 - ``GET /repos/{owner}/{repo}/actions/runs`` and ``.../runs/{run_id}`` and
   ``.../runs/{run_id}/attempts/{attempt}`` (Workflow runs);
 - ``GET .../actions/runs/{run_id}/attempts/{attempt}/jobs`` and ``.../runs/{run_id}/jobs``
@@ -60,6 +62,23 @@ def _time(seconds: float) -> str:
 
 
 # -- shapes, as GitHub's REST docs show them (the fields the action reads, and some around them) --
+
+
+def repository(full_name: str, default_branch: str = "main") -> dict[str, Any]:
+    """A repository as "Get a repository" answers it (REST: Repositories), the fields around
+    the one the action reads (``default_branch``)."""
+    owner, name = full_name.split("/", 1)
+    return {
+        "id": 123456789,
+        "node_id": "R_kgDOABCDEF",
+        "name": name,
+        "full_name": full_name,
+        "owner": {"login": owner, "id": 1, "type": "Organization"},
+        "private": True,
+        "html_url": f"https://github.com/{full_name}",
+        "default_branch": default_branch,
+        "visibility": "private",
+    }
 
 
 def workflow_run(
@@ -276,6 +295,7 @@ class GitHubState:
     releases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     comparisons: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     alerts: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    default_branches: dict[str, str] = field(default_factory=dict)
     denied: set[tuple[str, str]] = field(default_factory=set)  # (repository, alert source)
     limits: deque[Limited] = field(default_factory=deque)
     # Requests left before the primary rate limit answers (GITHUB_TOKEN: 1,000 an hour per
@@ -288,6 +308,7 @@ class GitHubState:
 
 _REPO = r"/repos/(?P<repo>[^/]+/[^/]+)"
 _ROUTES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(_REPO), "repository"),
     (re.compile(_REPO + r"/actions/runs"), "runs"),
     (re.compile(_REPO + r"/actions/runs/(?P<run>\d+)"), "run"),
     (re.compile(_REPO + r"/actions/runs/(?P<run>\d+)/attempts/(?P<attempt>\d+)"), "attempt"),
@@ -337,6 +358,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(404, {"message": "Not Found"})
 
     # -- routes --
+
+    def _repository(self, state: GitHubState, _q: dict[str, str], repo: str) -> Any:
+        return repository(repo, state.default_branches.get(repo, "main"))
 
     def _runs(self, state: GitHubState, query: dict[str, str], repo: str) -> _Page:
         runs = [value for (name, _), value in sorted(state.runs.items()) if name == repo]
@@ -501,6 +525,10 @@ class GitHubStandin:
         with self.state.lock:
             self.state.deployments.setdefault(repository, []).append(item)
             self.state.statuses[(repository, item["id"])] = statuses
+
+    def set_default_branch(self, repository: str, branch: str) -> None:
+        with self.state.lock:
+            self.state.default_branches[repository] = branch
 
     def add_release(self, repository: str, item: dict[str, Any]) -> None:
         with self.state.lock:

@@ -87,6 +87,7 @@ class WorkflowRun(_Model):
     html_url: str | None = None
     run_started_at: datetime | None = None
     created_at: datetime | None = None
+    updated_at: datetime | None = None  # a completed attempt: when it ended
 
 
 class Job(_Model):
@@ -272,6 +273,20 @@ class GitHubApi:
     def workflow_run(self, repository: str, run_id: int, deadline: Deadline) -> WorkflowRun:
         data = self.get_json(f"{repo_path(repository)}/actions/runs/{run_id}", deadline, "a run")
         return _model(WorkflowRun, data, "the workflow run")
+
+    def attempt(
+        self, repository: str, run_id: int, attempt: int, deadline: Deadline
+    ) -> WorkflowRun:
+        """One attempt of a run ("Get a workflow run attempt"): its conclusion and times."""
+        path = f"{repo_path(repository)}/actions/runs/{run_id}/attempts/{attempt}"
+        data = self.get_json(path, deadline, f"attempt {attempt} of run {run_id}")
+        return _model(WorkflowRun, data, "the workflow run attempt")
+
+    def default_branch(self, repository: str, deadline: Deadline) -> str | None:
+        """The repository's default branch ("Get a repository")."""
+        data = self.get_json(repo_path(repository), deadline, "the repository")
+        value = data.get("default_branch") if isinstance(data, dict) else None
+        return value if isinstance(value, str) and value else None
 
     def runs(
         self, repository: str, since: datetime, until: datetime, deadline: Deadline

@@ -196,9 +196,7 @@ def _default_for_release(
     )
 
 
-def _named(
-    name: str, source: str, run: RunContext, rules: tuple[CategoryRule, ...]
-) -> Environment:
+def _named(name: str, source: str, run: RunContext, rules: tuple[CategoryRule, ...]) -> Environment:
     by_rule = category_by_rule(name, rules)
     if by_rule is not None:
         return Environment(name, source, *by_rule)

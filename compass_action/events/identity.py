@@ -72,7 +72,13 @@ def job_part(job_key: str | None, check_run_id: int | None) -> str | None:
 
 def job_attempt_key(repository: str, run_id: int, run_attempt: int, job: str) -> str:
     """``<owner/repo>/runs/<run id>/attempts/<attempt>/jobs/<job>``: one job attempt."""
-    return f"{repository}/runs/{run_id}/attempts/{run_attempt}/jobs/{job}"
+    return f"{run_attempt_key(repository, run_id, run_attempt)}/jobs/{job}"
+
+
+def run_attempt_key(repository: str, run_id: int, run_attempt: int) -> str:
+    """``<owner/repo>/runs/<run id>/attempts/<attempt>``: one run attempt, the build of
+    ``build-unit: run`` (observer and reconcile runs); a job's key extends it."""
+    return f"{repository}/runs/{run_id}/attempts/{run_attempt}"
 
 
 def release_key(repository: str, release_id: int, run_attempt: int) -> str:

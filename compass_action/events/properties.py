@@ -31,7 +31,7 @@ def parse_properties(text: str) -> dict[str, Any]:
     return load_mapping(
         text,
         "Give only the few properties to set, e.g. {score: 9.8, discoverySource: trivy}",
-        'must be a mapping of property names to values, e.g. {score: 9.8} or '
+        "must be a mapping of property names to values, e.g. {score: 9.8} or "
         '{"author": {"name": "Mona"}}',
     )
 
