@@ -10,7 +10,9 @@ builds for each job the events a live send in that job would have sent, with the
   run or pipeline), its state from the run's conclusion (``RUN_CONCLUSION_STATES``), its times
   the attempt's; or, with ``build-unit: job``, every job (of ``jobs``, when given) as a build,
   its state from the job's conclusion (``CONCLUSION_STATES``), its times the job's own, with the
-  key a live step in that job uses. A run's build counts when its branch does
+  key a live step in that job uses. ``jobs`` (names or patterns) limits the jobs reported, their
+  builds and deployments, to those that carry the action live, so that a reconcile fills in
+  exactly what live steps lost. A run's build counts when its branch does
   (events/branches.py) and, for pull requests and merge queues, with ``report-pull-requests``;
 - every job that deployed to an environment also as a deployment to it. GitHub creates a
   deployment for such a job, for the run's head commit, and points its statuses' ``log_url``
@@ -281,15 +283,13 @@ def observed_events(
                 )
             )
             continue
+        if patterns and not matches(job.name, patterns):
+            found.skipped.append(Skip("job not in the jobs input", f"job {job.name}: not in jobs"))
+            continue
         build_state, deploy_state = states
         kinds: list[tuple[EventType, str, str | None]] = []
         if per_job and build_skip is None and build_state is not None:
-            if not patterns or matches(job.name, patterns):
-                kinds.append((EventType.BUILD, build_state, None))
-            else:
-                found.skipped.append(
-                    Skip("job's build not in the jobs input", f"job {job.name} is not in jobs")
-                )
+            kinds.append((EventType.BUILD, build_state, None))
         context = observed_context(run, observed.run, job, observed.payload)
         environment = observed.deployments.get(job.id)
         if observed.run.event in _OWN_DEPLOYMENT_KEYS and not _keyed(context):
