@@ -51,6 +51,7 @@ from .events.builder import BuiltEvent
 from .events.identity import UpdateSequence
 from .github.run_context import RunContext
 from .github_alerts import alert_events
+from .github_deployments import deployment_events
 from .inputs import ActionInputs
 from .json_files import read_json_object
 from .limits import Deadline
@@ -194,10 +195,33 @@ def reconcile(
             done[str(item.id)] = item.run_attempt
             write_cursor(path, key, done)
             reporter.info(f"Reconcile: run {index} of {len(runs)} done ({item.id})")
+        if counts.stopped is None and not counts.failed:  # every run done: their deployments
+            _send_github_deployments(api, plan, since, counts, send, reporter)
         if inputs.vulnerability_sources and counts.stopped is None:
             _send_alerts(api, plan, counts, send, reporter)
         reporter.info(f"GitHub API requests: {api.requests}")
     return counts
+
+
+def _send_github_deployments(
+    api: GitHubApi,
+    plan: Reconciling,
+    since: datetime,
+    counts: Counts,
+    send: Send,
+    reporter: Reporter,
+) -> None:
+    """The window's GitHub deployments that no job reported (github_deployments.py)."""
+    try:
+        events = deployment_events(
+            api, plan.inputs, plan.run, plan.components, since, plan.deadline, counts.skipped
+        )
+    except GitHubApiError as exc:
+        counts.stopped = f"GitHub's API, reading deployments: {exc}"
+        return
+    reporter.info(f"Reconcile: {len(events)} events of GitHub deployments no job reported")
+    _chart(events, counts)
+    _send(events, counts, send)
 
 
 def _default_branch(api: GitHubApi, plan: Reconciling, reporter: Reporter) -> str | None:

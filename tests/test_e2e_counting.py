@@ -19,7 +19,15 @@ import pytest
 from tools.action_runner import Run, StepResult
 from tools.compass_contract import contract_errors
 from tools.compass_standin import Standin
-from tools.github_standin import GitHubStandin, add_history, history_ids, job, workflow_run
+from tools.github_standin import (
+    GitHubStandin,
+    add_history,
+    deployment,
+    deployment_status,
+    history_ids,
+    job,
+    workflow_run,
+)
 
 from .conftest import EMAIL, TOKEN, credentials
 from .inprocess import InProcess
@@ -289,3 +297,124 @@ def test_an_observed_run_of_a_feature_branch_sends_no_build_and_says_why(
     assert builds(standin) == {}
     assert result.outputs["status"] == "skipped"
     assert "builds of the branch TES-123-test-ref are not reported" in result.stdout
+
+
+# -- history complete: GitHub deployments that no job made ---------------------------------------
+
+_NOW = time.time()
+
+
+def _iso(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def external_history(github: GitHubStandin) -> None:
+    """Deployments a hosting service and Argo CD announced to GitHub, no job of this
+    repository's workflows among them; one job's deployment; one before the window."""
+    vercel = "https://vercel.com/acme/shop/Fq3"
+    cases: list[tuple[int, str, list[str], float, str]] = [
+        # (id, environment, states oldest first, created seconds ago, link)
+        (2_000_001, "Production", ["pending", "success"], 86_400 * 3, vercel),
+        (2_000_002, "Production", ["pending", "success", "inactive"], 86_400 * 2, vercel),
+        (2_000_003, "customer-portal", ["in_progress", "failure"], 86_400, ""),
+        (2_000_004, "Preview – acme-shop-git-feature", ["success"], 3_600, vercel),
+        (2_000_005, "staging", [], 1_800, ""),  # announced, no status yet
+        (2_000_006, "Production", ["success"], 86_400 * 100, vercel),  # before the window
+    ]
+    for deployment_id, environment, states, ago, link in cases:
+        created = _NOW - ago
+        github.add_deployment(
+            REPO,
+            deployment(REPO, deployment_id, environment, created=created),
+            [
+                deployment_status(
+                    REPO,
+                    deployment_id,
+                    deployment_id * 10 + index,
+                    state,
+                    log_url=link,
+                    environment=environment,
+                    created=created + 60 * (index + 1),
+                )
+                for index, state in enumerate(states)
+            ],
+        )
+    # A deploy job's deployment: its statuses link to the job's log; its job reports it.
+    job_log = f"https://github.com/{REPO}/actions/runs/{RUN_ID}/job/53300000001"
+    github.add_deployment(
+        REPO,
+        deployment(REPO, 2_000_007, "production", created=_NOW - 600),
+        [deployment_status(REPO, 2_000_007, 1, "success", log_url=job_log, created=_NOW - 500)],
+    )
+
+
+def test_a_reconcile_sends_the_deployments_an_external_tool_made(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, tmp_path: Path
+) -> None:
+    external_history(github)
+    reconciler = Run(event_name="schedule", event={"schedule": "17 5 * * *"}, job="reconcile")
+    given = credentials(standin) | {
+        "github-token": GITHUB_TOKEN,
+        "reconcile": "30d",
+        "environment-categories": "{customer-portal: PRODUCTION, 'preview*': DEVELOPMENT}",
+    }
+    result = in_process(reconciler, given, tmp_path, {"GITHUB_API_URL": github.url})
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    stored = {
+        event["deploymentProperties"]["sequenceNumber"]: event["deploymentProperties"]
+        for event in standin.events()
+    }
+    # The state of the last status before inactive; the category by the name or the mapping.
+    assert {
+        key: (props["state"], props["environment"]["category"]) for key, props in stored.items()
+    } == {
+        2_000_001: ("SUCCESSFUL", "PRODUCTION"),
+        2_000_002: ("SUCCESSFUL", "PRODUCTION"),
+        2_000_003: ("FAILED", "PRODUCTION"),
+        2_000_004: ("SUCCESSFUL", "DEVELOPMENT"),
+    }
+    assert stored[2_000_001]["pipeline"]["pipelineId"] == f"{REPO}/deployments/2000001"
+    assert stored[2_000_001]["pipeline"]["url"] == "https://vercel.com/acme/shop/Fq3"
+    assert "GitHub deployment without a status or an environment | 1 |" in result.summary
+    assert_contract(standin)
+
+
+def test_a_reconciled_github_deployment_is_the_one_its_deployment_status_run_sends(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, tmp_path: Path
+) -> None:
+    # GitHub's deployment_status example, moved into the window: the live mirror's send.
+    created, status_at = _NOW - 7_200, _NOW - 7_000
+    event = payload("deployment_status/payload.json")
+    event["deployment"] |= {"created_at": _iso(created), "updated_at": _iso(created)}
+    event["deployment_status"] |= {"created_at": _iso(status_at), "updated_at": _iso(status_at)}
+    live = run_for("deployment_status/payload.json", event)
+    result = in_process(live, credentials(standin), tmp_path / "live")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    [sent_live] = standin.events()
+
+    found = event["deployment"]
+    status = event["deployment_status"]
+    github.add_deployment(
+        REPO,
+        deployment(REPO, found["id"], found["environment"], created=created),
+        [
+            deployment_status(
+                REPO,
+                found["id"],
+                status["id"],
+                status["state"],
+                log_url=status.get("log_url") or status["target_url"],
+                environment=found["environment"],
+                created=status_at,
+            )
+        ],
+    )
+    reconciler = Run(event_name="schedule", event={"schedule": "17 5 * * *"}, job="reconcile")
+    given = credentials(standin) | {"github-token": GITHUB_TOKEN, "reconcile": "1d"}
+    result = in_process(reconciler, given, tmp_path / "reconcile", {"GITHUB_API_URL": github.url})
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    # The same key and number: Compass drops the reconciled copy as a repeat.
+    assert standin.events() == [sent_live]
+    assert standin.state.dropped == 1

@@ -352,7 +352,9 @@ def test_every_attempt_of_a_re_run_is_its_own_deployment(
     reason = "job GitHub recorded backwards (completed before it started)"
     assert f"| Skipped: {reason} | 2 |" in result.summary
     # The commit's deployments were asked once for both attempts.
-    asked = [path for path, _ in github.requests if path.startswith(f"/repos/{REPO}/deployments?")]
+    asked = [
+        path for path, _ in github.requests if path.startswith(f"/repos/{REPO}/deployments?sha")
+    ]
     assert len(asked) == 1
 
 

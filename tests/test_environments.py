@@ -10,8 +10,8 @@ from compass_action.events.contract import EnvironmentCategory as Cat
 from compass_action.events.environments import (
     CategoryRule,
     category_of_name,
-    parse_category_rules,
     environment_id,
+    parse_category_rules,
     resolve_environment,
     words_of,
 )

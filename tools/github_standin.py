@@ -396,10 +396,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _deployments(self, state: GitHubState, query: dict[str, str], repo: str) -> _Page:
         items = [
             item
-            for item in reversed(state.deployments.get(repo, []))  # newest first
+            for item in state.deployments.get(repo, [])
             if query.get("sha", item["sha"]) == item["sha"]
             and query.get("environment", item["environment"]) == item["environment"]
         ]
+        # Newest first, as GitHub lists them.
+        items.sort(key=lambda item: (item["created_at"], item["id"]), reverse=True)
         return _Page(items)
 
     def _statuses(

@@ -111,6 +111,7 @@ class Deployment(_Model):
     ref: str | None = None
     environment: str | None = None
     created_at: datetime | None = None
+    production_environment: bool | None = None
 
 
 class DeploymentStatus(_Model):
@@ -120,6 +121,8 @@ class DeploymentStatus(_Model):
     log_url: str | None = None
     target_url: str | None = None
     environment: str | None = None
+    environment_url: str | None = None
+    description: str | None = None
 
 
 class Release(_Model):
@@ -312,6 +315,21 @@ class GitHubApi:
         what = f"deployments of {sha[:12]}"
         items = self.pages(path, deadline, what, query={"sha": sha})
         return [_model(Deployment, item, what) for item in items]
+
+    def deployments_since(
+        self, repository: str, since: datetime, deadline: Deadline
+    ) -> list[Deployment]:
+        """The repository's deployments created from ``since`` on. GitHub lists them newest
+        first, so the pages stop at the first one older than that."""
+        path = f"{repo_path(repository)}/deployments"
+        what = "deployments"
+        found = []
+        for item in self.pages(path, deadline, what):
+            deployment = _model(Deployment, item, what)
+            if deployment.created_at is not None and deployment.created_at < since:
+                break
+            found.append(deployment)
+        return found
 
     def statuses(
         self, repository: str, deployment_id: int, deadline: Deadline
