@@ -58,7 +58,7 @@ class ComponentAri:
 
 
 # The GitHub alert lists the vulnerabilities input can name (github_alerts.py reads them).
-VULNERABILITY_SOURCES = ("code-scanning", "dependabot")
+VULNERABILITY_SOURCES = ("code-scanning", "dependabot", "secret-scanning")
 
 
 def _is_loopback(host: str) -> bool:
@@ -414,8 +414,8 @@ class ActionInputs(FromEnvironment):
         unknown = [item for item in sources if item not in VULNERABILITY_SOURCES]
         if unknown:
             raise ValueError(
-                f"names {', '.join(unknown)}; give code-scanning, dependabot or both, "
-                "comma-separated (empty: none)"
+                f"names {', '.join(unknown)}; give code-scanning, dependabot, secret-scanning "
+                "or several, comma-separated (empty: none)"
             )
         return ",".join(dict.fromkeys(sources))
 

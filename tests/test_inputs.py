@@ -331,6 +331,20 @@ def test_vulnerabilities_names_alert_sources_each_once(env: pytest.MonkeyPatch) 
 
 
 def test_an_unknown_alert_source_is_named_with_the_accepted_ones(env: pytest.MonkeyPatch) -> None:
-    env.setenv("COMPASS_VULNERABILITIES", "code-scanning, secret-scanning")
+    env.setenv("COMPASS_VULNERABILITIES", "code-scanning, secret-scan")
     message = problems_of(env)["vulnerabilities"]
-    assert "secret-scanning" in message and "code-scanning, dependabot or both" in message
+    assert "names secret-scan;" in message
+    assert "code-scanning, dependabot, secret-scanning or several" in message
+
+
+def test_environment_categories_that_cannot_be_read_are_an_input_problem(
+    env: pytest.MonkeyPatch,
+) -> None:
+    env.setenv("COMPASS_ENVIRONMENT_CATEGORIES", "{customer-portal: PROD}")
+    message = problems_of(env)["environment-categories"]
+    assert "'PROD' is not a category" in message
+
+
+def test_build_unit_is_run_or_job(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_BUILD_UNIT", "workflow")
+    assert "build-unit" in problems_of(env)

@@ -13,8 +13,9 @@ It serves, for the repositories it is given, in the shapes GitHub's REST documen
   ``.../deployments/{id}/statuses`` (Deployments, Deployment statuses);
 - ``GET .../releases`` (Releases);
 - ``GET .../compare/{base}...{head}`` (Commits: Compare two commits), for changed-only.
-- ``GET .../code-scanning/alerts`` and ``.../dependabot/alerts`` (Code scanning, Dependabot
-  alerts): 404 for a source never set (not set up), 403 for one denied (``deny_alerts``).
+- ``GET .../code-scanning/alerts``, ``.../dependabot/alerts`` and
+  ``.../secret-scanning/alerts`` (Code scanning, Dependabot alerts, Secret scanning): 404 for
+  a source never set (not set up), 403 for one denied (``deny_alerts``).
 
 Lists are paginated as GitHub does it: ``per_page`` (default 30, at most 100) and ``page``, with
 a ``Link`` header naming ``next``, ``last``, ``first`` and ``prev`` as they apply. Only a request
@@ -318,7 +319,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(_REPO + r"/deployments/(?P<deployment>\d+)/statuses"), "statuses"),
     (re.compile(_REPO + r"/releases"), "releases"),
     (re.compile(_REPO + r"/compare/(?P<basehead>[^/]+)"), "compare"),
-    (re.compile(_REPO + r"/(?P<source>code-scanning|dependabot)/alerts"), "alerts"),
+    (re.compile(_REPO + r"/(?P<source>code-scanning|dependabot|secret-scanning)/alerts"), "alerts"),
 ]
 
 
@@ -672,8 +673,54 @@ def dependabot_alert(
     }
 
 
+def secret_scanning_alert(
+    repository: str,
+    number: int,
+    *,
+    state: str = "open",
+    resolution: str | None = None,
+    secret_type: str = "adafruit_io_key",  # noqa: S107 - a type's name, GitHub's example
+    display_name: str = "Adafruit IO Key",
+    created: float = 1_763_000_000.0,
+    changed: float | None = None,
+) -> dict[str, Any]:
+    """An alert as "List secret scanning alerts for a repository" lists it (REST: Secret
+    scanning), shaped after the docs' example response, the secret itself included as GitHub
+    sends it; ``changed`` is when it was resolved."""
+    api = f"https://api.github.com/repos/{repository}/secret-scanning/alerts/{number}"
+    at = _time(changed if changed is not None else created)
+    resolved = state == "resolved"
+    return {
+        "number": number,
+        "created_at": _time(created),
+        "updated_at": at,
+        "url": api,
+        "html_url": f"https://github.com/{repository}/security/secret-scanning/{number}",
+        "locations_url": f"{api}/locations",
+        "state": state,
+        "resolution": resolution if resolved else None,
+        "resolved_at": at if resolved else None,
+        "resolved_by": {"login": "monalisa", "id": 2} if resolved else None,
+        "resolution_comment": "Example comment" if resolved else None,
+        "secret_type": secret_type,
+        "secret_type_display_name": display_name,
+        "secret": "aio_XXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        "push_protection_bypassed_by": None,
+        "push_protection_bypassed": False,
+        "push_protection_bypassed_at": None,
+        "push_protection_bypass_request_reviewer": None,
+        "push_protection_bypass_request_reviewer_comment": None,
+        "push_protection_bypass_request_comment": None,
+        "push_protection_bypass_request_html_url": None,
+        "validity": "unknown",
+        "publicly_leaked": False,
+        "multi_repo": False,
+        "is_base64_encoded": False,
+    }
+
+
 def set_alerts(standin: GitHubStandin, repository: str, source: str, alerts: list[Any]) -> None:
-    """Replace the ``source`` ("code-scanning" or "dependabot") alerts of ``repository``."""
+    """Replace the ``source`` ("code-scanning", "dependabot", "secret-scanning") alerts."""
     with standin.state.lock:
         standin.state.alerts[(repository, source)] = list(alerts)
 

@@ -462,6 +462,30 @@ class DependabotAlert(_Model):
     security_advisory: SecurityAdvisory
 
 
+class SecretScanningAlert(_Model):
+    """An alert of "List secret scanning alerts for a repository" (REST: Secret scanning). The
+    secret itself (``secret``) is never read: it is not a field here."""
+
+    number: int
+    state: str  # open, resolved
+    resolution: str | None = None  # false_positive, wont_fix, revoked, used_in_tests, pattern_*
+    created_at: datetime
+    updated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    html_url: str | None = None
+    secret_type: str | None = None
+    secret_type_display_name: str | None = None
+
+
+def secret_scanning_alerts(
+    api: GitHubApi, repository: str, deadline: Deadline
+) -> list[SecretScanningAlert]:
+    """Every secret scanning alert, in every state."""
+    what = "secret scanning alerts"
+    items = api.pages(f"{repo_path(repository)}/secret-scanning/alerts", deadline, what)
+    return [_model(SecretScanningAlert, item, what) for item in items]
+
+
 def code_scanning_alerts(
     api: GitHubApi, repository: str, deadline: Deadline
 ) -> list[CodeScanningAlert]:
