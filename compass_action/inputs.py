@@ -46,6 +46,13 @@ _REFERENCE_SEPARATORS = re.compile(r"[,\n]")
 # Where compass.yml files are looked for when component-id is empty.
 DEFAULT_COMPASS_FILES = "**/compass.yml"
 
+# Seconds the run with Compass may take: a step's default, a reconcile's (a batch job meant to
+# run to the end: five hours, inside GitHub-hosted runners' six-hour job limit, still bounded and
+# resumable), and the most that may be given (that six-hour limit).
+DEFAULT_TIMEOUT = 60.0
+RECONCILE_TIMEOUT = 5 * 3600.0
+MAX_TIMEOUT = 6 * 3600.0
+
 FailOn = Literal["config", "any", "never"]
 SetupEventSource = Literal["auto", "never"]
 BuildUnit = Literal["run", "job"]
@@ -257,7 +264,8 @@ class ActionInputs(FromEnvironment):
     setup_event_source: SetupEventSource = "auto"
     verify: bool = False
     preflight: bool = False
-    timeout: float = Field(default=60.0, gt=0, le=3600)
+    # Empty: DEFAULT_TIMEOUT, or RECONCILE_TIMEOUT for a reconcile (``budget``).
+    timeout: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT)
     # reconcile.py: the window to reconcile (``7d``, ``12h``), and its filters.
     reconcile: str | None = None
     workflows: str | None = None
@@ -435,6 +443,13 @@ class ActionInputs(FromEnvironment):
     def given_properties(self) -> dict[str, Any]:
         """The ``properties`` mapping (checked when read), empty when none is given."""
         return {} if self.properties is None else parse_properties(self.properties)
+
+    @property
+    def budget(self) -> float:
+        """The seconds the run may take: ``timeout``, else the default for this kind of run."""
+        if self.timeout is not None:
+            return self.timeout
+        return RECONCILE_TIMEOUT if self.reconcile is not None else DEFAULT_TIMEOUT
 
     @property
     def reconcile_window(self) -> timedelta | None:

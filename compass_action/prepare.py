@@ -72,7 +72,7 @@ def prepare(
     is left, before the events are built."""
     clock = clock or Clock()
     loaded = read_inputs()
-    deadline = Deadline(loaded.inputs.timeout, clock.monotonic)
+    deadline = Deadline(loaded.inputs.budget, clock.monotonic)
     if loaded.inputs.track_job and stage == "main" and loaded.inputs.state is None:
         loaded = LoadedInputs(
             loaded.inputs.model_copy(update={"state": "IN_PROGRESS"}),

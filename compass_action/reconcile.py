@@ -171,6 +171,11 @@ def reconcile(
     key = cursor_key(plan)
     done = read_cursor(path, key, reporter)
     counts = Counts()
+    given = "the timeout input" if inputs.timeout is not None else "the default for a reconcile"
+    reporter.info(
+        f"Reconcile: a budget of {inputs.budget:g} s ({given}); a reconcile cut short resumes "
+        "from its cursor"
+    )
     token = inputs.github_token.get_secret_value()
     with GitHubApi(api_base(environ), token, clock, reporter.info) as api:
         plan.default_branch = plan.run.default_branch or _default_branch(api, plan, reporter)

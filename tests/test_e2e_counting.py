@@ -418,3 +418,20 @@ def test_a_reconciled_github_deployment_is_the_one_its_deployment_status_run_sen
     # The same key and number: Compass drops the reconciled copy as a repeat.
     assert standin.events() == [sent_live]
     assert standin.state.dropped == 1
+
+
+def test_a_reconcile_without_a_timeout_runs_on_a_long_budget_of_its_own(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, tmp_path: Path
+) -> None:
+    # 150 runs of two jobs: 150 run builds and 150 deployments, 300 events, three minutes at
+    # least under Compass's 100 requests a minute: far past a step's 60 s, inside five hours.
+    add_history(github, REPO, 150, 20, time.time())
+    reconciler = Run(event_name="schedule", event={"schedule": "17 5 * * *"}, job="reconcile")
+    given = credentials(standin) | {"github-token": GITHUB_TOKEN, "reconcile": "30d"}
+    result = in_process(reconciler, given, tmp_path, {"GITHUB_API_URL": github.url})
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "a budget of 18000 s (the default for a reconcile)" in result.stdout
+    assert "| Events sent | 300 |" in result.summary
+    assert "Stopped early" not in result.summary
+    assert standin.metrics().build_count == 150

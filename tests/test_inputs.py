@@ -95,7 +95,7 @@ def test_valid_inputs_load_with_defaults(env: pytest.MonkeyPatch) -> None:
     inputs = load_inputs()
     assert inputs.event_type is EventType.DEPLOYMENT
     assert inputs.state == "SUCCESSFUL"
-    assert inputs.fail_on == "config" and inputs.timeout == 60 and inputs.dry_run is False
+    assert inputs.fail_on == "config" and inputs.budget == 60 and inputs.dry_run is False
     assert inputs.component.cloud_id == CLOUD_ID
 
 
@@ -247,7 +247,7 @@ def test_wrong_inputs_are_left_unset_and_the_rest_still_checked(env: pytest.Monk
     assert [p.input for p in loaded.problems] == ["event-type", "timeout", "user-email"]
     # state is checked against event-type, so with that wrong it is neither valid nor missing.
     assert loaded.unchecked == {"event_type", "severity", "state", "timeout"}
-    assert loaded.inputs.timeout == 60 and loaded.inputs.state is None
+    assert loaded.inputs.budget == 60 and loaded.inputs.state is None
 
 
 def test_a_token_too_short_to_be_an_api_token_is_refused_without_echoing_it(
