@@ -61,19 +61,23 @@ def deployment_events(
     inputs: ActionInputs,
     run: RunContext,
     components: list[str],
-    since: datetime,
-    deadline: Deadline,
+    window: tuple[datetime, Deadline],
     skipped: Counter[str],
+    seen: dict[int, list[DeploymentStatus]],
 ) -> list[BuiltEvent]:
-    """Every component's event for each GitHub deployment of the window that no job reported."""
+    """Every component's event for each GitHub deployment of the window that no job reported
+    (``seen``: statuses already read, by deployment id)."""
     assert run.repository is not None
+    since, deadline = window
     environments = inputs.filter_list("environments")
     events: list[BuiltEvent] = []
     for deployment in api.deployments_since(run.repository, since, deadline):
         if environments and deployment.environment not in environments:
             skipped["GitHub deployment to an environment not in environments"] += 1
             continue
-        statuses = api.statuses(run.repository, deployment.id, deadline)
+        statuses = seen.get(deployment.id)
+        if statuses is None:
+            statuses = api.statuses(run.repository, deployment.id, deadline)
         if _of_a_job(statuses):
             continue  # reconciled with its job's key
         status = last_status(statuses)

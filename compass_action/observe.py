@@ -35,7 +35,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from .clients.github_api import (
-    Deployment,
+    DeploymentStatus,
     GitHubApi,
     Job,
     WorkflowRun,
@@ -191,26 +191,33 @@ def read_observed(
 
 
 def deployed_jobs(
-    api: GitHubApi, repository: str, triggering: WorkflowRun, jobs: list[Job], deadline: Deadline
+    api: GitHubApi,
+    repository: str,
+    triggering: WorkflowRun,
+    jobs: list[Job],
+    deadline: Deadline,
+    seen: dict[int, list[DeploymentStatus]] | None = None,
 ) -> dict[int, str]:
     """Job id -> environment, from the deployments of the run's head commit whose statuses link
-    to one of its jobs' logs."""
+    to one of its jobs' logs. ``seen`` keeps the statuses read, by deployment, for a reconcile's
+    look at the deployments no job reported (github_deployments.py)."""
     if triggering.head_sha is None:
         return {}
     ids = {job.id for job in jobs}
     deployed: dict[int, str] = {}
+    seen = {} if seen is None else seen
     for deployment in api.deployments(repository, triggering.head_sha, deadline):
-        job_id = _job_of(api, repository, deployment, triggering.id, deadline)
+        if deployment.id not in seen:
+            seen[deployment.id] = api.statuses(repository, deployment.id, deadline)
+        job_id = _job_of(seen[deployment.id], triggering.id)
         if job_id in ids and deployment.environment:
             deployed[job_id] = deployment.environment
     return deployed
 
 
-def _job_of(
-    api: GitHubApi, repository: str, deployment: Deployment, run_id: int, deadline: Deadline
-) -> int | None:
+def _job_of(statuses: list[DeploymentStatus], run_id: int) -> int | None:
     marker = f"/actions/runs/{run_id}/job/"
-    for status in api.statuses(repository, deployment.id, deadline):
+    for status in statuses:
         for link in (status.log_url, status.target_url):
             if link and marker in link:
                 tail = link.split(marker, 1)[1].split("/", 1)[0].split("?", 1)[0]

@@ -2,15 +2,18 @@
 
 A scheduled or manual run with ``reconcile: 90d`` reads the repository's workflow runs created
 in the window (every attempt), their jobs and the deployments that link to them, from GitHub's
-REST API (``github-token``: ``actions: read``, ``deployments: read``), and builds for each job
-the events observe.py builds for an observer run: ``observed_events``, the one derivation, so
-the keys are those of a live send in that job (events/identity.py). A ``release`` run's
-deployments are keyed by its release, found by the tag the run ran on (``_payload``); those of
-``deployment`` and ``deployment_status`` runs are not sent (keyed by the GitHub deployment, which
-a later change can look up the same way).
+REST API (``github-token``: ``actions: read``, ``deployments: read``), and builds for each run
+attempt the events observe.py builds for an observer run: ``observed_events``, the one
+derivation (the run's build, or each job's with ``build-unit: job``; each job's deployment), so
+the keys are those of a live send (events/identity.py). A ``release`` run's deployments are keyed
+by its release, found by the tag the run ran on (``_payload``). Then every GitHub deployment of
+the window that no job reported (a hosting service's, a ``deployment`` run's) is sent as its
+``deployment_status`` run would send it (github_deployments.py). Builds count on the default
+branch unless ``build-branches`` widens it (events/branches.py).
 
 The update sequence number rule (why a reconcile changes nothing Compass already has, yet ends
-what was left IN_PROGRESS): a reconciled send of a job is numbered by the job's ``started_at``, in
+what was left IN_PROGRESS): a reconciled send of a job (of a run: the attempt's start) is
+numbered by the job's ``started_at``, in
 microseconds (one more per component), in the band of final states (identity.FINAL_BAND). Every
 live final send of that job happens in one of its steps, after the job started, numbered by the
 clock then in the same band, so it is larger; every live IN_PROGRESS send is out of the band, so
@@ -39,6 +42,7 @@ from typing import Any
 from .clients.delivery import Outcome
 from .clients.github_api import (
     RUNS_SEARCH_CAP,
+    DeploymentStatus,
     GitHubApi,
     GitHubApiError,
     Job,
@@ -78,6 +82,8 @@ class Reconciling:
     deadline: Deadline
     releases: dict[str, Release] | None = None  # by tag, listed when a release run needs them
     default_branch: str | None = None  # whose builds count (events/branches.py)
+    # Statuses read by deployment id: the runs' pass reads them, the deployments' pass reuses.
+    statuses: dict[int, list[DeploymentStatus]] = field(default_factory=dict)
 
 
 @dataclass
@@ -219,7 +225,13 @@ def _send_github_deployments(
     """The window's GitHub deployments that no job reported (github_deployments.py)."""
     try:
         events = deployment_events(
-            api, plan.inputs, plan.run, plan.components, since, plan.deadline, counts.skipped
+            api,
+            plan.inputs,
+            plan.run,
+            plan.components,
+            (since, plan.deadline),
+            counts.skipped,
+            plan.statuses,
         )
     except GitHubApiError as exc:
         counts.stopped = f"GitHub's API, reading deployments: {exc}"
@@ -333,7 +345,7 @@ def _reconcile_run(
     ]
     # One look at the commit's deployments for every attempt: their statuses name the job.
     every_job = [job for jobs in attempts for job in jobs]
-    deployed = deployed_jobs(api, repository, item, every_job, plan.deadline)
+    deployed = deployed_jobs(api, repository, item, every_job, plan.deadline, plan.statuses)
     if environments:
         deployed = {job: env for job, env in deployed.items() if env in environments}
     payload = _payload(api, plan, item)

@@ -242,6 +242,9 @@ def test_a_reconcile_set_up_as_the_docs_say_fills_exactly_the_builds_an_outage_s
     assert len(standin.events()) == 10  # nothing else: no deployment, no other job
     assert standin.state.dropped == 7  # the live builds, sent again, changed nothing
     assert "Skipped: job not in the jobs input | 10 |" in result.summary
+    # Each deployment's statuses are asked once: the deployments' pass reuses the runs'.
+    statuses = [path for path, _ in github.requests if path.split("?")[0].endswith("/statuses")]
+    assert len(statuses) == len(set(statuses)) == 10
     assert_contract(standin)
 
 
@@ -435,3 +438,37 @@ def test_a_reconcile_without_a_timeout_runs_on_a_long_budget_of_its_own(
     assert "| Events sent | 300 |" in result.summary
     assert "Stopped early" not in result.summary
     assert standin.metrics().build_count == 150
+
+
+def test_an_observer_maps_each_environment_of_a_run_by_environment_categories(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, tmp_path: Path
+) -> None:
+    # One run deploys to staging and to customer-portal: one category for both would be wrong.
+    jobs = [
+        job(REPO, RUN_ID, 53_400_000_001, "deploy-staging", head_sha=SHA),
+        job(REPO, RUN_ID, 53_400_000_002, "deploy-portal", head_sha=SHA),
+    ]
+    run = workflow_run(REPO, RUN_ID, head_sha=SHA, started=STARTED)
+    github.add_run(REPO, run, jobs)
+    for index, environment in enumerate(["staging", "customer-portal"]):
+        log = f"https://github.com/{REPO}/actions/runs/{RUN_ID}/job/{jobs[index]['id']}"
+        github.add_deployment(
+            REPO,
+            deployment(REPO, 2_100_000 + index, environment, sha=SHA),
+            [deployment_status(REPO, 2_100_000 + index, 1, "success", log_url=log)],
+        )
+    mapping = "customer-portal: PRODUCTION\n'preview-*': DEVELOPMENT"
+    result = observe(
+        in_process, standin, github, tmp_path, run, **{"environment-categories": mapping}
+    )
+
+    categories = {
+        event["deploymentProperties"]["environment"]["environmentId"]: event[
+            "deploymentProperties"
+        ]["environment"]["category"]
+        for event in standin.events()
+        if "deploymentProperties" in event
+    }
+    assert categories == {"staging": "STAGING", "customer-portal": "PRODUCTION"}
+    assert "because of the name 'customer-portal' in environment-categories" in result.stdout
+    assert_contract(standin)
