@@ -276,23 +276,11 @@ def observed_events(
     patterns = inputs.filter_list("jobs")
     for job in observed.jobs:
         states = CONCLUSION_STATES.get(job.conclusion or "")
-        if job.status != "completed" or states is None or states == (None, None):
-            what = f"job {job.conclusion or job.status}"
-            found.skipped.append(Skip(what, f"{what}: {job.name}"))
+        skip = _job_skip(job, states, patterns)
+        if skip is not None:
+            found.skipped.append(skip)
             continue
-        if job.started_at and job.completed_at and job.completed_at < job.started_at:
-            found.skipped.append(
-                Skip(
-                    "job GitHub recorded backwards (completed before it started)",
-                    f"job {job.name} ({job.id}) is skipped: GitHub recorded it completed at "
-                    f"{job.completed_at:%H:%M:%S}, before it started ({job.started_at:%H:%M:%S})",
-                    notice=True,
-                )
-            )
-            continue
-        if patterns and not matches(job.name, patterns):
-            found.skipped.append(Skip("job not in the jobs input", f"job {job.name}: not in jobs"))
-            continue
+        assert states is not None, "a job of no known conclusion is skipped by _job_skip"
         build_state, deploy_state = states
         kinds: list[tuple[EventType, str, str | None]] = []
         if per_job and build_skip is None and build_state is not None:
@@ -311,6 +299,26 @@ def observed_events(
                 made = partial(build_event, given, context, _at(ended), numbering(job))
                 _add(found, label, made)
     return found
+
+
+def _job_skip(
+    job: Job, states: tuple[str | None, str | None] | None, patterns: list[str]
+) -> Skip | None:
+    """Why a job reports nothing: it never ran, GitHub's record of it is backwards, or it is
+    not one of ``jobs``."""
+    if job.status != "completed" or states is None or states == (None, None):
+        what = f"job {job.conclusion or job.status}"
+        return Skip(what, f"{what}: {job.name}")
+    if job.started_at and job.completed_at and job.completed_at < job.started_at:
+        return Skip(
+            "job GitHub recorded backwards (completed before it started)",
+            f"job {job.name} ({job.id}) is skipped: GitHub recorded it completed at "
+            f"{job.completed_at:%H:%M:%S}, before it started ({job.started_at:%H:%M:%S})",
+            notice=True,
+        )
+    if patterns and not matches(job.name, patterns):
+        return Skip("job not in the jobs input", f"job {job.name}: not in jobs")
+    return None
 
 
 def _add(found: Observation, label: str, build: Callable[[], BuiltEvent]) -> None:

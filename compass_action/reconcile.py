@@ -381,12 +381,18 @@ def _numbering(at: WorkflowRun) -> Numbering:
     """A job's events are numbered by its start, the run's build by the attempt's (see the
     module's text): below every live final send, above every live IN_PROGRESS."""
 
+    # One sequence per job (and one for the run): one more per component and kind.
+    sequences: dict[int | None, UpdateSequence] = {}
+
     def numbers(job: Job | None) -> UpdateSequence:
-        if job is not None:
-            moment = job.started_at or job.completed_at
-        else:
-            moment = at.run_started_at or at.created_at
-        return UpdateSequence(_started_ns(moment))
+        key = None if job is None else job.id
+        if key not in sequences:
+            if job is not None:
+                moment = job.started_at or job.completed_at
+            else:
+                moment = at.run_started_at or at.created_at
+            sequences[key] = UpdateSequence(_started_ns(moment))
+        return sequences[key]
 
     return numbers
 
