@@ -14,6 +14,7 @@ production flag; else UNMAPPED. ``resolve_environment`` is the one place that ap
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -131,6 +132,7 @@ class CategoryRule:
 MAX_CATEGORY_RULES = 200
 
 
+@functools.lru_cache(maxsize=8)  # read once, though every deployment of a reconcile asks
 def parse_category_rules(text: str) -> tuple[CategoryRule, ...]:
     """``environment-categories``: a YAML mapping of names or glob patterns to categories,
     bounded as ``properties`` is (size, no aliases); raise ValueError saying what is wrong."""
