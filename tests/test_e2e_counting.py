@@ -64,9 +64,11 @@ def assert_contract(standin: Standin) -> None:
 # -- the build unit: an observed run with 4 jobs, one failed, and its successful re-run ---------
 
 
-def add_attempt(github: GitHubStandin, attempt: int, failed: str | None) -> dict[str, Any]:
+def add_attempt(
+    github: GitHubStandin, attempt: int, failed: str | None, started: float = STARTED
+) -> dict[str, Any]:
     """Attempt ``attempt`` of the run: 4 jobs, ``failed`` the one that failed (if any)."""
-    at = STARTED + (attempt - 1) * 600
+    at = started + (attempt - 1) * 600
     jobs = [
         job(
             REPO,
@@ -472,3 +474,56 @@ def test_an_observer_maps_each_environment_of_a_run_by_environment_categories(
     assert categories == {"staging": "STAGING", "customer-portal": "PRODUCTION"}
     assert "because of the name 'customer-portal' in environment-categories" in result.stdout
     assert_contract(standin)
+
+
+def test_a_reconcile_counts_the_default_branchs_runs_and_those_that_could_not_start(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, tmp_path: Path
+) -> None:
+    started = time.time() - 86_400
+    cases = [
+        # (run id, branch, conclusion, jobs)
+        (RUN_ID, "main", "success", [job(REPO, RUN_ID, 53_500_000_001, "build", head_sha=SHA)]),
+        (RUN_ID + 1, "main", "startup_failure", []),  # a broken workflow file: no jobs
+        (RUN_ID + 2, "TES-123-test-ref", "failure", []),  # a feature branch's failed run
+    ]
+    for index, (run_id, branch, conclusion, jobs) in enumerate(cases):
+        found = workflow_run(
+            REPO,
+            run_id,
+            conclusion=conclusion,
+            head_sha=SHA,
+            head_branch=branch,
+            started=started + index * 600,
+        )
+        github.add_run(REPO, found, jobs)
+    reconciler = Run(event_name="schedule", event={"schedule": "17 5 * * *"}, job="reconcile")
+    given = credentials(standin) | {"github-token": GITHUB_TOKEN, "reconcile": "7d"}
+    result = in_process(reconciler, given, tmp_path, {"GITHUB_API_URL": github.url})
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert builds(standin) == {
+        f"{REPO}/runs/{RUN_ID}/attempts/1": "SUCCESSFUL",
+        f"{REPO}/runs/{RUN_ID + 1}/attempts/1": "FAILED",
+    }
+    assert "Skipped: build of another branch than the default (build-branches) | 1 |" in (
+        result.summary
+    )
+    assert_contract(standin)
+
+
+def test_an_observer_and_a_reconcile_key_a_run_the_same_way(
+    in_process: InProcess, standin: Standin, github: GitHubStandin, tmp_path: Path
+) -> None:
+    # A run of an hour ago, inside the window of the nightly reconcile that reads it again.
+    first = add_attempt(github, 1, failed="test", started=time.time() - 3_600)
+    observe(in_process, standin, github, tmp_path / "observer", first)
+    observed = builds(standin)
+
+    reconciler = Run(event_name="schedule", event={"schedule": "17 5 * * *"}, job="reconcile")
+    given = credentials(standin) | {"github-token": GITHUB_TOKEN, "reconcile": "1d"}
+    result = in_process(reconciler, given, tmp_path / "reconcile", {"GITHUB_API_URL": github.url})
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert "| Events sent | 1 |" in result.summary
+    assert builds(standin) == observed == {f"{REPO}/runs/{RUN_ID}/attempts/1": "FAILED"}
+    assert standin.state.dropped == 1  # the same key: the reconciled copy is a repeat
