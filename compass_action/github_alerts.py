@@ -1,8 +1,8 @@
 """GitHub's security alerts as Compass vulnerability events: one vulnerability per alert.
 
-Reconcile calls ``alert_events`` with the sources the ``vulnerabilities`` input names. Each
-alert becomes ONE vulnerability, its id ``<repository key>/code-scanning/<number>`` or
-``<repository key>/dependabot/<number>`` (the repository by its numeric id, as every key of the
+Reconcile calls ``alert_events`` with the sources the ``vulnerabilities`` input names
+(``code-scanning``, ``dependabot``, ``secret-scanning``). Each alert becomes ONE vulnerability,
+its id ``<repository key>/<source>/<number>`` (the repository by its numeric id, as every key of the
 action), so each reconcile sends the same vulnerability again in its current state:
 
 - state: open -> OPEN, fixed -> REMEDIATED (its remediationTime the alert's ``fixed_at``),
@@ -39,8 +39,10 @@ from .clients.github_api import (
     DependabotAlert,
     GitHubApi,
     GitHubApiError,
+    SecretScanningAlert,
     code_scanning_alerts,
     dependabot_alerts,
+    secret_scanning_alerts,
 )
 from .events.builder import BuiltEvent, build_event
 from .events.contract import EventType, VulnerabilityLevel, VulnerabilityState
@@ -50,7 +52,7 @@ from .inputs import VULNERABILITY_SOURCES, ActionInputs
 from .limits import Deadline
 from .problems import InputProblems, Problem
 
-CODE_SCANNING, DEPENDABOT = VULNERABILITY_SOURCES
+CODE_SCANNING, DEPENDABOT, SECRET_SCANNING = VULNERABILITY_SOURCES
 
 # The token each source needs, for the notice when it cannot be read.
 TOKEN_NEEDED = {
@@ -62,6 +64,24 @@ TOKEN_NEEDED = {
         "fine-grained token or GitHub App token with 'Dependabot alerts: read' (or a classic "
         "token with security_events), and have Dependabot alerts turned on"
     ),
+    SECRET_SCANNING: (
+        "pass as github-token a fine-grained token or GitHub App token with 'Secret scanning "
+        "alerts: read' (or a classic token with repo or security_events); the job's "
+        "GITHUB_TOKEN has no permission for them. Secret scanning must be turned on"
+    ),
+}
+
+# A resolved secret scanning alert by its resolution: a revoked secret is remediated; the others
+# say the finding needs no fix (a false positive, a test secret, a rule that changed, a risk
+# accepted). github-for-jira sends every resolved one as closed; Compass has DECLINED for these.
+SECRET_RESOLUTIONS: dict[str | None, VulnerabilityState] = {
+    "revoked": VulnerabilityState.REMEDIATED,
+    None: VulnerabilityState.REMEDIATED,  # resolved without a reason given
+    "false_positive": VulnerabilityState.DECLINED,
+    "wont_fix": VulnerabilityState.DECLINED,
+    "used_in_tests": VulnerabilityState.DECLINED,
+    "pattern_deleted": VulnerabilityState.DECLINED,
+    "pattern_edited": VulnerabilityState.DECLINED,
 }
 
 # GitHub's severity words, both sources, as Compass's levels: the one table of this rule.
@@ -167,6 +187,42 @@ def dependabot_finding(alert: DependabotAlert) -> Finding | None:
     )
 
 
+def secret_scanning_finding(alert: SecretScanningAlert) -> Finding | None:
+    """The finding; an exposed secret has no severity in GitHub's answer and is CRITICAL, as
+    github-for-jira rates it. None for a state or resolution not known."""
+    if alert.state == "open":
+        state: VulnerabilityState | None = VulnerabilityState.OPEN
+    elif alert.state == "resolved":
+        state = SECRET_RESOLUTIONS.get(alert.resolution)
+    else:
+        state = None
+    if state is None:
+        return None
+    kind = alert.secret_type_display_name or alert.secret_type or "secret"
+    return Finding(
+        source=SECRET_SCANNING,
+        number=alert.number,
+        state=state,
+        level=VulnerabilityLevel.CRITICAL,
+        created_at=alert.created_at,
+        changed_at=_changed_at(alert.created_at, alert.updated_at, alert.resolved_at),
+        remediated_at=alert.resolved_at,
+        url=alert.html_url,
+        title=f"{kind} exposed",
+        score=None,
+        discovery_source="GitHub secret scanning",
+        target=None,
+    )
+
+
+def _read(api: GitHubApi, repository: str, source: str, deadline: Deadline) -> list[Finding | None]:
+    if source == CODE_SCANNING:
+        return list(map(code_scanning_finding, code_scanning_alerts(api, repository, deadline)))
+    if source == DEPENDABOT:
+        return list(map(dependabot_finding, dependabot_alerts(api, repository, deadline)))
+    return list(map(secret_scanning_finding, secret_scanning_alerts(api, repository, deadline)))
+
+
 def read_findings(
     api: GitHubApi, repository: str, sources: Sequence[str], deadline: Deadline, notice: Notice
 ) -> list[Finding]:
@@ -174,12 +230,7 @@ def read_findings(
     findings: list[Finding | None] = []
     for source in sources:
         try:
-            if source == CODE_SCANNING:
-                findings += map(
-                    code_scanning_finding, code_scanning_alerts(api, repository, deadline)
-                )
-            else:
-                findings += map(dependabot_finding, dependabot_alerts(api, repository, deadline))
+            findings += _read(api, repository, source, deadline)
         except GitHubApiError as exc:
             if exc.status not in (403, 404):
                 raise

@@ -19,6 +19,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import SettingsConfigDict
 
 from .events.contract import MAX_SAFE_INTEGER, CustomIcon, EnvironmentCategory, EventType
+from .events.environments import CategoryRule, parse_category_rules
 from .events.properties import parse_properties
 from .events.severity import resolve_severity
 from .events.states import JOB_STATUS_KINDS, is_job_status, resolve_state
@@ -45,8 +46,16 @@ _REFERENCE_SEPARATORS = re.compile(r"[,\n]")
 # Where compass.yml files are looked for when component-id is empty.
 DEFAULT_COMPASS_FILES = "**/compass.yml"
 
+# Seconds the run with Compass may take: a step's default, a reconcile's (a batch job meant to
+# run to the end: five hours, inside GitHub-hosted runners' six-hour job limit, still bounded and
+# resumable), and the most that may be given (that six-hour limit).
+DEFAULT_TIMEOUT = 60.0
+RECONCILE_TIMEOUT = 5 * 3600.0
+MAX_TIMEOUT = 6 * 3600.0
+
 FailOn = Literal["config", "any", "never"]
 SetupEventSource = Literal["auto", "never"]
+BuildUnit = Literal["run", "job"]
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,7 @@ class ComponentAri:
 
 
 # The GitHub alert lists the vulnerabilities input can name (github_alerts.py reads them).
-VULNERABILITY_SOURCES = ("code-scanning", "dependabot")
+VULNERABILITY_SOURCES = ("code-scanning", "dependabot", "secret-scanning")
 
 
 def _is_loopback(host: str) -> bool:
@@ -227,6 +236,7 @@ class ActionInputs(FromEnvironment):
     job_status: str | None = None
     environment: str | None = None
     environment_category: EnvironmentCategory | None = None
+    environment_categories: str | None = None  # names and patterns -> categories
     environment_id: str | None = None
     pipeline_id: str | None = None
     sequence_number: int | None = Field(default=None, ge=0, le=MAX_SAFE_INTEGER)
@@ -254,12 +264,18 @@ class ActionInputs(FromEnvironment):
     setup_event_source: SetupEventSource = "auto"
     verify: bool = False
     preflight: bool = False
-    timeout: float = Field(default=60.0, gt=0, le=3600)
+    # Empty: DEFAULT_TIMEOUT, or RECONCILE_TIMEOUT for a reconcile (``budget``).
+    timeout: float | None = Field(default=None, gt=0, le=MAX_TIMEOUT)
     # reconcile.py: the window to reconcile (``7d``, ``12h``), and its filters.
     reconcile: str | None = None
     workflows: str | None = None
     branches: str | None = None
     environments: str | None = None
+    # observe.py and reconcile.py: what one build is, which jobs count (job mode), and which
+    # branches' builds count (events/branches.py).
+    build_unit: BuildUnit = "run"
+    jobs: str | None = None
+    build_branches: str | None = None
 
     @field_validator("*", mode="before")
     @classmethod
@@ -270,7 +286,7 @@ class ActionInputs(FromEnvironment):
             return value or None
         return value
 
-    @field_validator("event_type", "fail_on", "setup_event_source", mode="before")
+    @field_validator("event_type", "fail_on", "setup_event_source", "build_unit", mode="before")
     @classmethod
     def _lower_case(cls, value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
@@ -390,6 +406,13 @@ class ActionInputs(FromEnvironment):
             parse_properties(value)
         return value
 
+    @field_validator("environment_categories")
+    @classmethod
+    def _category_rules(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_category_rules(value)
+        return value
+
     @field_validator("vulnerabilities")
     @classmethod
     def _vulnerabilities(cls, value: str | None) -> str | None:
@@ -399,10 +422,17 @@ class ActionInputs(FromEnvironment):
         unknown = [item for item in sources if item not in VULNERABILITY_SOURCES]
         if unknown:
             raise ValueError(
-                f"names {', '.join(unknown)}; give code-scanning, dependabot or both, "
-                "comma-separated (empty: none)"
+                f"names {', '.join(unknown)}; give code-scanning, dependabot, secret-scanning "
+                "or several, comma-separated (empty: none)"
             )
         return ",".join(dict.fromkeys(sources))
+
+    @property
+    def category_rules(self) -> tuple[CategoryRule, ...]:
+        """``environment-categories`` (checked when read): exact names first, then patterns."""
+        if self.environment_categories is None:
+            return ()
+        return parse_category_rules(self.environment_categories)
 
     @property
     def vulnerability_sources(self) -> list[str]:
@@ -415,12 +445,20 @@ class ActionInputs(FromEnvironment):
         return {} if self.properties is None else parse_properties(self.properties)
 
     @property
+    def budget(self) -> float:
+        """The seconds the run may take: ``timeout``, else the default for this kind of run."""
+        if self.timeout is not None:
+            return self.timeout
+        return RECONCILE_TIMEOUT if self.reconcile is not None else DEFAULT_TIMEOUT
+
+    @property
     def reconcile_window(self) -> timedelta | None:
         """How far back ``reconcile`` reads; None: this is no reconcile run."""
         return None if self.reconcile is None else parse_window(self.reconcile)
 
     def filter_list(self, name: str) -> list[str]:
-        """``workflows``, ``branches`` or ``environments`` as items; empty: all."""
+        """``workflows``, ``branches``, ``environments``, ``jobs`` or ``build-branches`` as
+        items; empty: all (for build-branches: the default branch only)."""
         value = getattr(self, name)
         return [] if value is None else split_references(value)
 

@@ -72,7 +72,7 @@ def prepare(
     is left, before the events are built."""
     clock = clock or Clock()
     loaded = read_inputs()
-    deadline = Deadline(loaded.inputs.timeout, clock.monotonic)
+    deadline = Deadline(loaded.inputs.budget, clock.monotonic)
     if loaded.inputs.track_job and stage == "main" and loaded.inputs.state is None:
         loaded = LoadedInputs(
             loaded.inputs.model_copy(update={"state": "IN_PROGRESS"}),
@@ -107,19 +107,21 @@ def prepare(
         if resolve is not None and any(is_component_slug(item) for item in found):
             found = resolve(inputs, found, deadline)
         return Reconciling(inputs, run, found, deadline)
+    observing = is_observer_run(inputs, run)
     skip = reason_to_skip(
         inputs.event_type,
         run,
         state_given=inputs.state is not None,
         report_pull_requests=inputs.report_pull_requests,
         incident_label=inputs.incident_label,
+        # An observer run counts by the branch of the run it reports (observe.py).
+        build_branches=None if observing else inputs.filter_list("build_branches"),
     )
     _debug_ignored_job_status(reporter, inputs, environ)
     if skip is not None:
         return Skipped(skip)
     if not found:  # changed-only left none
         return Skipped("no component's folder holds a file this push changed (changed-only)")
-    observing = is_observer_run(inputs, run)
     if observing and (reason := skip_reason(run)) is not None:
         return Skipped(reason)
     if resolve is not None and any(is_component_slug(item) for item in found):
@@ -156,12 +158,21 @@ def _observe(
         f"{observed.run.name or 'the workflow'}: {len(observed.jobs)} jobs, "
         f"{len(observed.deployments)} of them deployed"
     )
-    events = observed_events(inputs, run, observed, found, UpdateSequence())
-    if not events:
+    numbers = UpdateSequence()
+    observation = observed_events(inputs, run, observed, found, lambda _job: numbers)
+    for skipped in observation.skipped:
+        if skipped.notice:
+            reporter.annotate("notice", skipped.detail, "compass-action")
+        else:
+            reporter.info(f"Not reported: {skipped.detail}")
+    if not observation.events:
         return Skipped(
-            f"no job of run {observed.run.id} ended in a state that is reported "
-            "(skipped, action_required and stale jobs are not)"
+            f"nothing of run {observed.run.id} is reported: "
+            + "; ".join(dict.fromkeys(item.detail for item in observation.skipped))
+            if observation.skipped
+            else f"no job of run {observed.run.id} ended in a state that is reported"
         )
+    events = observation.events
     # Nothing continues from an observer run's sends: no later step reports these jobs.
     return Prepared(inputs, events, JobLedger(None), deadline)
 

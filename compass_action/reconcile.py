@@ -2,15 +2,18 @@
 
 A scheduled or manual run with ``reconcile: 90d`` reads the repository's workflow runs created
 in the window (every attempt), their jobs and the deployments that link to them, from GitHub's
-REST API (``github-token``: ``actions: read``, ``deployments: read``), and builds for each job
-the events observe.py builds for an observer run: ``observed_events``, the one derivation, so
-the keys are those of a live send in that job (events/identity.py). A ``release`` run's
-deployments are keyed by its release, found by the tag the run ran on (``_payload``); those of
-``deployment`` and ``deployment_status`` runs are not sent (keyed by the GitHub deployment, which
-a later change can look up the same way).
+REST API (``github-token``: ``actions: read``, ``deployments: read``), and builds for each run
+attempt the events observe.py builds for an observer run: ``observed_events``, the one
+derivation (the run's build, or each job's with ``build-unit: job``; each job's deployment), so
+the keys are those of a live send (events/identity.py). A ``release`` run's deployments are keyed
+by its release, found by the tag the run ran on (``_payload``). Then every GitHub deployment of
+the window that no job reported (a hosting service's, a ``deployment`` run's) is sent as its
+``deployment_status`` run would send it (github_deployments.py). Builds count on the default
+branch unless ``build-branches`` widens it (events/branches.py).
 
 The update sequence number rule (why a reconcile changes nothing Compass already has, yet ends
-what was left IN_PROGRESS): a reconciled send of a job is numbered by the job's ``started_at``, in
+what was left IN_PROGRESS): a reconciled send of a job (of a run: the attempt's start) is
+numbered by the job's ``started_at``, in
 microseconds (one more per component), in the band of final states (identity.FINAL_BAND). Every
 live final send of that job happens in one of its steps, after the job started, numbered by the
 clock then in the same band, so it is larger; every live IN_PROGRESS send is out of the band, so
@@ -39,6 +42,7 @@ from typing import Any
 from .clients.delivery import Outcome
 from .clients.github_api import (
     RUNS_SEARCH_CAP,
+    DeploymentStatus,
     GitHubApi,
     GitHubApiError,
     Job,
@@ -51,12 +55,13 @@ from .events.builder import BuiltEvent
 from .events.identity import UpdateSequence
 from .github.run_context import RunContext
 from .github_alerts import alert_events
+from .github_deployments import deployment_events
 from .inputs import ActionInputs
 from .json_files import read_json_object
 from .kept_files import WriteFailed, update_json_file
 from .limits import Deadline
-from .observe import CONCLUSION_STATES, Observed, deployed_jobs, observed_events
-from .problems import InputProblems, Problem
+from .observe import Numbering, Observed, deployed_jobs, observed_events
+from .problems import Problem
 from .report.reporter import Reporter
 from .send import SendResult
 from .text import markdown_cell
@@ -77,6 +82,9 @@ class Reconciling:
     components: list[str]
     deadline: Deadline
     releases: dict[str, Release] | None = None  # by tag, listed when a release run needs them
+    default_branch: str | None = None  # whose builds count (events/branches.py)
+    # Statuses read by deployment id: the runs' pass reads them, the deployments' pass reuses.
+    statuses: dict[int, list[DeploymentStatus]] = field(default_factory=dict)
 
 
 @dataclass
@@ -186,8 +194,14 @@ def reconcile(
     key = cursor_key(plan)
     done = read_cursor(path, key, reporter)
     counts = Counts()
+    given = "the timeout input" if inputs.timeout is not None else "the default for a reconcile"
+    reporter.info(
+        f"Reconcile: a budget of {inputs.budget:g} s ({given}); a reconcile cut short resumes "
+        "from its cursor"
+    )
     token = inputs.github_token.get_secret_value()
     with GitHubApi(api_base(environ), token, clock, reporter.info) as api:
+        plan.default_branch = plan.run.default_branch or _default_branch(api, plan, reporter)
         runs = _window_runs(api, run.repository, since, clock.wall(), deadline, reporter)
         reporter.info(f"Reconcile: {len(runs)} workflow runs since {since:%Y-%m-%d %H:%M} UTC")
         for index, item in enumerate(reversed(runs), 1):  # oldest first
@@ -216,10 +230,54 @@ def reconcile(
                 )
                 path = None  # said once; the cursor is not tried again in this run
             reporter.info(f"Reconcile: run {index} of {len(runs)} done ({item.id})")
+        if counts.stopped is None and not counts.failed:  # every run done: their deployments
+            _send_github_deployments(api, plan, since, counts, send, reporter)
         if inputs.vulnerability_sources and counts.stopped is None:
             _send_alerts(api, plan, counts, send, reporter)
         reporter.info(f"GitHub API requests: {api.requests}")
     return counts
+
+
+def _send_github_deployments(
+    api: GitHubApi,
+    plan: Reconciling,
+    since: datetime,
+    counts: Counts,
+    send: Send,
+    reporter: Reporter,
+) -> None:
+    """The window's GitHub deployments that no job reported (github_deployments.py)."""
+    try:
+        events = deployment_events(
+            api,
+            plan.inputs,
+            plan.run,
+            plan.components,
+            (since, plan.deadline),
+            counts.skipped,
+            plan.statuses,
+        )
+    except GitHubApiError as exc:
+        counts.stopped = f"GitHub's API, reading deployments: {exc}"
+        return
+    reporter.info(f"Reconcile: {len(events)} events of GitHub deployments no job reported")
+    _chart(events, counts)
+    _send(events, counts, send)
+
+
+def _default_branch(api: GitHubApi, plan: Reconciling, reporter: Reporter) -> str | None:
+    """The repository's default branch, whose builds count; unknown: every branch's count."""
+    assert plan.run.repository is not None
+    try:
+        return api.default_branch(plan.run.repository, plan.deadline)
+    except GitHubApiError as exc:
+        reporter.annotate(
+            "warning",
+            f"the repository's default branch could not be read ({exc}); builds of every "
+            "branch are reconciled",
+            "reconcile",
+        )
+        return None
 
 
 def _send_alerts(
@@ -311,32 +369,56 @@ def _reconcile_run(
     ]
     # One look at the commit's deployments for every attempt: their statuses name the job.
     every_job = [job for jobs in attempts for job in jobs]
-    deployed = deployed_jobs(api, repository, item, every_job, plan.deadline)
+    deployed = deployed_jobs(api, repository, item, every_job, plan.deadline, plan.statuses)
     if environments:
         deployed = {job: env for job, env in deployed.items() if env in environments}
     payload = _payload(api, plan, item)
     for attempt, jobs in enumerate(attempts, 1):
-        at = item.model_copy(update={"run_attempt": attempt})
-        for job in jobs:
-            counts.jobs += 1
-            if job.status != "completed" or CONCLUSION_STATES.get(job.conclusion or "") in (
-                None,
-                (None, None),
-            ):
-                counts.skipped[f"job {job.conclusion or job.status}"] += 1
-                continue
-            observed = Observed(at, [job], deployed, payload)
-            numbers = UpdateSequence(_started_ns(job))
-            try:
-                events += observed_events(plan.inputs, plan.run, observed, plan.components, numbers)
-            except InputProblems as exc:  # GitHub's record of one job cannot make an event
-                problem = exc.problems[0]
-                reason = (
-                    f"job whose record Compass cannot take ({problem.input}: {problem.message})"
-                )
-                counts.skipped[reason] += 1
+        at = _attempt(api, plan, item, attempt, jobs)
+        counts.jobs += len(jobs)
+        observed = Observed(at, jobs, deployed, payload, plan.default_branch)
+        observation = observed_events(
+            plan.inputs, plan.run, observed, plan.components, _numbering(at)
+        )
+        for skipped in observation.skipped:
+            counts.skipped[skipped.key] += 1
+        events += observation.events
     _chart(events, counts)
     return _send(events, counts, send)
+
+
+def _attempt(
+    api: GitHubApi, plan: Reconciling, item: WorkflowRun, attempt: int, jobs: list[Job]
+) -> WorkflowRun:
+    """The run at ``attempt``: the listed run is its latest; an earlier attempt's conclusion
+    and times are asked for where its build needs them (build-unit: run, or a run without
+    jobs, which is its own build in either unit)."""
+    if attempt == item.run_attempt:
+        return item
+    if plan.inputs.build_unit == "job" and jobs:
+        return item.model_copy(update={"run_attempt": attempt})
+    assert plan.run.repository is not None
+    return api.attempt(plan.run.repository, item.id, attempt, plan.deadline)
+
+
+def _numbering(at: WorkflowRun) -> Numbering:
+    """A job's events are numbered by its start, the run's build by the attempt's (see the
+    module's text): below every live final send, above every live IN_PROGRESS."""
+
+    # One sequence per job (and one for the run): one more per component and kind.
+    sequences: dict[int | None, UpdateSequence] = {}
+
+    def numbers(job: Job | None) -> UpdateSequence:
+        key = None if job is None else job.id
+        if key not in sequences:
+            if job is not None:
+                moment = job.started_at or job.completed_at
+            else:
+                moment = at.run_started_at or at.created_at
+            sequences[key] = UpdateSequence(_started_ns(moment))
+        return sequences[key]
+
+    return numbers
 
 
 def _payload(api: GitHubApi, plan: Reconciling, item: WorkflowRun) -> dict[str, Any]:
@@ -364,9 +446,9 @@ def _payload(api: GitHubApi, plan: Reconciling, item: WorkflowRun) -> dict[str, 
     }
 
 
-def _started_ns(job: Job) -> Callable[[], int]:
-    """The job's start, the number below every live send of it (see the module's text)."""
-    moment = job.started_at or job.completed_at or datetime.now(UTC)
+def _started_ns(moment: datetime | None) -> Callable[[], int]:
+    """The job's (or run's) start, the number below every live send of it."""
+    moment = moment or datetime.now(UTC)
     nanoseconds = int(moment.timestamp()) * 1_000_000_000 + moment.microsecond * 1000
     return lambda: nanoseconds
 

@@ -50,7 +50,7 @@ class Clients:
             inputs.events_url,
             inputs.user_email,
             token,
-            inputs.timeout,
+            inputs.budget,
             reporter.info,
             clock=clock,
             pacer=pacer,

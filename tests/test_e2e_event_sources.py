@@ -235,6 +235,20 @@ def test_verify_reports_not_seen_in_time(
     assert sum(in_process.waits.slept) <= 30
 
 
+def test_verify_takes_its_last_look_as_late_as_the_timeout_allows(
+    compass: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    # Looks at 2 s and 6 s see nothing yet; the next wait (8 s) does not fit in the 8 s budget,
+    # so the last look comes at the end of it (half a second left for the request), and sees it.
+    compass.state.graphql.processing_delay = 7.0
+    inputs = credentials(compass) | {"verify": "true", "timeout": "8"}
+    result = in_process(DEPLOY_RUN, inputs, workdir)
+
+    assert result.outputs["recorded"] == "true", result.stdout
+    assert result.exit_code == 0
+    assert sum(in_process.waits.slept) <= 8
+
+
 def test_without_verify_recorded_is_empty(
     compass: Standin, in_process: InProcess, workdir: Path
 ) -> None:

@@ -7,6 +7,8 @@ test asks: does Compass end up with exactly the deployments and builds a person 
 
 from __future__ import annotations
 
+import itertools
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -346,6 +348,42 @@ def test_statuses_arriving_out_of_order_leave_the_latest(
     [props] = deployments(standin)  # one GitHub deployment, one Compass deployment
     assert props["state"] == "SUCCESSFUL"
     assert standin.state.dropped == 2
+
+
+# The deploying workflow (`on: deployment`) whose job succeeded, and the two statuses GitHub
+# recorded for its deployment, the last a failure: (the payload, its event, the job's status).
+_DEPLOYMENT_STORY = {
+    "deployment run": ("deployment/payload.json", None),
+    "in_progress status": ("deployment_status/payload.json", ("in_progress", 56, 1)),
+    "failure status": ("deployment_status/payload.json", ("failure", 58, 2)),
+}
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(_DEPLOYMENT_STORY)))
+def test_a_github_deployment_ends_in_its_last_status_whatever_order_the_runs_finish_in(
+    step: Step, standin: Standin, tmp_path: Path, order: tuple[str, ...]
+) -> None:
+    # The deployment run's job succeeded; GitHub's last status says the deployment failed.
+    for index, name in enumerate(order):
+        fixture, status = _DEPLOYMENT_STORY[name]
+        event = (
+            None if status is None else status_event(status[0], status[1], 209916254 + status[2])
+        )
+        result = step(
+            standin,
+            tmp_path / f"job{index}",
+            fixture,
+            event,
+            run_id=RUN_ID + index,
+            job_status="success",
+        )
+        assert result.exit_code == 0, result.stdout + result.stderr
+
+    [props] = deployments(standin)  # one key for every run that reports the deployment
+    assert props["state"] == "FAILED"
+    assert props["pipeline"]["pipelineId"] == "acme/shop/deployments/145988746"
+    for body in standin.bodies():
+        assert contract_errors(json.loads(body)) == []
 
 
 def test_queued_and_in_progress_in_one_second_keep_their_order(

@@ -108,7 +108,10 @@ def observer_run(action: str = "completed", triggered_by: str = "push") -> Run:
 def observe(
     in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path, **with_: str
 ) -> StepResult:
-    given = credentials(standin) | {"event-type": "build", "github-token": GITHUB_TOKEN} | with_
+    given = credentials(standin) | {"event-type": "build", "github-token": GITHUB_TOKEN}
+    given["build-unit"] = "job"
+    # The job unit unless a test says otherwise: these tests check each job's build.
+    given |= {"build-unit": "job"} | with_
     return in_process(observer_run(), given, workdir, {"GITHUB_API_URL": github.url})
 
 
@@ -167,7 +170,9 @@ def _live(
     """What a live send in that job of the triggering run would have sent."""
     with Standin(EMAIL, TOKEN) as live:
         run = Run(run_id=TRIGGERING, job=name.split(" ")[0], check_run_id=check_run, sha=SHA)
-        result = in_process(run, credentials(live) | with_, workdir)
+        job_dir = workdir / f"job-{check_run}"  # a job of its own, with its own payload
+        job_dir.mkdir(exist_ok=True)
+        result = in_process(run, credentials(live) | with_, job_dir)
         assert result.exit_code == 0, result.stdout
         [event] = live.events()
         return event
@@ -200,6 +205,8 @@ def test_a_release_runs_deployments_are_left_to_its_live_steps(
 ) -> None:
     # Live, they are keyed by the release, whose id the API's answer for the run lacks.
     given = credentials(standin) | {"event-type": "build", "github-token": GITHUB_TOKEN}
+    # A release run's builds are of its tag, which counts only when build-branches names it.
+    given |= {"build-unit": "job", "build-branches": "*"}
     run = observer_run(triggered_by="release")
     result = in_process(run, given, workdir, {"GITHUB_API_URL": github.url})
     assert result.exit_code == 0, result.stdout
@@ -211,6 +218,7 @@ def test_a_requested_run_is_reported_once_completed(
     in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
 ) -> None:
     given = credentials(standin) | {"event-type": "build", "github-token": GITHUB_TOKEN}
+    given["build-unit"] = "job"
     result = in_process(observer_run("requested"), given, workdir, {"GITHUB_API_URL": github.url})
     assert result.exit_code == 0
     assert "once it has completed" in result.stdout
@@ -270,6 +278,7 @@ def test_a_pull_request_runs_builds_are_skipped_unless_asked(
 ) -> None:
     # As in a live run: Compass's build success rate counts builds of merged code.
     given = credentials(standin) | {"event-type": "build", "github-token": GITHUB_TOKEN}
+    given["build-unit"] = "job"
     run = observer_run(triggered_by="pull_request")
     result = in_process(run, given, workdir, {"GITHUB_API_URL": github.url})
     assert result.exit_code == 0, result.stdout
@@ -283,6 +292,7 @@ def test_an_observer_as_the_runner_runs_it_in_its_own_process(
     # One subprocess run: the entrypoint, action.yml's inputs and GITHUB_API_URL as the runner
     # passes them; the in-process tests above cover the rules.
     given = credentials(standin) | {"event-type": "build", "github-token": GITHUB_TOKEN}
+    given["build-unit"] = "job"
     result = run_step(observer_run(), given, workdir, {"GITHUB_API_URL": github.url})
     assert result.exit_code == 0, result.stdout + result.stderr
     assert len(builds(standin)) == 4

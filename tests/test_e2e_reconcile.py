@@ -83,7 +83,9 @@ def reconcile(
         job="reconcile",
         workflow="Reconcile Compass",
     )
-    given = credentials(standin) | {"github-token": GITHUB_TOKEN, "reconcile": "90d"} | with_
+    # The job unit unless a test says otherwise: the history's live steps are in every job.
+    given = credentials(standin) | {"github-token": GITHUB_TOKEN, "reconcile": "90d"}
+    given |= {"build-unit": "job"} | with_
     return in_process(run, given, workdir, {"GITHUB_API_URL": github.url})
 
 
@@ -278,7 +280,7 @@ def test_githubs_hourly_limit_stops_a_reconcile_that_then_resumes(
     in_process: InProcess, standin: Standin, github: GitHubStandin, workdir: Path
 ) -> None:
     history(github, 20, days=5)
-    github.state.budget = 31  # the list, then 3 requests a run: 10 runs
+    github.state.budget = 32  # the repository, the list, then 3 requests a run: 10 runs
     first = reconcile(in_process, standin, github, workdir, **{"fail-on": "any"})
     assert first.exit_code == 1
     assert "GitHub&#39;s API" in first.stdout or "GitHub's API" in first.stdout
@@ -300,6 +302,7 @@ def test_a_reconcile_as_the_runner_runs_it_in_its_own_process(
     history(github, 2, days=2)
     run = Run(event_name="schedule", event={"schedule": "17 5 * * *"}, job="reconcile")
     given = credentials(standin) | {"github-token": GITHUB_TOKEN, "reconcile": "7d"}
+    given["build-unit"] = "job"
     result = run_step(run, given, workdir, {"GITHUB_API_URL": github.url})
     assert result.exit_code == 0, result.stdout + result.stderr
     assert standin.metrics() == truth(2)
@@ -346,10 +349,12 @@ def test_every_attempt_of_a_re_run_is_its_own_deployment(
     assert standin.metrics().change_failure_rate == 0.5
     # A job whose times GitHub recorded backwards (ended before it started) is skipped, not
     # the end of the reconcile.
-    reason = "job whose record Compass cannot take (started-at&#58; is in the future)"
+    reason = "job GitHub recorded backwards (completed before it started)"
     assert f"| Skipped: {reason} | 2 |" in result.summary
     # The commit's deployments were asked once for both attempts.
-    asked = [path for path, _ in github.requests if path.startswith(f"/repos/{REPO}/deployments?")]
+    asked = [
+        path for path, _ in github.requests if path.startswith(f"/repos/{REPO}/deployments?sha")
+    ]
     assert len(asked) == 1
 
 

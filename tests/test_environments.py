@@ -8,8 +8,10 @@ import pytest
 
 from compass_action.events.contract import EnvironmentCategory as Cat
 from compass_action.events.environments import (
+    CategoryRule,
     category_of_name,
     environment_id,
+    parse_category_rules,
     resolve_environment,
     words_of,
 )
@@ -68,7 +70,25 @@ DELIBERATE_DIFFERENCES = [
     ("prod1", P), ("staging2", S), ("eu-prd2", P), ("qa3", T),
     # Review apps and sandboxes are development environments (Jira: unmapped).
     ("preview", D), ("pr-12 preview", D), ("sandbox", D),
+    # A word before production that makes it the stage before it: staging (Jira: production).
+    ("pre-prod", S), ("pre-production", S), ("Pre_Prod-EU", S), ("preproduction", S),
+    ("pre-live", S), ("pre prd", S),
+    # Words that deny production name no category (Jira: production), unless another word does.
+    ("non-prod-qa", T), ("not-prod-dev", D), ("nonprod-staging", S),
 ]  # fmt: skip
+
+# Names that only say they are not production: never PRODUCTION, and no category (UNMAPPED, with
+# the warning that says to map them), where github-for-jira counts them as production.
+NEGATING_NAMES = ["non-prod", "non-production", "not-prod", "nonprod", "non_prd", "no-live"]
+
+
+@pytest.mark.parametrize("name", NEGATING_NAMES)
+def test_a_name_that_denies_production_is_never_production(name: str) -> None:
+    assert category_of_name(name) is None
+    resolved = resolve_environment(name, None, BRANCH)
+    assert not isinstance(resolved, Problem)
+    assert resolved.category is U and resolved.warning is not None
+    assert "environment-categories" in resolved.warning
 
 
 @pytest.mark.parametrize(("name", "category"), DELIBERATE_DIFFERENCES)
@@ -167,3 +187,41 @@ def test_a_branch_deployment_without_environment_is_a_problem() -> None:
 def test_environment_ids_are_stable_per_environment_and_distinct_between() -> None:
     assert environment_id("Production") == environment_id("production ") == "production"
     assert environment_id("staging") != environment_id("production")
+
+
+RULES = "{customer-portal: production, 'preview-*': DEVELOPMENT, 'Portal-*': staging}"
+
+
+def test_environment_categories_map_names_and_patterns_before_the_words() -> None:
+    rules = parse_category_rules(RULES)
+    # The exact name first, then the patterns in the order written.
+    assert rules[0] == CategoryRule("customer-portal", P)
+    cases = {
+        "customer-portal": (P, "the name 'customer-portal' in environment-categories"),
+        "Customer-Portal": (P, "the name 'customer-portal' in environment-categories"),
+        "preview-prod-42": (D, "the pattern 'preview-*' in environment-categories"),
+        "portal-eu": (S, "the pattern 'Portal-*' in environment-categories"),
+        "staging": (S, "the word 'staging' in the environment name"),
+    }
+    for name, (category, reason) in cases.items():
+        env = resolve_environment(name, None, BRANCH, rules)
+        assert not isinstance(env, Problem)
+        assert (env.category, env.category_reason, env.warning) == (category, reason, None)
+    # The environment-category input still wins.
+    env = resolve_environment("customer-portal", T, BRANCH, rules)
+    assert not isinstance(env, Problem) and env.category is T
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{a: PROD}", "'PROD' is not a category"),
+        ("[a, b]", "must be a mapping"),
+        ("a: &x PRODUCTION\nb: *x", "alias"),
+        ("x" * (16 * 1024 + 1), "at most 16384"),
+        ("{'': TESTING}", "empty environment name"),
+    ],
+)
+def test_environment_categories_that_cannot_be_read_say_why(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_category_rules(text)

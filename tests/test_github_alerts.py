@@ -44,6 +44,7 @@ from tools.github_standin import (
     code_scanning_alert,
     deny_alerts,
     dependabot_alert,
+    secret_scanning_alert,
     set_alerts,
 )
 
@@ -306,3 +307,48 @@ def test_an_alert_changing_state_across_two_reconciles_ends_as_one_vulnerability
     send(events_of(github, waits, ["dependabot"], standin.base_url), standin, waits)
     stored_9 = {e["vulnerabilityProperties"]["id"]: e for e in standin.events()}
     assert stored_9[f"{REPO_KEY}/dependabot/9"]["vulnerabilityProperties"]["state"] == "DECLINED"
+
+
+@pytest.mark.parametrize(
+    ("state", "resolution", "expected"),
+    [
+        ("open", None, "OPEN"),
+        ("resolved", "revoked", "REMEDIATED"),
+        ("resolved", "false_positive", "DECLINED"),
+        ("resolved", "used_in_tests", "DECLINED"),
+        ("resolved", "wont_fix", "DECLINED"),
+        ("resolved", "pattern_edited", "DECLINED"),
+    ],
+)
+def test_secret_scanning_alerts_are_critical_vulnerabilities_in_their_state(
+    github: GitHubStandin, waits: SkippedWaits, state: str, resolution: str | None, expected: str
+) -> None:
+    alert = secret_scanning_alert(
+        REPO, 3, state=state, resolution=resolution, created=CREATED, changed=FIXED
+    )
+    set_alerts(github, REPO, "secret-scanning", [alert])
+
+    [event] = events_of(github, waits, ["secret-scanning"])
+
+    body = vulnerability(event)
+    props = body["vulnerabilityProperties"]
+    assert props["id"] == f"{REPO_KEY}/secret-scanning/3"
+    assert props["state"] == expected
+    assert props["severity"]["level"] == "CRITICAL"  # as github-for-jira rates an exposed secret
+    assert props["discoverySource"] == "GitHub secret scanning"
+    assert body["displayName"] == "Critical vulnerability: Adafruit IO Key exposed"
+    assert body["url"] == f"https://github.com/{REPO}/security/secret-scanning/3"
+    assert ("remediationTime" in props) is (expected == "REMEDIATED")
+    # The secret GitHub's answer carries is never sent.
+    assert alert["secret"] not in json.dumps(event.body)
+    assert contract_errors(event.body) == []
+
+
+def test_secret_scanning_the_token_cannot_read_is_skipped_naming_the_token_it_needs(
+    github: GitHubStandin, waits: SkippedWaits
+) -> None:
+    deny_alerts(github, REPO, "secret-scanning")
+    notices: list[str] = []
+    assert events_of(github, waits, ["secret-scanning"], notices=notices) == []
+    [notice] = notices
+    assert "Secret scanning alerts: read" in notice

@@ -95,7 +95,7 @@ def test_valid_inputs_load_with_defaults(env: pytest.MonkeyPatch) -> None:
     inputs = load_inputs()
     assert inputs.event_type is EventType.DEPLOYMENT
     assert inputs.state == "SUCCESSFUL"
-    assert inputs.fail_on == "config" and inputs.timeout == 60 and inputs.dry_run is False
+    assert inputs.fail_on == "config" and inputs.budget == 60 and inputs.dry_run is False
     assert inputs.component.cloud_id == CLOUD_ID
 
 
@@ -248,7 +248,7 @@ def test_wrong_inputs_are_left_unset_and_the_rest_still_checked(env: pytest.Monk
     assert [p.input for p in loaded.problems] == ["event-type", "timeout", "user-email"]
     # state is checked against event-type, so with that wrong it is neither valid nor missing.
     assert loaded.unchecked == {"event_type", "severity", "state", "timeout"}
-    assert loaded.inputs.timeout == 60 and loaded.inputs.state is None
+    assert loaded.inputs.budget == 60 and loaded.inputs.state is None
 
 
 def test_a_token_too_short_to_be_an_api_token_is_refused_without_echoing_it(
@@ -332,6 +332,20 @@ def test_vulnerabilities_names_alert_sources_each_once(env: pytest.MonkeyPatch) 
 
 
 def test_an_unknown_alert_source_is_named_with_the_accepted_ones(env: pytest.MonkeyPatch) -> None:
-    env.setenv("COMPASS_VULNERABILITIES", "code-scanning, secret-scanning")
+    env.setenv("COMPASS_VULNERABILITIES", "code-scanning, secret-scan")
     message = problems_of(env)["vulnerabilities"]
-    assert "secret-scanning" in message and "code-scanning, dependabot or both" in message
+    assert "names secret-scan;" in message
+    assert "code-scanning, dependabot, secret-scanning or several" in message
+
+
+def test_environment_categories_that_cannot_be_read_are_an_input_problem(
+    env: pytest.MonkeyPatch,
+) -> None:
+    env.setenv("COMPASS_ENVIRONMENT_CATEGORIES", "{customer-portal: PROD}")
+    message = problems_of(env)["environment-categories"]
+    assert "'PROD' is not a category" in message
+
+
+def test_build_unit_is_run_or_job(env: pytest.MonkeyPatch) -> None:
+    env.setenv("COMPASS_BUILD_UNIT", "workflow")
+    assert "build-unit" in problems_of(env)

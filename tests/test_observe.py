@@ -61,7 +61,9 @@ def test_an_observed_job_gets_the_keys_a_live_send_in_it_derives() -> None:
     )
     observed = Observed(triggering, [job], {CHECK_RUN: "Production"})
     listener = context(run_id=1, job="report", event_name="workflow_run")
-    sent = observed_events(inputs(), listener, observed, [COMPONENT], UpdateSequence())
+    numbers = UpdateSequence()
+    given = inputs(build_unit="job")
+    sent = observed_events(given, listener, observed, [COMPONENT], lambda _: numbers).events
     live_run = context(run_id=RUN_ID, run_attempt=2, job="deploy", event_name="push")
     for kind, environment in (("build", None), ("deployment", "Production")):
         live_inputs = inputs(event_type=kind, check_run_id=CHECK_RUN, environment=environment)
@@ -83,7 +85,9 @@ def test_the_observed_times_are_the_jobs_own() -> None:
     )
     listener = context(run_id=1, job="report", event_name="workflow_run")
     observed = Observed(triggering, [job], {})
-    [event] = observed_events(inputs(), listener, observed, [COMPONENT], UpdateSequence())
+    numbers = UpdateSequence()
+    given = inputs(build_unit="job")
+    [event] = observed_events(given, listener, observed, [COMPONENT], lambda _: numbers).events
     props: Any = event.body["event"]
     build = props["build"]["buildProperties"]
     assert build["state"] == "TIMED_OUT"

@@ -3,6 +3,8 @@
 It serves, for the repositories it is given, in the shapes GitHub's REST documentation shows
 (docs.github.com/en/rest, API version 2022-11-28; each builder below names its page):
 
+- ``GET /repos/{owner}/{repo}`` (Repositories: Get a repository), its default branch ``main``
+  unless ``set_default_branch`` says otherwise;
 - ``GET /repos/{owner}/{repo}/actions/runs`` and ``.../runs/{run_id}`` and
   ``.../runs/{run_id}/attempts/{attempt}`` (Workflow runs);
 - ``GET .../actions/runs/{run_id}/attempts/{attempt}/jobs`` and ``.../runs/{run_id}/jobs``
@@ -11,8 +13,9 @@ It serves, for the repositories it is given, in the shapes GitHub's REST documen
   ``.../deployments/{id}/statuses`` (Deployments, Deployment statuses);
 - ``GET .../releases`` (Releases);
 - ``GET .../compare/{base}...{head}`` (Commits: Compare two commits), for changed-only.
-- ``GET .../code-scanning/alerts`` and ``.../dependabot/alerts`` (Code scanning, Dependabot
-  alerts): 404 for a source never set (not set up), 403 for one denied (``deny_alerts``).
+- ``GET .../code-scanning/alerts``, ``.../dependabot/alerts`` and
+  ``.../secret-scanning/alerts`` (Code scanning, Dependabot alerts, Secret scanning): 404 for
+  a source never set (not set up), 403 for one denied (``deny_alerts``).
 
 Lists are paginated as GitHub does it: ``per_page`` (default 30, at most 100) and ``page``, with
 a ``Link`` header naming ``next``, ``last``, ``first`` and ``prev`` as they apply. Only a request
@@ -60,6 +63,23 @@ def _time(seconds: float) -> str:
 
 
 # -- shapes, as GitHub's REST docs show them (the fields the action reads, and some around them) --
+
+
+def repository(full_name: str, default_branch: str = "main") -> dict[str, Any]:
+    """A repository as "Get a repository" answers it (REST: Repositories), the fields around
+    the one the action reads (``default_branch``)."""
+    owner, name = full_name.split("/", 1)
+    return {
+        "id": 123456789,
+        "node_id": "R_kgDOABCDEF",
+        "name": name,
+        "full_name": full_name,
+        "owner": {"login": owner, "id": 1, "type": "Organization"},
+        "private": True,
+        "html_url": f"https://github.com/{full_name}",
+        "default_branch": default_branch,
+        "visibility": "private",
+    }
 
 
 def workflow_run(
@@ -276,6 +296,7 @@ class GitHubState:
     releases: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     comparisons: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     alerts: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
+    default_branches: dict[str, str] = field(default_factory=dict)
     denied: set[tuple[str, str]] = field(default_factory=set)  # (repository, alert source)
     limits: deque[Limited] = field(default_factory=deque)
     # Requests left before the primary rate limit answers (GITHUB_TOKEN: 1,000 an hour per
@@ -288,6 +309,7 @@ class GitHubState:
 
 _REPO = r"/repos/(?P<repo>[^/]+/[^/]+)"
 _ROUTES: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(_REPO), "repository"),
     (re.compile(_REPO + r"/actions/runs"), "runs"),
     (re.compile(_REPO + r"/actions/runs/(?P<run>\d+)"), "run"),
     (re.compile(_REPO + r"/actions/runs/(?P<run>\d+)/attempts/(?P<attempt>\d+)"), "attempt"),
@@ -297,7 +319,7 @@ _ROUTES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(_REPO + r"/deployments/(?P<deployment>\d+)/statuses"), "statuses"),
     (re.compile(_REPO + r"/releases"), "releases"),
     (re.compile(_REPO + r"/compare/(?P<basehead>[^/]+)"), "compare"),
-    (re.compile(_REPO + r"/(?P<source>code-scanning|dependabot)/alerts"), "alerts"),
+    (re.compile(_REPO + r"/(?P<source>code-scanning|dependabot|secret-scanning)/alerts"), "alerts"),
 ]
 
 
@@ -338,6 +360,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- routes --
 
+    def _repository(self, state: GitHubState, _q: dict[str, str], repo: str) -> Any:
+        return repository(repo, state.default_branches.get(repo, "main"))
+
     def _runs(self, state: GitHubState, query: dict[str, str], repo: str) -> _Page:
         runs = [value for (name, _), value in sorted(state.runs.items()) if name == repo]
         low, high = _created_range(query.get("created", ""))
@@ -372,10 +397,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _deployments(self, state: GitHubState, query: dict[str, str], repo: str) -> _Page:
         items = [
             item
-            for item in reversed(state.deployments.get(repo, []))  # newest first
+            for item in state.deployments.get(repo, [])
             if query.get("sha", item["sha"]) == item["sha"]
             and query.get("environment", item["environment"]) == item["environment"]
         ]
+        # Newest first, as GitHub lists them.
+        items.sort(key=lambda item: (item["created_at"], item["id"]), reverse=True)
         return _Page(items)
 
     def _statuses(
@@ -501,6 +528,10 @@ class GitHubStandin:
         with self.state.lock:
             self.state.deployments.setdefault(repository, []).append(item)
             self.state.statuses[(repository, item["id"])] = statuses
+
+    def set_default_branch(self, repository: str, branch: str) -> None:
+        with self.state.lock:
+            self.state.default_branches[repository] = branch
 
     def add_release(self, repository: str, item: dict[str, Any]) -> None:
         with self.state.lock:
@@ -642,8 +673,54 @@ def dependabot_alert(
     }
 
 
+def secret_scanning_alert(
+    repository: str,
+    number: int,
+    *,
+    state: str = "open",
+    resolution: str | None = None,
+    secret_type: str = "adafruit_io_key",  # noqa: S107 - a type's name, GitHub's example
+    display_name: str = "Adafruit IO Key",
+    created: float = 1_763_000_000.0,
+    changed: float | None = None,
+) -> dict[str, Any]:
+    """An alert as "List secret scanning alerts for a repository" lists it (REST: Secret
+    scanning), shaped after the docs' example response, the secret itself included as GitHub
+    sends it; ``changed`` is when it was resolved."""
+    api = f"https://api.github.com/repos/{repository}/secret-scanning/alerts/{number}"
+    at = _time(changed if changed is not None else created)
+    resolved = state == "resolved"
+    return {
+        "number": number,
+        "created_at": _time(created),
+        "updated_at": at,
+        "url": api,
+        "html_url": f"https://github.com/{repository}/security/secret-scanning/{number}",
+        "locations_url": f"{api}/locations",
+        "state": state,
+        "resolution": resolution if resolved else None,
+        "resolved_at": at if resolved else None,
+        "resolved_by": {"login": "monalisa", "id": 2} if resolved else None,
+        "resolution_comment": "Example comment" if resolved else None,
+        "secret_type": secret_type,
+        "secret_type_display_name": display_name,
+        "secret": "aio_XXXXXXXXXXXXXXXXXXXXXXXXXXXX",
+        "push_protection_bypassed_by": None,
+        "push_protection_bypassed": False,
+        "push_protection_bypassed_at": None,
+        "push_protection_bypass_request_reviewer": None,
+        "push_protection_bypass_request_reviewer_comment": None,
+        "push_protection_bypass_request_comment": None,
+        "push_protection_bypass_request_html_url": None,
+        "validity": "unknown",
+        "publicly_leaked": False,
+        "multi_repo": False,
+        "is_base64_encoded": False,
+    }
+
+
 def set_alerts(standin: GitHubStandin, repository: str, source: str, alerts: list[Any]) -> None:
-    """Replace the ``source`` ("code-scanning" or "dependabot") alerts of ``repository``."""
+    """Replace the ``source`` ("code-scanning", "dependabot", "secret-scanning") alerts."""
     with standin.state.lock:
         standin.state.alerts[(repository, source)] = list(alerts)
 

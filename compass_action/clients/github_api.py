@@ -87,6 +87,7 @@ class WorkflowRun(_Model):
     html_url: str | None = None
     run_started_at: datetime | None = None
     created_at: datetime | None = None
+    updated_at: datetime | None = None  # a completed attempt: when it ended
 
 
 class Job(_Model):
@@ -110,6 +111,7 @@ class Deployment(_Model):
     ref: str | None = None
     environment: str | None = None
     created_at: datetime | None = None
+    production_environment: bool | None = None
 
 
 class DeploymentStatus(_Model):
@@ -119,6 +121,8 @@ class DeploymentStatus(_Model):
     log_url: str | None = None
     target_url: str | None = None
     environment: str | None = None
+    environment_url: str | None = None
+    description: str | None = None
 
 
 class Release(_Model):
@@ -273,6 +277,20 @@ class GitHubApi:
         data = self.get_json(f"{repo_path(repository)}/actions/runs/{run_id}", deadline, "a run")
         return _model(WorkflowRun, data, "the workflow run")
 
+    def attempt(
+        self, repository: str, run_id: int, attempt: int, deadline: Deadline
+    ) -> WorkflowRun:
+        """One attempt of a run ("Get a workflow run attempt"): its conclusion and times."""
+        path = f"{repo_path(repository)}/actions/runs/{run_id}/attempts/{attempt}"
+        data = self.get_json(path, deadline, f"attempt {attempt} of run {run_id}")
+        return _model(WorkflowRun, data, "the workflow run attempt")
+
+    def default_branch(self, repository: str, deadline: Deadline) -> str | None:
+        """The repository's default branch ("Get a repository")."""
+        data = self.get_json(repo_path(repository), deadline, "the repository")
+        value = data.get("default_branch") if isinstance(data, dict) else None
+        return value if isinstance(value, str) and value else None
+
     def runs(
         self, repository: str, since: datetime, until: datetime, deadline: Deadline
     ) -> list[WorkflowRun]:
@@ -297,6 +315,21 @@ class GitHubApi:
         what = f"deployments of {sha[:12]}"
         items = self.pages(path, deadline, what, query={"sha": sha})
         return [_model(Deployment, item, what) for item in items]
+
+    def deployments_since(
+        self, repository: str, since: datetime, deadline: Deadline
+    ) -> list[Deployment]:
+        """The repository's deployments created from ``since`` on. GitHub lists them newest
+        first, so the pages stop at the first one older than that."""
+        path = f"{repo_path(repository)}/deployments"
+        what = "deployments"
+        found = []
+        for item in self.pages(path, deadline, what):
+            deployment = _model(Deployment, item, what)
+            if deployment.created_at is not None and deployment.created_at < since:
+                break
+            found.append(deployment)
+        return found
 
     def statuses(
         self, repository: str, deployment_id: int, deadline: Deadline
@@ -427,6 +460,30 @@ class DependabotAlert(_Model):
     html_url: str | None = None
     dependency: DependabotDependency = DependabotDependency()
     security_advisory: SecurityAdvisory
+
+
+class SecretScanningAlert(_Model):
+    """An alert of "List secret scanning alerts for a repository" (REST: Secret scanning). The
+    secret itself (``secret``) is never read: it is not a field here."""
+
+    number: int
+    state: str  # open, resolved
+    resolution: str | None = None  # false_positive, wont_fix, revoked, used_in_tests, pattern_*
+    created_at: datetime
+    updated_at: datetime | None = None
+    resolved_at: datetime | None = None
+    html_url: str | None = None
+    secret_type: str | None = None
+    secret_type_display_name: str | None = None
+
+
+def secret_scanning_alerts(
+    api: GitHubApi, repository: str, deadline: Deadline
+) -> list[SecretScanningAlert]:
+    """Every secret scanning alert, in every state."""
+    what = "secret scanning alerts"
+    items = api.pages(f"{repo_path(repository)}/secret-scanning/alerts", deadline, what)
+    return [_model(SecretScanningAlert, item, what) for item in items]
 
 
 def code_scanning_alerts(

@@ -197,7 +197,13 @@ def _sequencing(
     if update_sequence_number is None:
         update_sequence_number = update_sequence.next(
             after=earlier.update_sequence_number if earlier else 0,
-            final=kind.has_pipeline and is_terminal(state),
+            final=kind.has_pipeline
+            and identity.numbered_as_final(
+                derivation.run,
+                derivation.inputs.event_type is EventType.DEPLOYMENT,
+                is_terminal(state),
+                mirrors=derivation.mirrored_status is not None,
+            ),
         )
     return started_at, update_sequence_number, key
 

@@ -84,7 +84,7 @@ class Deployment:
     def derive(self, derivation: Derivation) -> DeploymentFacts | None:
         inputs = derivation.inputs
         resolved = resolve_environment(
-            inputs.environment, inputs.environment_category, derivation.run
+            inputs.environment, inputs.environment_category, derivation.run, inputs.category_rules
         )
         if isinstance(resolved, Problem):
             derivation.problems.append(resolved)

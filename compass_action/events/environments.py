@@ -3,11 +3,18 @@
 Compass computes deployment frequency and change failure rate from the category, so the choice is
 logged with its reason and exposed as an output. The words follow Atlassian's own mapping of
 environment names (github-for-jira's ``mapEnvironment``), so that one environment gets the same
-category in Jira and in Compass; the differences are deliberate and listed in the README.
+category in Jira and in Compass; the differences are deliberate and listed in docs/counting.md.
+
+The order of the rules, for every deployment the action sends (a live step, a mirrored GitHub
+deployment, an observer, a reconcile, each component): ``environment-category``; the
+``environment-categories`` mapping (names and patterns); the words of the name; GitHub's
+production flag; else UNMAPPED. ``resolve_environment`` is the one place that applies them.
 """
 
 from __future__ import annotations
 
+import fnmatch
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -15,6 +22,7 @@ from dataclasses import dataclass
 from ..github.run_context import RunContext
 from ..problems import Problem
 from .contract import EnvironmentCategory
+from .properties import load_mapping
 
 # In this order: a name with words of several categories takes the first, so that a name that
 # carries a non-production word ("prod-test", "integration-prod") is never PRODUCTION by the name.
@@ -28,9 +36,25 @@ _CATEGORY_WORDS: dict[EnvironmentCategory, frozenset[str]] = {
         | {"acceptance", "accept", "acpt", "qa", "qc", "control", "quality", "uat", "sit"}
     ),
     EnvironmentCategory.STAGING: frozenset(
-        {"staging", "stage", "stg", "sta", "preprod", "model", "internal"}
+        {"staging", "stage", "stg", "sta", "preprod", "preproduction", "model", "internal"}
     ),
     EnvironmentCategory.PRODUCTION: frozenset({"production", "prod", "prd", "live"}),
+}
+# A word that comes before production without being it: "pre-prod" is the stage before
+# production, a staging environment (as "preprod" is); github-for-jira counts "pre-prod" as
+# production because it sees the word "prod".
+_BEFORE_PRODUCTION = frozenset({"pre"})
+# Words that deny production: "non-prod", "not-prod" say what the environment is not, and nothing
+# of what it is, so they name no category (UNMAPPED, unless another word names one).
+_NEGATING = frozenset({"non", "not", "no"})
+# The same, written as one word.
+_JOINED = {
+    **{f"{before}{word}": "pre" for before in _BEFORE_PRODUCTION for word in ("prod", "prd")},
+    **{
+        f"{negation}{word}": "non"
+        for negation in _NEGATING
+        for word in ("prod", "production", "prd", "live")
+    },
 }
 # Letters and digits are separate words, so "prod1" and "staging2" name their category (Atlassian's
 # mapping leaves them UNMAPPED); anything else separates words.
@@ -62,11 +86,88 @@ def words_of(name: str) -> list[str]:
 
 def category_of_name(name: str) -> tuple[EnvironmentCategory, str] | None:
     """The category the name's words give, with the word that decided it; None if none does."""
-    words = set(words_of(name))
+    words = _production_qualified(words_of(name))
     for category, known in _CATEGORY_WORDS.items():
         decisive = sorted(words & known)
         if decisive:
             return category, decisive[0]
+    return None
+
+
+def _production_qualified(words: list[str]) -> set[str]:
+    """The words, with a production word that a word before it qualifies taken as what the pair
+    means: "pre prod" as "preprod" (STAGING), "non prod" and "not prod" as no category."""
+    production = _CATEGORY_WORDS[EnvironmentCategory.PRODUCTION]
+    kept: set[str] = set()
+    for index, word in enumerate(words):
+        joined = _JOINED.get(word)
+        before = words[index - 1] if index > 0 else ""
+        if joined == "pre" or (word in production and before in _BEFORE_PRODUCTION):
+            kept.add("preprod")
+        elif joined == "non" or (word in production and before in _NEGATING):
+            continue
+        else:
+            kept.add(word)
+    return kept
+
+
+@dataclass(frozen=True)
+class CategoryRule:
+    """One entry of ``environment-categories``: a name or a glob pattern, and its category."""
+
+    pattern: str
+    category: EnvironmentCategory
+
+    @property
+    def is_pattern(self) -> bool:
+        return any(char in self.pattern for char in "*?[")
+
+    def matches(self, name: str) -> bool:
+        folded = name.strip().casefold()
+        if self.is_pattern:
+            return fnmatch.fnmatchcase(folded, self.pattern.casefold())
+        return folded == self.pattern.strip().casefold()
+
+
+MAX_CATEGORY_RULES = 200
+
+
+@functools.lru_cache(maxsize=8)  # read once, though every deployment of a reconcile asks
+def parse_category_rules(text: str) -> tuple[CategoryRule, ...]:
+    """``environment-categories``: a YAML mapping of names or glob patterns to categories,
+    bounded as ``properties`` is (size, no aliases); raise ValueError saying what is wrong."""
+    data = load_mapping(
+        text,
+        "Give one line per environment name or pattern, e.g. {customer-portal: PRODUCTION}",
+        "must be a mapping of environment names or patterns to categories, e.g. "
+        "{customer-portal: PRODUCTION, preview-*: DEVELOPMENT}",
+    )
+    if len(data) > MAX_CATEGORY_RULES:
+        raise ValueError(f"has {len(data)} entries; at most {MAX_CATEGORY_RULES} are read")
+    rules = []
+    for pattern, value in data.items():
+        try:
+            category = EnvironmentCategory(str(value).strip().upper())
+        except ValueError:
+            raise ValueError(
+                f"{pattern}: {str(value)[:40]!r} is not a category; give PRODUCTION, STAGING, "
+                "TESTING, DEVELOPMENT or UNMAPPED"
+            ) from None
+        if not pattern.strip():
+            raise ValueError("has an empty environment name; give a name or a pattern")
+        rules.append(CategoryRule(pattern.strip(), category))
+    # A name given exactly wins over a pattern; patterns apply in the order written.
+    return tuple(sorted(rules, key=lambda rule: rule.is_pattern))
+
+
+def category_by_rule(
+    name: str, rules: tuple[CategoryRule, ...]
+) -> tuple[EnvironmentCategory, str] | None:
+    """The category ``environment-categories`` gives the name, with the rule that decided it."""
+    for rule in rules:
+        if rule.matches(name):
+            what = "pattern" if rule.is_pattern else "name"
+            return rule.category, f"the {what} {rule.pattern!r} in environment-categories"
     return None
 
 
@@ -97,7 +198,10 @@ def _default_for_release(
     )
 
 
-def _named(name: str, source: str, run: RunContext) -> Environment:
+def _named(name: str, source: str, run: RunContext, rules: tuple[CategoryRule, ...]) -> Environment:
+    by_rule = category_by_rule(name, rules)
+    if by_rule is not None:
+        return Environment(name, source, *by_rule)
     decided = category_of_name(name)
     if decided is not None:
         category, word = decided
@@ -117,8 +221,9 @@ def _named(name: str, source: str, run: RunContext) -> Environment:
         f"no category word in the environment name {name!r}",
         warning=(
             f"The environment {name!r} has no word that names a category, so Compass gets it as "
-            "UNMAPPED and leaves it out of deployment frequency and change failure rate. Set "
-            "environment-category (PRODUCTION, STAGING, TESTING or DEVELOPMENT) to count it."
+            "UNMAPPED and leaves it out of deployment frequency and change failure rate. Map it "
+            "in environment-categories (or set environment-category: PRODUCTION, STAGING, "
+            "TESTING or DEVELOPMENT) to count it."
         ),
     )
 
@@ -132,14 +237,19 @@ def environment_id(name: str) -> str:
 
 
 def resolve_environment(
-    explicit: str | None, category: EnvironmentCategory | None, run: RunContext
+    explicit: str | None,
+    category: EnvironmentCategory | None,
+    run: RunContext,
+    rules: tuple[CategoryRule, ...] = (),
 ) -> Environment | Problem:
-    """The environment and its category: the input, then the deployment event, then the tag."""
+    """The environment and its category: the input, then the deployment event, then the tag;
+    the category from ``category`` (environment-category), then ``rules``
+    (environment-categories), then the name's words (see the module's text)."""
     deployment = run.github_deployment
     if explicit:
-        named = _named(explicit, "the environment input", run)
+        named = _named(explicit, "the environment input", run, rules)
     elif deployment is not None and deployment.environment:
-        named = _named(deployment.environment, "the deployment event", run)
+        named = _named(deployment.environment, "the deployment event", run, rules)
     else:
         default = _default_for_release(run, category)
         if default is not None:

@@ -73,7 +73,13 @@ def job_part(job_key: str | None, check_run_id: int | None) -> str | None:
 
 def job_attempt_key(repository: str, run_id: int, run_attempt: int, job: str) -> str:
     """``<owner/repo>/runs/<run id>/attempts/<attempt>/jobs/<job>``: one job attempt."""
-    return f"{repository}/runs/{run_id}/attempts/{run_attempt}/jobs/{job}"
+    return f"{run_attempt_key(repository, run_id, run_attempt)}/jobs/{job}"
+
+
+def run_attempt_key(repository: str, run_id: int, run_attempt: int) -> str:
+    """``<owner/repo>/runs/<run id>/attempts/<attempt>``: one run attempt, the build of
+    ``build-unit: run`` (observer and reconcile runs); a job's key extends it."""
+    return f"{repository}/runs/{run_id}/attempts/{run_attempt}"
 
 
 def release_key(repository: str, release_id: int, run_attempt: int) -> str:
@@ -165,6 +171,22 @@ def status_update_sequence(status: DeploymentStatus) -> int | None:
 # final send (in the band, and sent after the job started): Compass keeps the live final state
 # and takes the reconciled one only where the live one was lost.
 FINAL_BAND = 2**52
+
+
+def numbered_as_final(run: RunContext, deployment: bool, terminal: bool, mirrors: bool) -> bool:
+    """Whether a send by the clock is numbered in the band of final states.
+
+    A deployment or build in a final state is, so that it outranks what is not final. Except a
+    GitHub deployment reported otherwise than by mirroring one of its statuses (the job of its
+    ``deployment`` run, a ``state`` given in a ``deployment_status`` run): GitHub's statuses are
+    the truth about a GitHub deployment, so that send stays out of the band, and every final
+    status GitHub records (numbered in the band by its own time, ``status_update_sequence``)
+    outranks it whichever run finishes last. Where GitHub records no final status, the job's
+    state stands.
+    """
+    if not terminal:
+        return False
+    return not (deployment and run.github_deployment is not None and not mirrors)
 
 
 class UpdateSequence:

@@ -28,12 +28,20 @@ PROPERTIES_LIMIT = 16 * 1024
 
 def parse_properties(text: str) -> dict[str, Any]:
     """The mapping ``text`` holds; raise ValueError saying what is wrong with it."""
+    return load_mapping(
+        text,
+        "Give only the few properties to set, e.g. {score: 9.8, discoverySource: trivy}",
+        "must be a mapping of property names to values, e.g. {score: 9.8} or "
+        '{"author": {"name": "Mona"}}',
+    )
+
+
+def load_mapping(text: str, too_long: str, not_a_mapping: str) -> dict[str, Any]:
+    """The YAML or JSON mapping with text keys that an input holds, read with the bounds above
+    (``properties``, ``environment-categories``); raise ValueError saying what is wrong."""
     size = len(text.encode("utf-8", "surrogateescape"))
     if size > PROPERTIES_LIMIT:
-        raise ValueError(
-            f"is {size} bytes long; at most {PROPERTIES_LIMIT} are read. Give only the few "
-            "properties to set, e.g. {score: 9.8, discoverySource: trivy}"
-        )
+        raise ValueError(f"is {size} bytes long; at most {PROPERTIES_LIMIT} are read. {too_long}")
     try:
         # Aliases are refused before anything is built from them.
         data = load_yaml(text, aliases=False)
@@ -46,10 +54,7 @@ def parse_properties(text: str) -> dict[str, Any]:
             f"is not YAML or JSON{at}: {getattr(exc, 'problem', None) or exc}"
         ) from None
     if not isinstance(data, dict) or not all(isinstance(key, str) for key in data):
-        raise ValueError(
-            "must be a mapping of property names to values, e.g. {score: 9.8} or "
-            '{"author": {"name": "Mona"}}'
-        )
+        raise ValueError(not_a_mapping)
     return data
 
 

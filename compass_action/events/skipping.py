@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..github.payload import mirrored_status, ref_deleted
 from ..github.run_context import PRE_MERGE_EVENTS, RunContext
+from .branches import left_out
 from .contract import EventType
 from .incident import issue_incident_state
 from .states import deployment_status_state
@@ -26,6 +27,7 @@ def reason_to_skip(
     state_given: bool,
     report_pull_requests: bool,
     incident_label: str = "incident",
+    build_branches: list[str] | None = None,
 ) -> str | None:
     """Why this run sends nothing, or None when it reports its event."""
     for rule in (_deleted_ref, _release_action):
@@ -39,8 +41,11 @@ def reason_to_skip(
     reason = _status_not_reported(run, event_type is EventType.DEPLOYMENT, state_given)
     if reason is not None:
         return reason
-    if event_type is EventType.BUILD and not report_pull_requests:
-        return _pre_merge_build(run)
+    if event_type is EventType.BUILD and run.event_name in PRE_MERGE_EVENTS:
+        return None if report_pull_requests else _pre_merge_build(run)
+    if event_type is EventType.BUILD and build_branches is not None:
+        name = run.tag if run.is_tag else run.branch
+        return left_out(name, run.is_tag, run.default_branch, build_branches or [])
     return None
 
 

@@ -149,6 +149,13 @@ class RunContext(FromEnvironment):
         return self.ref_name or None
 
     @property
+    def default_branch(self) -> str | None:
+        """The repository's default branch, as the payload gives it (most events carry it)."""
+        repository = self.event.get("repository")
+        value = repository.get("default_branch") if isinstance(repository, dict) else None
+        return value if isinstance(value, str) and value else None
+
+    @property
     def branch(self) -> str | None:
         """The branch the run is for, when it is for one."""
         ref = self.ref or ""
