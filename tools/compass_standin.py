@@ -42,10 +42,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .compass_contract import DEFAULT_OPENAPI, ContractMissing, contract_errors, validator_for
+from .compass_contract import (
+    DEFAULT_OPENAPI,
+    METRICS_OPENAPI,
+    ContractMissing,
+    contract_errors,
+    schema_errors,
+    validator_for,
+)
 from .standin_graphql import GRAPHQL_PATH, GraphQLState
 
 EVENTS_PATH = "/gateway/api/compass/v1/events"
+METRICS_PATH = "/gateway/api/compass/v1/metrics"
+METRIC_BY_DEFINITION = "InsertMetricByMetricDefinitionRequestDto"
 
 
 @dataclass
@@ -371,6 +380,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self, raw: str, authorized: bool) -> tuple[int, str]:
         state = self.server.state
+        if self.path == METRICS_PATH and authorized:
+            return self._metric(raw)
         if self.path != EVENTS_PATH:
             return 404, _errors("NOT_FOUND", f"no such path {self.path}")
         if not authorized:
@@ -393,6 +404,23 @@ class _Handler(BaseHTTPRequestHandler):
             state.store(body)
             state.graphql.record(body)
         return 202, ""
+
+    def _metric(self, raw: str) -> tuple[int, str]:
+        """POST /compass/v1/metrics: the body checked against the published schema, then the
+        metric source looked up as Compass does (404 when the component has none)."""
+        state = self.server.state
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return 400, _errors("INVALID_JSON", "The request body is not JSON.")
+        problems = schema_errors(body, METRIC_BY_DEFINITION, METRICS_OPENAPI)
+        if problems:
+            return 400, json.dumps(
+                {"errors": [{"type": "BAD_REQUEST", "message": p} for p in problems]}
+            )
+        with state.lock:
+            status, answer = state.graphql.insert_metric_value(body)
+        return status, json.dumps(answer)
 
 
 def _component_of(raw: str) -> str:
