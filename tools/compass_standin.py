@@ -51,6 +51,7 @@ from .compass_contract import (
     validator_for,
 )
 from .standin_graphql import GRAPHQL_PATH, GraphQLState
+from .standin_uploads import CheckedUpload, check_upload
 
 EVENTS_PATH = "/gateway/api/compass/v1/events"
 METRICS_PATH = "/gateway/api/compass/v1/metrics"
@@ -236,6 +237,7 @@ class StandinState:
         self.stopping = threading.Event()  # ends a trickle when the stand-in shuts down
         # POST /gateway/api/graphql, and the event sources the events endpoint may require.
         self.graphql = GraphQLState(email, token, self.expected_auth)
+        self.uploads: list[CheckedUpload] = []  # the API specs and lock files accepted
 
     def store(self, body: dict[str, Any]) -> None:
         """Keep the event as Compass would: keyed, and only if its update sequence number grew."""
@@ -377,6 +379,29 @@ class _Handler(BaseHTTPRequestHandler):
         sent = self._send(status, headers, body, trickle, trickle_head)
         with state.lock:
             record.sent_bytes = sent
+
+    def do_PUT(self) -> None:
+        """The uploads: API specs and lock files, multipart bodies checked field by field
+        against the published contract (tools/standin_uploads.py)."""
+        state = self.server.state
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length)
+        authorized = self.headers.get("Authorization", "") == state.expected_auth
+        if not authorized:
+            status, text = 401, _errors("UNAUTHORIZED", "Client must be authenticated.")
+        else:
+            with state.lock:
+                known = [component.ari for component in state.graphql.components]
+            upload = check_upload(self.path, self.headers.get("Content-Type", ""), raw, known)
+            status, text = upload.status, json.dumps(upload.answer)
+            if upload.status == 200:
+                with state.lock:
+                    state.uploads.append(upload)
+        with state.lock:
+            state.received.append(
+                Received(raw.decode("utf-8", errors="replace"), authorized, status)
+            )
+        self._reply(status, text)
 
     def _handle(self, raw: str, authorized: bool) -> tuple[int, str]:
         state = self.server.state

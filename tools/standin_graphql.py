@@ -312,21 +312,27 @@ def metric_definition_ari(key: str) -> str:
     return f"ari:cloud:compass:{STANDIN_CLOUD_ID}:metric-definition/{key}"
 
 
-# A custom definition, a built-in one that takes values and a built-in one Compass derives from
-# deployment events (names as Compass shows its built-in metrics).
+def builtin_metric_ari(key: str) -> str:
+    """Built-in definitions' ARIs have no cloud ID (enum BuiltinMetricDefinitions of
+    @atlassian/forge-graphql-types, src/compound-types.ts)."""
+    return f"ari:cloud:compass::metric-definition/builtin/{key}"
+
+
+# Custom definitions, a built-in one that takes values and a built-in one Compass derives from
+# deployment events.
 STANDIN_METRIC_DEFINITIONS = (
-    FakeMetricDefinition(metric_definition_ari("custom/5e1f0c4a"), "Code coverage"),
+    FakeMetricDefinition(metric_definition_ari("c5b1a2e0/5e1f0c4a"), "Code coverage"),
     FakeMetricDefinition(
-        metric_definition_ari("builtin/unit-test-coverage"), "Unit test coverage", "BUILT_IN"
+        builtin_metric_ari("unit-test-coverage-avg-last-10"), "Unit test coverage", "BUILT_IN"
     ),
     FakeMetricDefinition(
-        metric_definition_ari("builtin/deployment-frequency-28d"),
+        builtin_metric_ari("weekly-deployment-frequency-28d"),
         "Deployment Frequency",
         "BUILT_IN",
         ("DEPLOYMENT",),
     ),
-    FakeMetricDefinition(metric_definition_ari("custom/7a2b9d31"), "Tests"),
-    FakeMetricDefinition(metric_definition_ari("custom/0c3e8f52"), "Test failures"),
+    FakeMetricDefinition(metric_definition_ari("c5b1a2e0/7a2b9d31"), "Tests"),
+    FakeMetricDefinition(metric_definition_ari("c5b1a2e0/0c3e8f52"), "Test failures"),
 )
 
 

@@ -20,6 +20,10 @@ class FileProblem(Exception):
     """Why the file cannot be used, said so that it follows the input's name."""
 
 
+class Missing(FileProblem):
+    """There is no file at the path."""
+
+
 def workspace_path(environ: Mapping[str, str], given: str) -> tuple[Path, str]:
     """The file's real path and its path relative to the workspace; FileProblem when it lies
     outside the workspace (after following every symlink)."""
@@ -42,7 +46,7 @@ def read_workspace_file(environ: Mapping[str, str], given: str, limit: int) -> t
     try:
         return read_regular_file(path, limit), relative
     except FileNotFoundError:
-        raise FileProblem(f"{given!r} does not exist in the workspace") from None
+        raise Missing(f"{given!r} does not exist in the workspace") from None
     except TooLarge:
         raise FileProblem(
             f"{given!r} is larger than {_size(limit)}; this is more than such a file holds"

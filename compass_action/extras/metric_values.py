@@ -20,10 +20,11 @@ import yaml
 METRICS_LIMIT = 16 * 1024
 # A step reports a few metrics; each is one request per component against 100 a minute.
 MAX_METRICS = 20
-# A metric definition's ARI: ari:cloud:compass:<cloud-id>:metric-definition/<workspace>/<id>,
-# or one of Compass's built-in definitions, whose ARIs have the same form.
+# A metric definition's ARI: ari:cloud:compass:<cloud-id>:metric-definition/<workspace>/<id>;
+# Compass's built-in definitions have no cloud ID in theirs
+# (ari:cloud:compass::metric-definition/builtin/build-success-rate).
 METRIC_DEFINITION_ARI = re.compile(
-    r"^ari:cloud:compass:(?P<cloud_id>[A-Za-z0-9-]+):metric-definition/[A-Za-z0-9/-]+$"
+    r"^ari:cloud:compass:(?P<cloud_id>[A-Za-z0-9-]*):metric-definition/[A-Za-z0-9-]+/[A-Za-z0-9-]+$"
 )
 _NUMBER = re.compile(r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$")
 _LOADER: type[yaml.BaseLoader] = getattr(yaml, "CBaseLoader", yaml.BaseLoader)

@@ -23,9 +23,11 @@ class Upload:
     """A file to upload: what it is for, where it was read and its bytes."""
 
     input: str  # api-spec or package-lock
-    path: str  # as given, relative to the workspace
+    component: str  # the component's ARI
+    path: str  # relative to the workspace
     content: bytes
-    source_url: str = ""  # package-lock: the file at this commit on GitHub
+    content_type: str  # of the file's part in the multipart body
+    source_url: str = ""  # package-lock: the file at this commit on GitHub, for Compass's links
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ def plan_extras(
     if inputs.metrics is not None:
         metrics += parse_metrics(inputs.metrics)  # checked when the inputs were read
     metrics += _from_reports(inputs, environ, problems)
-    uploads = _uploads(inputs, run, environ, problems)
+    uploads = _uploads(inputs, run, environ, components, problems)
     given = [item.metric for item in metrics]
     twice = sorted({metric for metric in given if given.count(metric) > 1})
     if twice:
@@ -74,10 +76,14 @@ def _from_reports(
 
 
 def _uploads(
-    inputs: ActionInputs, run: RunContext, environ: Mapping[str, str], problems: list[Problem]
+    inputs: ActionInputs,
+    run: RunContext,
+    environ: Mapping[str, str],
+    components: list[str],
+    problems: list[Problem],
 ) -> list[Upload]:
     if inputs.api_spec is None and inputs.package_lock is None:
         return []
     from .uploads import planned_uploads  # only when a file to upload is given
 
-    return planned_uploads(inputs, run, environ, problems)
+    return planned_uploads(inputs, run, environ, components, problems)
