@@ -673,6 +673,14 @@ def _extras_missing(inputs: ActionInputs) -> list[Problem]:
         )
     if not inputs.sends_event and inputs.track_job:
         problems.append(Problem("track-job", "must be false with event-type: none"))
+    if inputs.reconcile is not None and inputs.extras_asked:
+        problems.append(
+            Problem(
+                "reconcile",
+                "sends past runs' events only; metric values and uploads belong to the step "
+                "that made them: leave metrics, the reports, api-spec and package-lock empty",
+            )
+        )
     if inputs.coverage_report is not None and inputs.coverage_metric is None:
         problems.append(
             Problem(

@@ -129,6 +129,11 @@ def prepare(
     if resolve is not None and any(is_component_slug(item) for item in found):
         found = resolve(inputs, found, deadline)
     if observing:
+        if inputs.extras_asked:
+            _notifier(reporter)(
+                "metric values and uploads are not sent by a run that reports another "
+                "workflow's run"
+            )
         return _observe(reporter, inputs, run, environ, found, (deadline, clock))
     # A dry run leaves no trace for later steps to continue from.
     ledger = (

@@ -9,6 +9,9 @@ metric definitions and sources against a schema written from Atlassian's publish
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -237,3 +240,44 @@ def test_a_dry_run_shows_the_bodies_and_sends_nothing(
     assert standin.received() == []
     assert "Dry run: the metric value that would be sent for Code coverage" in result.stdout
     assert json.loads(result.outputs["metrics"])[0]["status"] == "dry-run"
+
+
+def test_a_built_in_definition_is_given_by_its_ari_without_a_cloud_id(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    assert UNIT.id.startswith("ari:cloud:compass::metric-definition/builtin/")
+    result = in_process(PUSH, step(standin, metrics=f"{UNIT.id}: 64.25"), workdir)
+
+    assert result.exit_code == 0, printed(result)
+    assert [(s, b["metricDefinitionId"]) for s, b in metric_posts(standin)] == [
+        (404, UNIT.id),
+        (200, UNIT.id),
+    ]
+
+
+def test_a_derived_definition_given_by_its_ari_is_refused_too(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    result = in_process(PUSH, step(standin, metrics=f"{DERIVED.id}: 2"), workdir)
+    assert result.exit_code == 1 and "cannot take a value sent to it" in printed(result)
+    assert metric_posts(standin) == []
+
+
+def test_reconcile_takes_no_metrics(standin: Standin, in_process: InProcess, workdir: Path) -> None:
+    with_ = credentials(standin) | {"reconcile": "1d", "metrics": "Code coverage: 1"}
+    result = in_process(Run(event_name="schedule"), with_, workdir)
+    assert result.exit_code == 1 and "Input reconcile" in printed(result)
+    assert standin.received() == []
+
+
+def test_the_plain_event_path_loads_none_of_the_extras() -> None:
+    """Only a step with one of their inputs imports extras/ (and defusedxml)."""
+    code = (
+        "import sys, compass_action.main, compass_action.inputs as i; i.read_inputs(); "
+        "print(sorted(m for m in sys.modules if 'extras' in m or 'defusedxml' in m))"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPASS_")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

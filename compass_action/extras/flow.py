@@ -83,6 +83,8 @@ def send_extras(reporter: Reporter, prepared: Prepared, clock: Clock) -> int:
     only = not prepared.events
     if inputs.preflight:
         reporter.info("Preflight: metric values and uploads are not sent")
+        if only:
+            reporter.set_outputs(outputs(None, RunResult("preflight", False, "")))
         return 0
     if extras.attempt > 1 and extras.metrics:
         reporter.info(
