@@ -148,7 +148,9 @@ def prepare(
         if inputs.sends_event
     ]
     extras = None
-    if inputs.extras_asked:  # metric values and uploads; extras/ is imported only then
+    # Metric values and uploads, from the main step only (track-job's post step runs this
+    # again); extras/ is imported only when one of its inputs is set.
+    if inputs.extras_asked and stage == "main":
         from .extras.plan import plan_extras
 
         extras = plan_extras(inputs, run, environ, found, now)

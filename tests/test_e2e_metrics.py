@@ -281,3 +281,19 @@ def test_the_plain_event_path_loads_none_of_the_extras() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_with_track_job_the_values_are_sent_by_the_main_step_only(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    with_ = credentials(standin) | {
+        "track-job": "true",
+        "environment": "production",
+        "metrics": "Code coverage: 91",
+    }
+    main = in_process(Run(job_status="success"), with_, workdir)
+    post = in_process.post(Run(job_status="success"), with_, workdir, main)
+
+    assert main.exit_code == 0 and post is not None and post.exit_code == 0
+    assert [status for status, _ in metric_posts(standin)] == [404, 200]
+    assert len(event_posts(standin)) == 2  # IN_PROGRESS, then the job's status
