@@ -316,6 +316,15 @@ class ActionInputs(FromEnvironment):
             )
         )
 
+    @field_validator("coverage_metric", "tests_metric", "test_failures_metric")
+    @classmethod
+    def _metric_reference(cls, value: str | None) -> str | None:
+        if value is not None:
+            from .extras.metric_values import check_metric_reference  # only when given
+
+            check_metric_reference(value)
+        return value
+
     @field_validator("metrics")
     @classmethod
     def _metrics(cls, value: str | None) -> str | None:

@@ -297,3 +297,16 @@ def test_with_track_job_the_values_are_sent_by_the_main_step_only(
     assert main.exit_code == 0 and post is not None and post.exit_code == 0
     assert [status for status, _ in metric_posts(standin)] == [404, 200]
     assert len(event_posts(standin)) == 2  # IN_PROGRESS, then the job's status
+
+
+def test_a_report_metric_that_is_no_ari_is_an_input_problem(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    with_ = credentials(standin) | {
+        "event-type": "none",
+        "coverage-report": "coverage.xml",
+        "coverage-metric": "ari:cloud:compass:x:component/a/b",
+    }
+    result = in_process(PUSH, with_, workdir)
+    assert result.exit_code == 1 and "Input coverage-metric" in printed(result)
+    assert "not a metric definition ARI" in printed(result)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from ..prepare import Prepared
 
 METRICS_PATH = "/gateway/api/compass/v1/metrics"
+UPLOAD_INPUTS = ("api-spec", "package-lock")
 
 
 @dataclass(frozen=True)
@@ -350,12 +351,11 @@ def _report(reporter: Reporter, inputs: ActionInputs, rows: list[Row], only: boo
                 reporter.info(f"{row.what} = {row.value} for {row.component}: {row.message}")
             continue
         fails = fails_step(row.failure, inputs.fail_on)
+        kind = "upload" if row.what in UPLOAD_INPUTS else "metric"
         reporter.annotate(
             "error" if fails else "warning",
             f"{row.what} for {row.component}: {row.message}",
-            f"Compass {row.what}"
-            if not row.what.startswith(("api-spec", "package-lock"))
-            else f"Input {row.what}",
+            f"Compass {kind} {row.what}",
         )
         exit_code = max(exit_code, 1 if fails else 0)
     values = {"metrics": json.dumps([r.entry() for r in rows], separators=(",", ":"))}

@@ -100,6 +100,17 @@ def load_mapping(text: str, limit: int = METRICS_LIMIT) -> dict[str, Any]:
     return data
 
 
+def check_metric_reference(name: str) -> str:
+    """A metric definition as an input names it: its ARI, or a name (looked up)."""
+    if name.startswith("ari:") and METRIC_DEFINITION_ARI.fullmatch(name) is None:
+        raise ValueError(
+            f"{name!r} is not a metric definition ARI "
+            "(ari:cloud:compass:<cloud-id>:metric-definition/<workspace>/<id>); "
+            "give the ARI Compass shows or the definition's name"
+        )
+    return name
+
+
 def parse_metrics(text: str) -> list[MetricValue]:
     """The values ``text`` gives, in order; ValueError naming the first metric that is wrong."""
     data = load_mapping(text)
@@ -112,11 +123,6 @@ def parse_metrics(text: str) -> list[MetricValue]:
             raise ValueError("has an empty metric name")
         if not isinstance(raw, str):
             raise ValueError(f"the value of {name!r} is a list or mapping, not a number")
-        if name.startswith("ari:") and METRIC_DEFINITION_ARI.fullmatch(name) is None:
-            raise ValueError(
-                f"{name!r} is not a metric definition ARI "
-                "(ari:cloud:compass:<cloud-id>:metric-definition/<workspace>/<id>); "
-                "give the ARI Compass shows or the definition's name"
-            )
+        check_metric_reference(name)
         values.append(MetricValue(name, parse_number(raw, name)))
     return values
