@@ -19,14 +19,16 @@ nests too deeply is refused like every JSON file the action reads.
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+from defusedxml.ElementTree import iterparse
 
 from ..inputs import ActionInputs
 from ..problems import Problem
@@ -89,11 +91,31 @@ def report_values(
 
 
 def _xml(raw: bytes) -> ET.Element:
+    """The root with its attributes and its children with theirs, nothing deeper: all a
+    report's totals need. Read as a stream, each element dropped once read, so a report of tens
+    of megabytes never becomes a tree in memory; when the root carries the totals (Cobertura,
+    JUnit's ``tests``), reading stops there."""
+    shallow: ET.Element | None = None
+    depth = 0
     try:
-        root: ET.Element = fromstring(
-            raw, forbid_dtd=False, forbid_entities=True, forbid_external=True
-        )
-        return root
+        for event, element in iterparse(
+            io.BytesIO(raw),
+            events=("start", "end"),
+            forbid_dtd=False,
+            forbid_entities=True,
+            forbid_external=True,
+        ):
+            if event == "end":
+                depth -= 1
+                element.clear()
+                continue
+            depth += 1
+            if depth == 1:
+                shallow = ET.Element(element.tag, dict(element.attrib))
+                if element.tag == "coverage" or element.get("tests") is not None:
+                    return shallow
+            elif depth == 2 and shallow is not None:
+                ET.SubElement(shallow, element.tag, dict(element.attrib))
     except DefusedXmlException as exc:
         raise ReportProblem(
             f"declares XML entities or external references ({type(exc).__name__}), which no "
@@ -101,6 +123,9 @@ def _xml(raw: bytes) -> ET.Element:
         ) from None
     except ET.ParseError as exc:
         raise ReportProblem(f"is not well-formed XML ({exc})") from None
+    if shallow is None:
+        raise ReportProblem("is XML without a root element")
+    return shallow
 
 
 def _number(value: str | None) -> float | None:
@@ -176,16 +201,15 @@ def _json_coverage(raw: bytes) -> Coverage:
     return Coverage(float(percent), "coverage.py JSON")
 
 
+_LCOV_TOTAL = re.compile(rb"^[ \t]*L([FH]):[ \t]*([0-9]{1,12})[ \t]*\r?$", re.MULTILINE)
+
+
 def _lcov_coverage(raw: bytes) -> Coverage:
-    found = hit = 0
-    for line in raw.decode("utf-8", errors="replace").splitlines():
-        key, _, value = line.strip().partition(":")
-        if key in ("LF", "LH") and value.isdigit():
-            if key == "LF":
-                found += int(value)
-            else:
-                hit += int(value)
-    return _percent(hit, found, "lcov")
+    """Lines hit (``LH``) over lines found (``LF``), summed over the report's records."""
+    totals = {b"F": 0, b"H": 0}
+    for key, count in _LCOV_TOTAL.findall(raw):
+        totals[key] += int(count)
+    return _percent(totals[b"H"], totals[b"F"], "lcov")
 
 
 def junit_counts(raw: bytes) -> JUnitCounts:
