@@ -226,6 +226,11 @@ def test_every_component_gets_every_value(
     assert len(json.loads(result.outputs["metrics"])) == 4
     externals = {external for _, external in standin.state.graphql.metric_sources.values()}
     assert len(externals) == 4  # no two components share a metric source
+    # What docs/metrics-and-uploads.md says it costs: the 2 events, 1 definitions page, and for
+    # each of the 2 x 2 values its send plus 3 for a new source (404, sources read, create).
+    assert len(standin.received()) == 2 + 1 + 2 * 2 * (1 + 3)
+    again = in_process(PUSH, with_, workdir)
+    assert again.exit_code == 0 and len(standin.received()) == 19 + 2 + 1 + 2 * 2
 
 
 def test_a_dry_run_shows_the_bodies_and_sends_nothing(

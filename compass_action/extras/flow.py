@@ -104,6 +104,11 @@ def send_extras(reporter: Reporter, prepared: Prepared, clock: Clock) -> int:
 
 def _dry_rows(reporter: Reporter, inputs: ActionInputs, extras: Extras) -> list[Row]:
     rows = []
+    if any(not item.is_ari for item in extras.metrics):
+        reporter.info(
+            "Dry run: metric definitions given by name are looked up only when sending; the "
+            "bodies below show the name where the definition's ARI will be"
+        )
     for component in extras.components:
         for item in extras.metrics:
             body = metric_body(item.metric, component, item.value, extras.timestamp)
