@@ -15,7 +15,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import SettingsConfigDict
 
 from .events.contract import MAX_SAFE_INTEGER, CustomIcon, EnvironmentCategory, EventType
@@ -52,6 +60,8 @@ DEFAULT_COMPASS_FILES = "**/compass.yml"
 DEFAULT_TIMEOUT = 60.0
 RECONCILE_TIMEOUT = 5 * 3600.0
 MAX_TIMEOUT = 6 * 3600.0
+# event-type: none sends no event, only the step's metric values and uploads (extras/).
+NO_EVENT = "none"
 
 FailOn = Literal["config", "any", "never"]
 SetupEventSource = Literal["auto", "never"]
@@ -276,6 +286,68 @@ class ActionInputs(FromEnvironment):
     build_unit: BuildUnit = "run"
     jobs: str | None = None
     build_branches: str | None = None
+    # extras/ (issue 21): metric values and uploads sent besides the event.
+    metrics: str | None = None
+    coverage_report: str | None = None
+    coverage_metric: str | None = None
+    test_report: str | None = None
+    tests_metric: str | None = None
+    test_failures_metric: str | None = None
+    api_spec: str | None = None
+    package_lock: str | None = None
+    # event-type: none (see _event_type_none): the step sends its extras and no event.
+    _no_event: bool = PrivateAttr(default=False)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _event_type_none(cls, data: Any, handler: Any) -> Any:
+        """``event-type: none`` stands for no event; the kind's field keeps a default that
+        needs nothing (custom), so every rule about kinds stays as it is."""
+        given = data.get("event_type") if isinstance(data, dict) else None
+        none = isinstance(given, str) and given.strip().lower() == NO_EVENT
+        if none:
+            data = {**data, "event_type": EventType.CUSTOM}
+        model = handler(data)
+        if none:
+            model._no_event = True
+        return model
+
+    @property
+    def sends_event(self) -> bool:
+        """False with ``event-type: none``: only metric values and uploads are sent."""
+        return not self._no_event
+
+    @property
+    def extras_asked(self) -> bool:
+        """Whether any input of extras/ is set (metric values, reports, uploads)."""
+        return any(
+            value is not None
+            for value in (
+                self.metrics,
+                self.coverage_report,
+                self.test_report,
+                self.api_spec,
+                self.package_lock,
+            )
+        )
+
+    @field_validator("coverage_metric", "tests_metric", "test_failures_metric")
+    @classmethod
+    def _metric_reference(cls, value: str | None) -> str | None:
+        if value is not None:
+            from .extras.metric_values import check_metric_reference  # only when given
+
+            check_metric_reference(value)
+        return value
+
+    @field_validator("metrics")
+    @classmethod
+    def _metrics(cls, value: str | None) -> str | None:
+        if value is not None:
+            from .extras.metric_values import parse_metrics  # only when metrics is given
+
+            parse_metrics(value)
+        return value
 
     @field_validator("*", mode="before")
     @classmethod
@@ -584,6 +656,7 @@ def _missing(inputs: ActionInputs, unchecked: frozenset[str]) -> list[Problem]:
                 )
             )
             break
+    problems += _extras_missing(inputs)
     if inputs.track_job and inputs.event_type not in JOB_STATUS_KINDS:
         # Only deployments and builds follow the job (IN_PROGRESS, then the job's status); the
         # other kinds have states of their own, which a job's end says nothing about.
@@ -636,4 +709,45 @@ def _missing(inputs: ActionInputs, unchecked: frozenset[str]) -> list[Problem]:
         for field, message in required.items():
             if getattr(inputs, field) is None and field not in unchecked:
                 problems.append(Problem(input_name(field), message))
+    return problems
+
+
+def _extras_missing(inputs: ActionInputs) -> list[Problem]:
+    """What the inputs of extras/ need beside them (metric values and uploads)."""
+    problems = []
+    if not inputs.sends_event and not inputs.extras_asked:
+        problems.append(
+            Problem(
+                "event-type",
+                "none sends no event, so give what to send instead: metrics, coverage-report, "
+                "test-report, api-spec or package-lock",
+            )
+        )
+    if not inputs.sends_event and inputs.track_job:
+        problems.append(Problem("track-job", "must be false with event-type: none"))
+    if inputs.reconcile is not None and inputs.extras_asked:
+        problems.append(
+            Problem(
+                "reconcile",
+                "sends past runs' events only; metric values and uploads belong to the step "
+                "that made them: leave metrics, the reports, api-spec and package-lock empty",
+            )
+        )
+    if inputs.coverage_report is not None and inputs.coverage_metric is None:
+        problems.append(
+            Problem(
+                "coverage-metric",
+                "is required with coverage-report: the metric definition (its name or ARI) "
+                "to send the coverage to",
+            )
+        )
+    no_test_metric = inputs.tests_metric is None and inputs.test_failures_metric is None
+    if inputs.test_report is not None and no_test_metric:
+        problems.append(
+            Problem(
+                "tests-metric",
+                "or test-failures-metric is required with test-report: the metric definition "
+                "(its name or ARI) to send the test count or the failures to",
+            )
+        )
     return problems

@@ -20,7 +20,7 @@ from .inputs import ActionInputs, FailOn
 from .limits import Deadline
 from .policy import Failure, fail_on_fallback, fails_step
 from .preflight import preflight
-from .prepare import Skipped, prepare
+from .prepare import Prepared, Skipped, prepare
 from .problems import InputProblems, Problem
 from .reconcile import Reconciling, reconcile, reconcile_summary
 from .report.reporter import Reporter
@@ -121,6 +121,17 @@ def run_post(reporter: Reporter, environ: Mapping[str, str]) -> int:
 
 
 def run(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAGE) -> int:
+    """The step: its events, then its metric values and uploads (extras/) if it has any."""
+    later: list[Prepared] = []
+    code = _run(reporter, environ, stage, later)
+    for prepared in later:  # extras/ is imported only when one of its inputs is set
+        from .extras.flow import send_extras
+
+        code = max(code, send_extras(reporter, prepared, CLOCK))
+    return code
+
+
+def _run(reporter: Reporter, environ: Mapping[str, str], stage: str, later: list[Prepared]) -> int:
     fail_on = fail_on_fallback(environ.get(variable_name("fail-on")))
     with contextlib.ExitStack() as stack:
         connection = _Connection(reporter, stack)
@@ -138,6 +149,10 @@ def run(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAGE)
         if isinstance(prepared, Reconciling):
             return _reconcile(reporter, prepared, environ, connection)
         inputs, events = prepared.inputs, prepared.events
+        if prepared.extras is not None:
+            later.append(prepared)  # sent by run() once the events are
+            if not events:
+                return 0  # event-type: none
         if inputs.track_job and stage == MAIN_STAGE:
             _register_post_step(reporter)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from .changes import changed_components
 from .clients.http import Clock
@@ -27,6 +28,9 @@ from .problems import InputProblems, Problem
 from .reconcile import Reconciling, reconcile_problems
 from .report.reporter import Reporter
 
+if TYPE_CHECKING:
+    from .extras.plan import Extras
+
 # Stands in for a missing or wrong component-id while the other inputs are checked by deriving
 # an event from them; that event is thrown away, never sent, logged or recorded.
 _PROBE_COMPONENT = "ari:cloud:compass:00000000-0000-0000-0000-000000000000:component/probe/probe"
@@ -43,6 +47,7 @@ class Prepared:
     events: list[BuiltEvent]  # one per component, in the order given or found
     ledger: JobLedger  # where an accepted event is recorded for later steps of the job
     deadline: Deadline  # the one timeout budget, from the first request on
+    extras: Extras | None = None  # metric values and uploads to send besides the events
 
     @property
     def event(self) -> BuiltEvent:
@@ -127,6 +132,11 @@ def prepare(
     if resolve is not None and any(is_component_slug(item) for item in found):
         found = resolve(inputs, found, deadline)
     if observing:
+        if inputs.extras_asked:
+            _notifier(reporter)(
+                "metric values and uploads are not sent by a run that reports another "
+                "workflow's run"
+            )
         return _observe(reporter, inputs, run, environ, found, (deadline, clock))
     # A dry run leaves no trace for later steps to continue from.
     ledger = (
@@ -138,8 +148,16 @@ def prepare(
     events = [
         build_event(inputs.for_component(component), run, lambda: now, numbers, ledger)
         for component in found
+        if inputs.sends_event
     ]
-    return Prepared(inputs, events, ledger, deadline)
+    extras = None
+    # Metric values and uploads, from the main step only (track-job's post step runs this
+    # again); extras/ is imported only when one of its inputs is set.
+    if inputs.extras_asked and stage == "main":
+        from .extras.plan import plan_extras
+
+        extras = plan_extras(inputs, run, environ, found, now)
+    return Prepared(inputs, events, ledger, deadline, extras)
 
 
 def _observe(

@@ -42,10 +42,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .compass_contract import DEFAULT_OPENAPI, ContractMissing, contract_errors, validator_for
+from .compass_contract import (
+    DEFAULT_OPENAPI,
+    METRICS_OPENAPI,
+    ContractMissing,
+    contract_errors,
+    schema_errors,
+    validator_for,
+)
 from .standin_graphql import GRAPHQL_PATH, GraphQLState
+from .standin_uploads import CheckedUpload, check_upload
 
 EVENTS_PATH = "/gateway/api/compass/v1/events"
+METRICS_PATH = "/gateway/api/compass/v1/metrics"
+METRIC_BY_DEFINITION = "InsertMetricByMetricDefinitionRequestDto"
 
 
 @dataclass
@@ -227,6 +237,7 @@ class StandinState:
         self.stopping = threading.Event()  # ends a trickle when the stand-in shuts down
         # POST /gateway/api/graphql, and the event sources the events endpoint may require.
         self.graphql = GraphQLState(email, token, self.expected_auth)
+        self.uploads: list[CheckedUpload] = []  # the API specs and lock files accepted
 
     def store(self, body: dict[str, Any]) -> None:
         """Keep the event as Compass would: keyed, and only if its update sequence number grew."""
@@ -369,8 +380,33 @@ class _Handler(BaseHTTPRequestHandler):
         with state.lock:
             record.sent_bytes = sent
 
+    def do_PUT(self) -> None:
+        """The uploads: API specs and lock files, multipart bodies checked field by field
+        against the published contract (tools/standin_uploads.py)."""
+        state = self.server.state
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length)
+        authorized = self.headers.get("Authorization", "") == state.expected_auth
+        if not authorized:
+            status, text = 401, _errors("UNAUTHORIZED", "Client must be authenticated.")
+        else:
+            with state.lock:
+                known = [component.ari for component in state.graphql.components]
+            upload = check_upload(self.path, self.headers.get("Content-Type", ""), raw, known)
+            status, text = upload.status, json.dumps(upload.answer)
+            if upload.status == 200:
+                with state.lock:
+                    state.uploads.append(upload)
+        with state.lock:
+            state.received.append(
+                Received(raw.decode("utf-8", errors="replace"), authorized, status)
+            )
+        self._reply(status, text)
+
     def _handle(self, raw: str, authorized: bool) -> tuple[int, str]:
         state = self.server.state
+        if self.path == METRICS_PATH and authorized:
+            return self._metric(raw)
         if self.path != EVENTS_PATH:
             return 404, _errors("NOT_FOUND", f"no such path {self.path}")
         if not authorized:
@@ -393,6 +429,23 @@ class _Handler(BaseHTTPRequestHandler):
             state.store(body)
             state.graphql.record(body)
         return 202, ""
+
+    def _metric(self, raw: str) -> tuple[int, str]:
+        """POST /compass/v1/metrics: the body checked against the published schema, then the
+        metric source looked up as Compass does (404 when the component has none)."""
+        state = self.server.state
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            return 400, _errors("INVALID_JSON", "The request body is not JSON.")
+        problems = schema_errors(body, METRIC_BY_DEFINITION, METRICS_OPENAPI)
+        if problems:
+            return 400, json.dumps(
+                {"errors": [{"type": "BAD_REQUEST", "message": p} for p in problems]}
+            )
+        with state.lock:
+            status, answer = state.graphql.insert_metric_value(body)
+        return status, json.dumps(answer)
 
 
 def _component_of(raw: str) -> str:

@@ -63,6 +63,44 @@ type CompassCatalogQueryApi {
   eventSource(
     cloudId: ID!, eventType: CompassEventType!, externalEventSourceId: ID!
   ): CompassEventSourceResult
+  metricDefinitions(query: CompassMetricDefinitionsQuery!): CompassMetricDefinitionsQueryResult
+  metricDefinition(cloudId: ID!, metricDefinitionId: ID!): CompassMetricDefinitionResult
+}
+input CompassMetricDefinitionsQuery { cloudId: ID!, first: Int, after: String }
+union CompassMetricDefinitionsQueryResult = CompassMetricDefinitionsConnection | QueryError
+union CompassMetricDefinitionResult = CompassMetricDefinition | QueryError
+type CompassMetricDefinitionsConnection { nodes: [CompassMetricDefinition!], pageInfo: PageInfo! }
+enum CompassMetricDefinitionType { BUILT_IN CUSTOM }
+type CompassMetricDefinition {
+  id: ID!
+  name: String
+  description: String
+  type: CompassMetricDefinitionType!
+  derivedEventTypes: [CompassEventType!]
+}
+input CompassComponentMetricSourcesQuery { first: Int, after: String }
+union CompassComponentMetricSourcesQueryResult =
+  CompassComponentMetricSourcesConnection | QueryError
+type CompassComponentMetricSourcesConnection {
+  nodes: [CompassMetricSource!], pageInfo: PageInfo!, totalCount: Int
+}
+type CompassMetricSource {
+  id: ID!
+  externalMetricSourceId: ID
+  title: String
+  url: String
+  metricDefinition: CompassMetricDefinition
+}
+input CompassCreateMetricSourceInput {
+  componentId: ID!
+  metricDefinitionId: ID!
+  externalMetricSourceId: ID!
+  derived: Boolean
+  forgeAppId: ID
+  url: String
+}
+type CompassCreateMetricSourcePayload {
+  success: Boolean!, errors: [MutationError!], createdMetricSource: CompassMetricSource
 }
 input ComponentReferenceInput { ari: ID, slug: ComponentSlugReferenceInput }
 input ComponentSlugReferenceInput { slug: String!, cloudId: ID! }
@@ -74,6 +112,7 @@ type CompassComponent {
   typeId: ID
   slug: String
   eventSources: [EventSource!]
+  metricSources(query: CompassComponentMetricSourcesQuery): CompassComponentMetricSourcesQueryResult
 }
 type QueryError { identifier: ID, message: String, extensions: [QueryErrorExtension!] }
 type QueryErrorExtension { statusCode: Int, errorType: String }
@@ -237,6 +276,7 @@ type CompassVulnerabilityEventProperties {
 type CompassCatalogMutationApi {
   createEventSource(input: CreateEventSourceInput!): CreateEventSourcePayload
   attachEventSource(input: AttachEventSourceInput!): AttachEventSourcePayload
+  createMetricSource(input: CompassCreateMetricSourceInput!): CompassCreateMetricSourcePayload
 }
 input CreateEventSourceInput {
   cloudId: ID!, eventType: CompassEventType!, externalEventSourceId: ID!
@@ -258,6 +298,42 @@ class FakeComponent:
     slug: str
     name: str
     type: str = "SERVICE"
+
+
+@dataclass(frozen=True)
+class FakeMetricDefinition:
+    id: str
+    name: str
+    type: str = "CUSTOM"
+    derived_event_types: tuple[str, ...] = ()
+
+
+def metric_definition_ari(key: str) -> str:
+    return f"ari:cloud:compass:{STANDIN_CLOUD_ID}:metric-definition/{key}"
+
+
+def builtin_metric_ari(key: str) -> str:
+    """Built-in definitions' ARIs have no cloud ID (enum BuiltinMetricDefinitions of
+    @atlassian/forge-graphql-types, src/compound-types.ts)."""
+    return f"ari:cloud:compass::metric-definition/builtin/{key}"
+
+
+# Custom definitions, a built-in one that takes values and a built-in one Compass derives from
+# deployment events.
+STANDIN_METRIC_DEFINITIONS = (
+    FakeMetricDefinition(metric_definition_ari("c5b1a2e0/5e1f0c4a"), "Code coverage"),
+    FakeMetricDefinition(
+        builtin_metric_ari("unit-test-coverage-avg-last-10"), "Unit test coverage", "BUILT_IN"
+    ),
+    FakeMetricDefinition(
+        builtin_metric_ari("weekly-deployment-frequency-28d"),
+        "Deployment Frequency",
+        "BUILT_IN",
+        ("DEPLOYMENT",),
+    ),
+    FakeMetricDefinition(metric_definition_ari("c5b1a2e0/7a2b9d31"), "Tests"),
+    FakeMetricDefinition(metric_definition_ari("c5b1a2e0/0c3e8f52"), "Test failures"),
+)
 
 
 @dataclass
@@ -304,6 +380,13 @@ class GraphQLState:
     failures: list[Failure] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)  # the operation name of every request
     owner: tuple[str, str] = ("5b10ac8d82e05b22cc7d4ef5", "Deploy Bot")
+    # Metric definitions (id, name, type, derivedEventTypes) and metric sources: (component
+    # ARI, definition id) -> (source id, external id); metric values as the REST answer says.
+    metric_definitions: list[FakeMetricDefinition] = field(
+        default_factory=lambda: list(STANDIN_METRIC_DEFINITIONS)
+    )
+    metric_sources: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    metric_values: list[dict[str, Any]] = field(default_factory=list)
     _stored: list[_Stored] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
@@ -368,6 +451,9 @@ class GraphQLState:
                 "eventSource": self._event_source,
                 "createEventSource": self._create_event_source,
                 "attachEventSource": self._attach_event_source,
+                "metricDefinitions": self._metric_definitions,
+                "metricDefinition": self._metric_definition,
+                "createMetricSource": self._create_metric_source,
             },
         }
 
@@ -408,6 +494,7 @@ class GraphQLState:
             "type": component.type,
             "slug": component.slug,
             "eventSources": [self._source_data(source) for source in sorted(attached)],
+            "metricSources": lambda _info, query=None: self._metric_sources_of(component.ari),
         }
 
     def _source_data(self, source_id: str) -> dict[str, Any]:
@@ -490,6 +577,115 @@ class GraphQLState:
             return _mutation_error("Component not found", "COMPONENT_NOT_FOUND", 404)
         self.attachments.add((source, component))
         return {"success": True, "errors": None}
+
+    # -- metric definitions and sources --------------------------------------------------------
+
+    def _definition_data(self, definition: FakeMetricDefinition) -> dict[str, Any]:
+        return {
+            "__typename": "CompassMetricDefinition",
+            "id": definition.id,
+            "name": definition.name,
+            "type": definition.type,
+            "derivedEventTypes": list(definition.derived_event_types) or None,
+        }
+
+    def _metric_definitions(self, _info: Any, query: dict[str, Any]) -> dict[str, Any]:
+        failed = self._query_error("metricDefinitions")
+        if failed is not None:
+            return failed
+        if query["cloudId"] != self.cloud_id:
+            return _query_error("Invalid cloud ID", 400, "BAD_REQUEST")
+        start = int(query.get("after") or 0)
+        size = int(query.get("first") or 10)
+        page = self.metric_definitions[start : start + size]
+        more = start + size < len(self.metric_definitions)
+        return {
+            "__typename": "CompassMetricDefinitionsConnection",
+            "nodes": [self._definition_data(item) for item in page],
+            "pageInfo": {
+                "hasNextPage": more,
+                "hasPreviousPage": start > 0,
+                "endCursor": str(start + size) if more else None,
+            },
+        }
+
+    def _metric_definition(
+        self, _info: Any, cloudId: str, metricDefinitionId: str
+    ) -> dict[str, Any]:
+        for item in self.metric_definitions:
+            if item.id == metricDefinitionId and cloudId == self.cloud_id:
+                return self._definition_data(item)
+        return _query_error("Metric definition not found", 404, "NOT_FOUND")
+
+    def _metric_sources_of(self, component: str) -> dict[str, Any]:
+        failed = self._query_error("metricSources")
+        if failed is not None:
+            return failed
+        nodes = [
+            {
+                "id": source_id,
+                "externalMetricSourceId": external,
+                "metricDefinition": {"__typename": "CompassMetricDefinition", "id": definition},
+            }
+            for (ari, definition), (source_id, external) in self.metric_sources.items()
+            if ari == component
+        ]
+        return {
+            "__typename": "CompassComponentMetricSourcesConnection",
+            "nodes": nodes,
+            "pageInfo": {"hasNextPage": False, "hasPreviousPage": False},
+        }
+
+    def _create_metric_source(self, _info: Any, input: dict[str, Any]) -> dict[str, Any]:
+        failed = self._mutation_error("createMetricSource")
+        if failed is not None:
+            return failed
+        component, definition = str(input["componentId"]), str(input["metricDefinitionId"])
+        if not any(item.ari == component for item in self.components):
+            return _mutation_error("Component not found", "NOT_FOUND", 404)
+        if not any(item.id == definition for item in self.metric_definitions):
+            return _mutation_error("Metric definition not found", "NOT_FOUND", 404)
+        if (component, definition) in self.metric_sources:
+            return _mutation_error("Metric source already exists", "ALREADY_EXISTS", 409)
+        source_id = f"ari:cloud:compass:{self.cloud_id}:metric-source/{next(self._ids)}"
+        external = str(input["externalMetricSourceId"])
+        self.metric_sources[(component, definition)] = (source_id, external)
+        return {
+            "success": True,
+            "errors": None,
+            "createdMetricSource": {"id": source_id, "externalMetricSourceId": external},
+        }
+
+    def insert_metric_value(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+        """The REST metrics endpoint's answer to a valid body, as the contract lists them."""
+        definition_id, component = str(body["metricDefinitionId"]), str(body["componentId"])
+        definition = next(
+            (item for item in self.metric_definitions if item.id == definition_id), None
+        )
+        if definition is None:
+            return 404, _rest_errors("NOT_FOUND", "Metric definition not found")
+        if not any(item.ari == component for item in self.components):
+            return 404, _rest_errors("NOT_FOUND", "Component not found")
+        if definition.derived_event_types:
+            return 400, _rest_errors(
+                "BAD_REQUEST", "Metric values cannot be inserted into a derived metric source"
+            )
+        source = self.metric_sources.get((component, definition_id))
+        if source is None:
+            return 404, _rest_errors(
+                "NOT_FOUND", "No metric source found for the metric definition and component"
+            )
+        value = {
+            "metricSourceId": source[0],
+            "value": body["value"],
+            "timestamp": body.get("timestamp") or "2026-12-06T00:00:00Z",
+        }
+        self.metric_values.append({**value, "componentId": component, "definition": definition_id})
+        return 200, value
+
+
+def _rest_errors(kind: str, message: str) -> dict[str, Any]:
+    return {"errors": [{"type": kind, "message": message}]}
 
 
 def _kind(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:

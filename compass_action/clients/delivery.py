@@ -84,8 +84,12 @@ class Delivery:
         *,
         clock: Clock | None = None,
         pacer: Pacer | None = None,
+        method: str = "POST",
+        content_type: str = "application/json",
     ) -> None:
+        """``method`` and ``content_type``: PUT and multipart for the uploads of extras/."""
         self._url = url
+        self._method = method
         self._budget = budget
         self._clock = clock or Clock()
         self._pacer = pacer or pacer_for(user, self._clock)
@@ -93,7 +97,7 @@ class Delivery:
         self._http = HttpClient(
             url,
             httpx.BasicAuth(user, token),
-            {"Accept": "application/json", "Content-Type": "application/json"},
+            {"Accept": "application/json", "Content-Type": content_type},
             self._clock,
         )
 
@@ -117,7 +121,7 @@ class Delivery:
             nonlocal attempts
             attempts += 1
             self._pacer.wait_turn(deadline)
-            raw = self._http.post(self._url, body, deadline)
+            raw = self._http.post(self._url, body, deadline, self._method)
             answer = answer_of(raw)
             if answer.verdict is Verdict.RETRY:
                 raise RetryableAnswer(answer, raw.retry_after)

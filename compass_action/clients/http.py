@@ -224,13 +224,13 @@ class HttpClient:
     def close(self) -> None:
         self._client.close()
 
-    def post(self, url: str, body: bytes, deadline: Deadline) -> RawAnswer:
+    def post(self, url: str, body: bytes, deadline: Deadline, method: str = "POST") -> RawAnswer:
         """One request: the answer, its body streamed in bounded; every socket operation and
-        the read end at ``deadline``."""
+        the read end at ``deadline``. ``method``: PUT for the uploads of extras/."""
         self._network.deadline = deadline
         deadline.check()  # a wait before this may have used up what was left
         timeout = deadline.cap(PER_ATTEMPT_TIMEOUT)
-        with self._client.stream("POST", url, content=body, timeout=timeout) as response:
+        with self._client.stream(method, url, content=body, timeout=timeout) as response:
             return _read(response, deadline, self._clock.wall())
 
     def get(self, url: str, deadline: Deadline, limit: int = MAX_ANSWER_BYTES) -> RawAnswer:
