@@ -171,19 +171,19 @@ def test_no_preview_shows_8_characters_of_a_secret(pieces: list[str], limit: int
             assert form[start : start + 8].casefold() not in folded
 
 
-def test_a_cut_drops_a_trailing_start_of_a_secret_the_server_had_already_cut() -> None:
+def test_a_secret_the_server_had_already_cut_is_scrubbed_as_a_whole_one() -> None:
     # An error page that echoed the first 44 characters of the Basic credentials.
     body = "Unauthorized for Basic " + BASIC[:44] + "…and more text after it, long enough to cut"
     shown = scrubber().preview(body, 23 + 30)
-    assert shown == "Unauthorized for Basic " + ELLIPSIS
+    assert shown == "Unauthorized for Basic ***…and more text after it" + ELLIPSIS
 
 
-def test_a_cut_drops_a_trailing_start_of_an_encoded_secret_longer_than_the_secret() -> None:
+def test_a_cut_echo_of_an_encoded_secret_longer_than_the_secret_is_scrubbed() -> None:
     secrets = Scrubber()
     token = "A/B+C=" * 10  # 60 characters, percent-encoded 120
     secrets.add(token)
     echoed = quote(token, safe="")[:100]
-    assert secrets.preview(f"said {echoed} and more text", 106) == "said " + ELLIPSIS
+    assert secrets.preview(f"said {echoed} and more text", 106) == "said *** and more text"
 
 
 def test_a_cut_keeps_a_short_coincidental_ending() -> None:

@@ -126,6 +126,7 @@ class RawAnswer:
     body: bytes | None
     unread: str | None = None  # why ``body`` is None: too large, undecodable, cut off
     headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+    too_large: bool = False  # ``body`` is None as it passed the limit (not read further)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -163,6 +164,7 @@ def _read(
     headers = response.headers
     unread: str | None = None
     body: bytes | None = None
+    too_large = False
     try:
         body = read_bounded(
             response.iter_raw(),
@@ -171,7 +173,7 @@ def _read(
             encoding=headers.get("content-encoding", "identity"),
         )
     except TooLarge:
-        unread = f"a body larger than {limit // 1024} KiB, not read further"
+        unread, too_large = f"a body larger than {limit // 1024} KiB, not read further", True
     except Undecodable as exc:
         unread = str(exc)
     except (DeadlineExceeded, httpx.TimeoutException):
@@ -186,6 +188,7 @@ def _read(
         body=body,
         unread=unread,
         headers={name.lower(): value for name, value in headers.items()},
+        too_large=too_large,
     )
 
 
