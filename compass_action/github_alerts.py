@@ -32,7 +32,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from .clients.github_api import (
     CodeScanningAlert,
@@ -175,11 +175,11 @@ def read_findings(
     for source in sources:
         try:
             if source == CODE_SCANNING:
-                findings += map(
-                    code_scanning_finding, code_scanning_alerts(api, repository, deadline)
-                )
+                scanned = code_scanning_alerts(api, repository, deadline)
+                findings += map(code_scanning_finding, _known_states(source, scanned, notice))
             else:
-                findings += map(dependabot_finding, dependabot_alerts(api, repository, deadline))
+                listed = dependabot_alerts(api, repository, deadline)
+                findings += map(dependabot_finding, _known_states(source, listed, notice))
         except GitHubApiError as exc:
             if exc.status not in (403, 404):
                 raise
@@ -188,6 +188,21 @@ def read_findings(
                 f"cannot read them; {TOKEN_NEEDED[source]}"
             )
     return [finding for finding in findings if finding is not None]
+
+
+A = TypeVar("A", CodeScanningAlert, DependabotAlert)
+
+
+def _known_states(source: str, alerts: list[A], notice: Notice) -> list[A]:
+    """The alerts in a state of ALERT_STATES; each other one skipped with a notice naming it
+    (a state GitHub added later: reporting it as any of ours would be a guess)."""
+    for alert in alerts:
+        if alert.state not in ALERT_STATES:
+            notice(
+                f"{source} alert {alert.number} skipped: its state {alert.state!r} is none "
+                f"of {', '.join(ALERT_STATES)}"
+            )
+    return [alert for alert in alerts if alert.state in ALERT_STATES]
 
 
 def alert_events(
@@ -210,8 +225,14 @@ def alert_events(
     for finding in read_findings(api, repository, sources, deadline, notice):
         for component in components:
             given = _finding_inputs(inputs, component, key, repository, finding)
-            event = build_event(given, run, now, numbers)
-            events.append(replace(event, label=f"{finding.source} alert {finding.number}"))
+            label = f"{finding.source} alert {finding.number}"
+            try:
+                event = build_event(given, run, now, numbers)
+            except InputProblems as exc:  # its times (20 s ahead of this clock, say): this one
+                problem = exc.problems[0]
+                notice(f"{label} skipped: {problem.input} {problem.message}")
+                break
+            events.append(replace(event, label=label))
     return events
 
 

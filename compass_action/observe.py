@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import ValidationError
 
@@ -41,7 +41,7 @@ from .events.identity import UpdateSequence
 from .events.states import JOB_STATUS_KINDS
 from .github.run_context import PRE_MERGE_EVENTS, RunContext
 from .inputs import ActionInputs
-from .limits import Deadline
+from .limits import Deadline, bounded_int
 from .problems import InputProblems, Problem
 
 OBSERVED_EVENT = "workflow_run"
@@ -70,6 +70,10 @@ CONCLUSION_STATES: dict[str, tuple[str | None, str | None]] = {
 }
 
 Log = Callable[[str], None]
+
+
+class Annotator(Protocol):
+    def annotate(self, level: str, message: str, title: str | None = None) -> None: ...
 
 
 def is_observer_run(inputs: ActionInputs, run: RunContext) -> bool:
@@ -116,12 +120,32 @@ class Observed:
 
 
 def triggering_run(run: RunContext) -> WorkflowRun:
+    given = run.event.get("workflow_run")
     try:
-        return WorkflowRun.model_validate(run.event.get("workflow_run"))
-    except ValidationError:
-        raise InputProblems(
-            [Problem("GITHUB_EVENT_PATH", "holds no workflow_run with an id (the run to report)")]
-        ) from None
+        return WorkflowRun.model_validate(given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in ("workflow_run", *first["loc"]))
+        said = "holds no workflow_run with an id (the run to report)"
+        if isinstance(given, dict) and first["loc"]:  # a field of it that cannot be read
+            said = f"{where}: {first['msg'].removeprefix('Value error, ')}"
+        raise InputProblems([Problem("GITHUB_EVENT_PATH", said)]) from None
+
+
+class Says(NamedTuple):
+    """Where the API client's notices (an item skipped) and warnings (a list cut) go."""
+
+    notice: Log
+    warn: Log
+
+
+def github_api_says(reporter: Annotator) -> Says:
+    """Notices and warnings about GitHub's answers as annotations of the step."""
+    title = "GitHub's API"
+    return Says(
+        lambda message: reporter.annotate("notice", message, title),
+        lambda message: reporter.annotate("warning", message, title),
+    )
 
 
 def read_observed(
@@ -131,13 +155,15 @@ def read_observed(
     deadline: Deadline,
     clock: Clock,
     log: Log,
+    says: Says | None = None,
 ) -> Observed:
     """The triggering run's attempt, its jobs, and which of them deployed where."""
     assert inputs.github_token is not None and run.repository is not None
     triggering = triggering_run(run)
     token = inputs.github_token.get_secret_value()
+    notice, warn = says or (log, log)
     # A GitHubApiError goes up to main, which reports it as fail-on says.
-    with GitHubApi(api_base(environ), token, clock, log) as api:
+    with GitHubApi(api_base(environ), token, clock, log, notice=notice, warn=warn) as api:
         jobs = api.jobs(run.repository, triggering.id, triggering.run_attempt, deadline)
         deployed = deployed_jobs(api, run.repository, triggering, jobs, deadline)
         log(f"GitHub API requests: {api.requests}")
@@ -168,8 +194,9 @@ def _job_of(
         for link in (status.log_url, status.target_url):
             if link and marker in link:
                 tail = link.split(marker, 1)[1].split("/", 1)[0].split("?", 1)[0]
-                if tail.isascii() and tail.isdigit():
-                    return int(tail)
+                job_id = bounded_int(tail)  # None for 5,000 digits too: no job has that id
+                if job_id is not None and job_id > 0:
+                    return job_id
     return None
 
 

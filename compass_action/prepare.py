@@ -22,7 +22,14 @@ from .github.run_context import RunContext, load_run_context
 from .input_names import variable_name
 from .inputs import ActionInputs, LoadedInputs, is_component_slug, read_inputs
 from .limits import Deadline
-from .observe import is_observer_run, observed_events, observer_problems, read_observed, skip_reason
+from .observe import (
+    github_api_says,
+    is_observer_run,
+    observed_events,
+    observer_problems,
+    read_observed,
+    skip_reason,
+)
 from .problems import InputProblems, Problem
 from .reconcile import Reconciling, reconcile_problems
 from .report.reporter import Reporter
@@ -149,7 +156,9 @@ def _observe(
 ) -> Prepared | Skipped:
     """An observer run (observe.py): the triggering run's jobs, from GitHub's API."""
     deadline, clock = network
-    observed = read_observed(inputs, run, environ, deadline, clock, reporter.info)
+    observed = read_observed(
+        inputs, run, environ, deadline, clock, reporter.info, github_api_says(reporter)
+    )
     reporter.info(
         f"Reporting run {observed.run.id} (attempt {observed.run.run_attempt}) of "
         f"{observed.run.name or 'the workflow'}: {len(observed.jobs)} jobs, "

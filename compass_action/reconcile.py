@@ -54,7 +54,13 @@ from .github_alerts import alert_events
 from .inputs import ActionInputs
 from .json_files import read_json_object
 from .limits import Deadline
-from .observe import CONCLUSION_STATES, Observed, deployed_jobs, observed_events
+from .observe import (
+    CONCLUSION_STATES,
+    Observed,
+    deployed_jobs,
+    github_api_says,
+    observed_events,
+)
 from .problems import InputProblems, Problem
 from .report.reporter import Reporter
 from .send import SendResult
@@ -170,7 +176,8 @@ def reconcile(
     done = read_cursor(path, key, reporter)
     counts = Counts()
     token = inputs.github_token.get_secret_value()
-    with GitHubApi(api_base(environ), token, clock, reporter.info) as api:
+    notice, warn = github_api_says(reporter)
+    with GitHubApi(api_base(environ), token, clock, reporter.info, notice=notice, warn=warn) as api:
         runs = _window_runs(api, run.repository, since, clock.wall(), deadline, reporter)
         reporter.info(f"Reconcile: {len(runs)} workflow runs since {since:%Y-%m-%d %H:%M} UTC")
         for index, item in enumerate(reversed(runs), 1):  # oldest first

@@ -386,4 +386,3 @@ def clean_text(value: str) -> str:
     if value.isascii():
         return value
     return _SURROGATE.sub(REPLACEMENT, value)
-

@@ -175,7 +175,7 @@ def test_a_secret_the_server_had_already_cut_is_scrubbed_as_a_whole_one() -> Non
     # An error page that echoed the first 44 characters of the Basic credentials.
     body = "Unauthorized for Basic " + BASIC[:44] + "…and more text after it, long enough to cut"
     shown = scrubber().preview(body, 23 + 30)
-    assert shown == "Unauthorized for Basic ***…and more text after it" + ELLIPSIS
+    assert shown == "Unauthorized for Basic ***…and more text after it, l" + ELLIPSIS
 
 
 def test_a_cut_echo_of_an_encoded_secret_longer_than_the_secret_is_scrubbed() -> None:

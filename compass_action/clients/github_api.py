@@ -26,7 +26,6 @@ bounded, its failures retried by ``RetryPolicy``. What is GitHub's own:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -359,7 +358,9 @@ class GitHubApi:
         path = f"{repo_path(repository)}/deployments/{deployment_id}/statuses"
         what = f"statuses of deployment {deployment_id}"
         items = self.pages(path, deadline, what)
-        return _valid(DeploymentStatus, items, f"status {{}} of deployment {deployment_id}", self.notice)
+        return _valid(
+            DeploymentStatus, items, f"status {{}} of deployment {deployment_id}", self.notice
+        )
 
     def releases(self, repository: str, deadline: Deadline) -> list[Release]:
         what = "releases"
@@ -429,7 +430,11 @@ def _label(item: dict[str, Any], index: int) -> str:
     """How a notice names an item: its number (alerts) or id, else its place in the list."""
     for key in ("number", "id"):
         value = item.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_SAFE_INTEGER:
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and 0 <= value <= MAX_SAFE_INTEGER
+        ):
             return str(value)
     return f"#{index} of its page"
 
