@@ -49,6 +49,7 @@ from .github.run_context import RunContext
 from .inputs import VULNERABILITY_SOURCES, ActionInputs
 from .limits import Deadline
 from .problems import InputProblems, Problem
+from .text import rfc3339
 
 CODE_SCANNING, DEPENDABOT = VULNERABILITY_SOURCES
 
@@ -199,7 +200,7 @@ def _known_states(source: str, alerts: list[A], notice: Notice) -> list[A]:
     for alert in alerts:
         if alert.state not in ALERT_STATES:
             notice(
-                f"{source} alert {alert.number} skipped: its state {alert.state!r} is none "
+                f"{source} alert {alert.number} is skipped: its state {alert.state!r} is none "
                 f"of {', '.join(ALERT_STATES)}"
             )
     return [alert for alert in alerts if alert.state in ALERT_STATES]
@@ -223,14 +224,21 @@ def alert_events(
     numbers = UpdateSequence()  # unused: every alert carries its own number
     events = []
     for finding in read_findings(api, repository, sources, deadline, notice):
+        label = f"{finding.source} alert {finding.number}"
+        reading = now()
+        if finding.changed_at > reading:  # numbered by it, it would outrank every later change
+            notice(
+                f"{label} is skipped: its last change ({rfc3339(finding.changed_at)}) is after "
+                f"this runner's clock ({rfc3339(reading)})"
+            )
+            continue
         for component in components:
             given = _finding_inputs(inputs, component, key, repository, finding)
-            label = f"{finding.source} alert {finding.number}"
             try:
                 event = build_event(given, run, now, numbers)
             except InputProblems as exc:  # its times (20 s ahead of this clock, say): this one
                 problem = exc.problems[0]
-                notice(f"{label} skipped: {problem.input} {problem.message}")
+                notice(f"{label} is skipped: {problem.input} {problem.message}")
                 break
             events.append(replace(event, label=label))
     return events

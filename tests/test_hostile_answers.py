@@ -1,0 +1,344 @@
+"""Hostile answers from GitHub and odd values anywhere (issue 20): every answer bounded, one bad
+item skipped with a notice naming it, the good ones kept.
+
+The GitHub stand-in (tools/github_standin.py) plays the answers: pages larger than any GitHub
+serves, pages of millions of tiny values, more items than ``per_page`` asked for, ``Link: next``
+chains without end, items with times outside 1970-9999, lone surrogates, ids of 5,000 digits.
+Memory and time of the same answers: tools/bench_hostile.py (docs/hostile-input.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compass_action.clients.github_api import PAGE_LIMIT, GitHubApi
+from compass_action.github.run_context import RunContext
+from compass_action.github_alerts import alert_events
+from compass_action.inputs import ActionInputs
+from compass_action.limits import Deadline
+from compass_action.observe import deployed_jobs
+from compass_action.text import parse_time, rfc3339
+from tools.action_runner import Run, SkippedWaits
+from tools.compass_standin import Standin
+from tools.github_standin import (
+    GitHubStandin,
+    Played,
+    code_scanning_alert,
+    dependabot_alert,
+    deployment,
+    deployment_status,
+    endless_pages,
+    job,
+    oversized_page,
+    raw_items,
+    set_alerts,
+    tiny_values_page,
+    workflow_run,
+)
+
+from .conftest import COMPONENT, credentials
+from .inprocess import InProcess
+from .webhooks import payload, run_for
+
+GITHUB_TOKEN = "ghs_H0st1leAnswer5Token000000000000000000"
+REPO = "acme/shop"
+RUN = 19_600_000_123
+JOBS_PATH = f"/repos/{REPO}/actions/runs/{RUN}/attempts/1/jobs"
+SHA = "3484a3fb816e0859fd6e1cea078d76385ff50625"
+LONG_DIGITS = "9" * 5000  # past Python's 4,300-digit limit for int()
+TOO_EARLY = "0001-01-01T00:00:00+01:00"  # the year 0 in UTC
+TOO_LATE = "9999-12-31T23:59:59-10:00"  # the year 10000 in UTC
+
+
+@pytest.fixture
+def waits() -> SkippedWaits:
+    return SkippedWaits()
+
+
+@pytest.fixture
+def github(waits: SkippedWaits) -> Iterator[GitHubStandin]:
+    with GitHubStandin(GITHUB_TOKEN, wall=lambda: waits.wall().timestamp()) as standin:
+        yield standin
+
+
+class Said:
+    """What the client said: notices (an item skipped) and warnings (a list cut)."""
+
+    def __init__(self) -> None:
+        self.notices: list[str] = []
+        self.warnings: list[str] = []
+
+
+def client(github: GitHubStandin, waits: SkippedWaits, said: Said) -> GitHubApi:
+    return GitHubApi(
+        github.url,
+        GITHUB_TOKEN,
+        waits.clock(),
+        notice=said.notices.append,
+        warn=said.warnings.append,
+    )
+
+
+def deadline(waits: SkippedWaits) -> Deadline:
+    return Deadline(300.0, waits.monotonic)
+
+
+def good_job(number: int, name: str = "test") -> dict[str, Any]:
+    return job(REPO, RUN, 51_725_241_000 + number, name, head_sha=SHA)
+
+
+def pages_then(first: list[dict[str, Any]], then: Callable[..., Played]) -> Callable[..., Played]:
+    """A good first page naming a next one, then whatever ``then`` plays."""
+
+    def player(query: dict[str, str], url: str) -> Played:
+        if query.get("page", "1") == "1":
+            body = json.dumps({"total_count": 1, "jobs": first}).encode()
+            return Played(body, {"Link": f'<{url}?per_page=100&page=2>; rel="next"'})
+        return then(query, url)
+
+    return player
+
+
+# -- the size of an answer ------------------------------------------------------------------------
+
+
+def test_a_page_larger_than_any_github_serves_cuts_the_list_there(
+    github: GitHubStandin, waits: SkippedWaits
+) -> None:
+    huge = oversized_page(2 * PAGE_LIMIT, good_job(9), "jobs")
+    github.play(JOBS_PATH, pages_then([good_job(1)], huge))
+    said = Said()
+    with client(github, waits, said) as api:
+        jobs = api.jobs(REPO, RUN, 1, deadline(waits))
+    assert [item.id for item in jobs] == [51_725_241_001]  # the good page is kept
+    assert said.warnings == [
+        f"GitHub's page 2 of jobs of run {RUN} attempt 1 is larger than 4 MiB; the list is cut "
+        "there: page 2 and the pages after it are left out"
+    ]
+
+
+def test_a_page_of_millions_of_tiny_values_is_not_parsed(
+    github: GitHubStandin, waits: SkippedWaits
+) -> None:
+    github.play(JOBS_PATH, tiny_values_page(PAGE_LIMIT - 1024, "jobs"))
+    said = Said()
+    with client(github, waits, said) as api:
+        assert api.jobs(REPO, RUN, 1, deadline(waits)) == []
+    assert said.warnings == [
+        f"GitHub's page 1 of jobs of run {RUN} attempt 1 holds more than 300,000 values; the "
+        "list is cut there: page 1 and the pages after it are left out"
+    ]
+
+
+def test_more_items_than_a_page_asked_for_are_cut_to_the_page(
+    github: GitHubStandin, waits: SkippedWaits
+) -> None:
+    items = [json.dumps(good_job(number)) for number in range(250)]
+    github.play(JOBS_PATH, raw_items(items, "jobs"))
+    said = Said()
+    with client(github, waits, said) as api:
+        jobs = api.jobs(REPO, RUN, 1, deadline(waits))
+    assert len(jobs) == 100
+    assert said.warnings == [
+        f"GitHub's page 1 of jobs of run {RUN} attempt 1 holds 250 items, more than the 100 "
+        "asked for; the first 100 are read, the rest is left out"
+    ]
+
+
+def test_a_next_link_without_end_is_followed_for_50_pages_at_most(
+    github: GitHubStandin, waits: SkippedWaits
+) -> None:
+    github.play(JOBS_PATH, endless_pages([good_job(1)], "jobs"))
+    said = Said()
+    with client(github, waits, said) as api:
+        jobs = api.jobs(REPO, RUN, 1, deadline(waits))
+    assert len(jobs) == 50 and len(github.requests) == 50
+    assert said.warnings == [
+        f"GitHub lists more than 50 pages of jobs of run {RUN} attempt 1; the first 50 (5000 "
+        "items at most) are read, the rest is left out"
+    ]
+
+
+# -- one bad item ---------------------------------------------------------------------------------
+
+
+def test_each_bad_item_is_skipped_with_a_notice_naming_it(
+    github: GitHubStandin, waits: SkippedWaits
+) -> None:
+    surrogate = good_job(2, "build \ud800")
+    early, late = good_job(3) | {"started_at": TOO_EARLY}, good_job(4) | {"completed_at": TOO_LATE}
+    nameless = good_job(5) | {"name": None}
+    items = [json.dumps(item) for item in (good_job(1), surrogate, early, late, nameless)]
+    items.append(json.dumps(good_job(6)).replace('"id": 51725241006', f'"id": {LONG_DIGITS}'))
+    github.play(JOBS_PATH, raw_items(items, "jobs"))
+    said = Said()
+    with client(github, waits, said) as api:
+        jobs = api.jobs(REPO, RUN, 1, deadline(waits))
+    # The lone surrogate is replaced where the text enters; the job is kept.
+    assert [(item.id, item.name) for item in jobs] == [
+        (51_725_241_001, "test"),
+        (51_725_241_002, "build \ufffd"),
+    ]
+    of_run = f"of run {RUN} attempt 1"
+    assert said.notices == [
+        f"GitHub's job 51725241003 {of_run} is skipped: started_at: "
+        "0001-01-01T00:00:00+01:00 is before 1970-01-01",
+        f"GitHub's job 51725241004 {of_run} is skipped: completed_at: "
+        "9999-12-31T23:59:59-10:00 is past the year 9999 in UTC",
+        f"GitHub's job 51725241005 {of_run} is skipped: name: Input should be a valid string",
+        f"GitHub's job #6 of its page {of_run} is skipped: id: Input should be a valid integer",
+    ]
+
+
+def test_a_rate_limit_reset_of_5000_digits_is_waited_as_an_unknown_one(
+    github: GitHubStandin, waits: SkippedWaits
+) -> None:
+    calls: list[str] = []
+
+    def player(query: dict[str, str], url: str) -> Played:
+        calls.append(url)
+        if len(calls) == 1:
+            headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": LONG_DIGITS}
+            return Played(b'{"message": "API rate limit exceeded"}', headers, 403)
+        return Played(json.dumps({"total_count": 1, "jobs": [good_job(1)]}).encode())
+
+    github.play(JOBS_PATH, player)
+    with client(github, waits, Said()) as api:
+        assert len(api.jobs(REPO, RUN, 1, deadline(waits))) == 1
+    assert waits.slept == [60.0]  # GitHub's "at least a minute" for a limit without a time
+
+
+def test_a_job_id_of_5000_digits_in_a_log_url_links_no_job(
+    github: GitHubStandin, waits: SkippedWaits
+) -> None:
+    run = workflow_run(REPO, RUN, head_sha=SHA)
+    github.add_run(REPO, run, [good_job(1)])
+    for number, tail in ((1, LONG_DIGITS), (2, "51725241001")):
+        log = f"https://github.com/{REPO}/actions/runs/{RUN}/job/{tail}"
+        github.add_deployment(
+            REPO,
+            deployment(REPO, number, f"env{number}", sha=SHA),
+            [deployment_status(REPO, number, 1, "success", log_url=log)],
+        )
+    with client(github, waits, Said()) as api:
+        jobs = api.jobs(REPO, RUN, 1, deadline(waits))
+        triggering = api.workflow_run(REPO, RUN, deadline(waits))
+        assert deployed_jobs(api, REPO, triggering, jobs, deadline(waits)) == {
+            51_725_241_001: "env2"
+        }
+
+
+# -- alerts ---------------------------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def test_one_alert_out_of_range_is_skipped_and_the_others_of_both_sources_sent(
+    github: GitHubStandin, waits: SkippedWaits
+) -> None:
+    ahead = NOW.timestamp() + 20  # created 20 s ahead of the runner's clock
+    scanning = [
+        code_scanning_alert(REPO, 1),
+        code_scanning_alert(REPO, 2, created=ahead),
+        code_scanning_alert(REPO, 3) | {"updated_at": TOO_LATE},
+        code_scanning_alert(REPO, 4) | {"state": None},  # GitHub's description allows null
+        code_scanning_alert(REPO, 5) | {"state": "quarantined"},
+    ]
+    dependabot = [
+        dependabot_alert(REPO, 1),
+        dependabot_alert(REPO, 2) | {"created_at": "1969-12-31T23:59:59Z"},
+        dependabot_alert(REPO, 3) | {"updated_at": "9999-06-01T00:00:00Z"},
+    ]
+    set_alerts(github, REPO, "code-scanning", scanning)
+    set_alerts(github, REPO, "dependabot", dependabot)
+    run = RunContext.model_validate({"repository": REPO, "repository_id": "123", "run_id": 1})
+    run.__dict__["event"] = {}
+    inputs = ActionInputs.model_validate({"site": "acme", "component_id": COMPONENT})
+    said = Said()
+    with client(github, waits, said) as api:
+        events = alert_events(
+            api,
+            inputs,
+            run,
+            ["code-scanning", "dependabot"],
+            [COMPONENT],
+            deadline(waits),
+            said.notices.append,
+            now=lambda: NOW,
+        )
+    assert [event.label for event in events] == ["code-scanning alert 1", "dependabot alert 1"]
+    notices = "\n".join(said.notices)
+    for name in ("code-scanning alert 2", "code-scanning alert 3", "code-scanning alert 4"):
+        assert name in notices
+    assert "code-scanning alert 5 is skipped: its state 'quarantined' is none of" in notices
+    assert "dependabot alert 2 is skipped: created_at: 1969-12-31T23:59:59+00:00 is before" in (
+        notices
+    )
+    assert "dependabot alert 3 is skipped: its last change (9999-06-01T00:00:00.000Z)" in notices
+    assert len(said.notices) == 6, notices
+
+
+# -- the event payload ----------------------------------------------------------------------------
+
+
+def issue_run(**issue: Any) -> Run:
+    name = "issues/opened.payload.json"
+    event = payload(name)
+    event["issue"] |= {"labels": [{"name": "incident"}]} | issue
+    return run_for(name, event)
+
+
+def test_a_lone_surrogate_in_an_issue_title_is_replaced_and_the_event_sent(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    run = issue_run(title="Checkout \ud800 is down")
+    result = in_process(run, credentials(standin) | {"event-type": "incident"}, workdir)
+    assert result.exit_code == 0, result.stdout
+    [incident] = standin.events()
+    assert incident["displayName"] == "Incident: Checkout \ufffd is down"
+
+
+@pytest.mark.parametrize("moment", [TOO_EARLY, TOO_LATE])
+def test_a_payload_time_out_of_range_is_an_input_problem_naming_the_field(
+    standin: Standin, in_process: InProcess, workdir: Path, moment: str
+) -> None:
+    result = in_process(
+        issue_run(created_at=moment), credentials(standin) | {"event-type": "incident"}, workdir
+    )
+    assert result.exit_code == 1 and standin.bodies() == []
+    assert f"title=Input GITHUB_EVENT_PATH::issue.created_at: {moment}" in result.stdout
+    assert "failed unexpectedly" not in result.stdout + result.stderr
+
+
+# -- times ----------------------------------------------------------------------------------------
+
+
+def test_every_time_is_written_with_four_digits_of_year() -> None:
+    assert rfc3339(datetime(1, 1, 1, 0, 10, tzinfo=UTC)) == "0001-01-01T00:10:00.000Z"
+    assert rfc3339(datetime(999, 12, 31, tzinfo=UTC)) == "0999-12-31T00:00:00.000Z"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (TOO_EARLY, "0001-01-01T00:00:00+01:00 is before 1970-01-01"),
+        (TOO_LATE, "9999-12-31T23:59:59-10:00 is past the year 9999 in UTC"),
+        ("1969-12-31T23:59:59Z", "1969-12-31T23:59:59+00:00 is before 1970-01-01"),
+        ("2026-01-31T12:00:00", "2026-01-31T12:00:00 has no time zone"),
+        ("9" * 100, "a text of 100 characters is not a time"),
+    ],
+)
+def test_a_time_out_of_range_is_refused_where_it_is_parsed(text: str, said: str) -> None:
+    with pytest.raises(ValueError, match=f"^{re.escape(said)}$"):
+        parse_time(text)
+
+
+def test_the_last_moment_of_9999_in_utc_is_a_time() -> None:
+    assert parse_time("9999-12-31T23:59:59Z").year == 9999
