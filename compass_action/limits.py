@@ -157,10 +157,10 @@ def json_values(body: bytes) -> int:
     return body.count(b",") + body.count(b"{") + body.count(b"[") + 1
 
 
-def loads_json(body: bytes, max_values: int) -> Any:
+def loads_json(body: bytes, max_values: int | None = None) -> Any:
     """``body`` parsed as JSON, refused (TooLarge) when it may hold more than ``max_values``
     values; an integer too long to be one we read becomes LONG_NUMBER. ValueError and
     RecursionError as ``json.loads`` raises them."""
-    if json_values(body) > max_values:
+    if max_values is not None and json_values(body) > max_values:
         raise TooLarge(max_values)
     return json.loads(body, parse_int=_json_int)
