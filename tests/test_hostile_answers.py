@@ -42,8 +42,9 @@ from tools.github_standin import (
     tiny_values_page,
     workflow_run,
 )
+from tools.standin_graphql import Failure
 
-from .conftest import COMPONENT, credentials
+from .conftest import CLOUD_ID, COMPONENT, credentials
 from .inprocess import InProcess
 from .webhooks import payload, run_for
 
@@ -342,3 +343,54 @@ def test_a_time_out_of_range_is_refused_where_it_is_parsed(text: str, said: str)
 
 def test_the_last_moment_of_9999_in_utc_is_a_time() -> None:
     assert parse_time("9999-12-31T23:59:59Z").year == 9999
+
+
+# -- the slug lookup's answer ---------------------------------------------------------------------
+
+OTHER_CLOUD_ARI = (
+    "ari:cloud:compass:0b2c3d4e-aaaa-bbbb-cccc-0123456789ab:component/"
+    "11111111-2222-3333-4444-555555555555/66666666-7777-8888-9999-000000000000"
+)
+
+
+def slug_answer(component_id: object) -> str:
+    item = {
+        "__typename": "CompassComponent",
+        "id": component_id,
+        "name": "Shop API",
+        "type": "SERVICE",
+        "slug": "shop-api",
+    }
+    return json.dumps({"data": {"compass": {"componentsByReferences": [item]}}})
+
+
+@pytest.mark.parametrize(
+    ("component_id", "said"),
+    [
+        ("", "Compass answered the slug 'shop-api' with no id, which is not a component ARI"),
+        (None, "Compass answered the slug 'shop-api' with no id, which is not a component ARI"),
+        (7, "Compass answered the slug 'shop-api' with the id '7', which is not a component ARI"),
+        (
+            "ari:cloud:jira::site/1",
+            "Compass answered the slug 'shop-api' with the id 'ari:cloud:jira::site/1', which is "
+            "not a component ARI",
+        ),
+        (
+            OTHER_CLOUD_ARI,
+            "Compass answered the slug 'shop-api' with a component of another site "
+            f"({OTHER_CLOUD_ARI}, cloud ID '0b2c3d4e-aaaa-bbbb-cccc-0123456789ab', not ",
+        ),
+    ],
+)
+def test_a_slug_answered_with_no_component_ari_of_the_cloud_is_an_input_problem(
+    standin: Standin, in_process: InProcess, workdir: Path, component_id: object, said: str
+) -> None:
+    answer = slug_answer(component_id)
+    standin.state.graphql.failures.append(Failure("componentsByReferences", "http", 200, answer))
+    given = credentials(standin) | {"component-id": "shop-api", "cloud-id": CLOUD_ID}
+    result = in_process(Run(event_name="push", ref="refs/heads/main"), given, workdir)
+    printed = result.stdout + result.stderr
+    assert result.exit_code == 1, printed
+    assert "title=Input component-id::" + said in printed
+    assert "failed unexpectedly" not in printed
+    assert standin.events() == []
