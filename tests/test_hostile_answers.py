@@ -11,14 +11,22 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import socket
+import ssl
+import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from compass_action.clients.github_api import PAGE_LIMIT, GitHubApi
+from compass_action.clients.http import Clock, HttpClient, certificate_error
 from compass_action.github.run_context import RunContext
 from compass_action.github_alerts import alert_events
 from compass_action.inputs import ActionInputs
@@ -394,3 +402,110 @@ def test_a_slug_answered_with_no_component_ari_of_the_cloud_is_an_input_problem(
     assert "title=Input component-id::" + said in printed
     assert "failed unexpectedly" not in printed
     assert standin.events() == []
+
+
+# -- name look-ups ----------------------------------------------------------------------------
+
+
+def test_a_name_look_up_that_never_answers_ends_at_the_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    answered = threading.Event()
+
+    def never(*_args: object, **_kwargs: object) -> list[Any]:
+        answered.wait(30)  # a resolver that waits on dead name servers
+        raise socket.gaierror("too late")
+
+    monkeypatch.setattr(socket, "getaddrinfo", never)
+    client = HttpClient("https://compass.example", None, {}, Clock())
+    try:
+        with pytest.raises(httpx.ConnectTimeout, match=r"looking up compass\.example took longer"):
+            client.get("https://compass.example/gateway/api/graphql", Deadline(0.3))
+    finally:
+        answered.set()
+        client.close()
+
+
+def test_a_name_is_looked_up_then_its_address_connected_to_with_the_name_as_host(
+    github: GitHubStandin, waits: SkippedWaits, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    looked_up: list[str] = []
+    real = socket.getaddrinfo
+
+    def resolver(host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        looked_up.append(host)
+        return real("127.0.0.1", port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    port = github.url.rsplit(":", 1)[1]
+    github.play(JOBS_PATH, raw_items([json.dumps(good_job(1))], "jobs"))
+    client = HttpClient(f"http://api.github.example:{port}", None, {}, waits.clock())
+    try:
+        answer = client.get(f"http://api.github.example:{port}{JOBS_PATH}", deadline(waits))
+    finally:
+        client.close()
+    # The name once, on its own thread; then only the address found (numeric: no look-up).
+    assert looked_up == ["api.github.example", "127.0.0.1"]
+    assert answer.status == 401  # the stand-in answered: no token was given
+
+
+class _Ok(BaseHTTPRequestHandler):
+    def log_message(self, *_: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """An https server on 127.0.0.1 whose certificate names compass.example (self-signed)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            shutil.which("openssl") or "openssl",
+            *("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=compass.example"),
+            *("-addext", "subjectAltName=DNS:compass.example"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Ok)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1], cert
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_the_certificate_is_still_checked_against_the_name_looked_up(
+    tls_server: tuple[int, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port, cert = tls_server
+    real = socket.getaddrinfo
+    monkeypatch.setattr(
+        socket, "getaddrinfo", lambda _host, *rest, **kw: real("127.0.0.1", *rest, **kw)
+    )
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # httpx trusts it (trust_env)
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    outcomes: dict[str, object] = {}
+    for host in ("compass.example", "other.example"):  # the same address, two names
+        client = HttpClient(f"https://{host}:{port}", None, {}, Clock())
+        try:
+            outcomes[host] = client.get(f"https://{host}:{port}/", Deadline(10.0)).status
+        except httpx.ConnectError as exc:
+            failed = certificate_error(exc)
+            outcomes[host] = failed.verify_message if failed is not None else str(exc)
+        finally:
+            client.close()
+    assert outcomes["compass.example"] == 200
+    assert "Hostname mismatch" in str(outcomes["other.example"])
