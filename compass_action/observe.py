@@ -233,11 +233,15 @@ def observed_events(
     observed: Observed,
     components: list[str],
     numbers: UpdateSequence,
+    deadline: Deadline | None = None,
 ) -> list[BuiltEvent]:
-    """Every component's build for each job, and deployment for each job that deployed."""
+    """Every component's build for each job, and deployment for each job that deployed; the
+    jobs left when ``deadline`` passes are not built (thousands of them take many seconds)."""
     events = []
     pre_merge = observed.run.event in PRE_MERGE_EVENTS and not inputs.report_pull_requests
     for job in observed.jobs:
+        if deadline is not None and deadline.expired():
+            break
         states = CONCLUSION_STATES.get(job.conclusion or "")
         if job.status != "completed" or states is None:
             continue

@@ -164,7 +164,14 @@ def _observe(
         f"{observed.run.name or 'the workflow'}: {len(observed.jobs)} jobs, "
         f"{len(observed.deployments)} of them deployed"
     )
-    events = observed_events(inputs, run, observed, found, UpdateSequence())
+    events = observed_events(inputs, run, observed, found, UpdateSequence(), deadline)
+    if deadline.expired():
+        reporter.annotate(
+            "warning",
+            f"The timeout ({inputs.timeout:g} s) ran out while reading and building the "
+            f"{len(observed.jobs)} jobs GitHub listed; raise timeout",
+            "GitHub's API",
+        )
     if not events:
         return Skipped(
             f"no job of run {observed.run.id} ended in a state that is reported "
