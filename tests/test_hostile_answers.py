@@ -157,7 +157,8 @@ def test_more_items_than_a_page_asked_for_are_cut_to_the_page(
     assert len(jobs) == 100
     assert said.warnings == [
         f"GitHub's page 1 of jobs of run {RUN} attempt 1 holds 250 items, more than the 100 "
-        "asked for; the first 100 are read, the rest is left out"
+        "asked for; the first 100 of it (and of any later page like it) are read, the rest is "
+        "left out"
     ]
 
 
@@ -202,8 +203,25 @@ def test_each_bad_item_is_skipped_with_a_notice_naming_it(
         f"GitHub's job 51725241004 {of_run} is skipped: completed_at: "
         "9999-12-31T23:59:59-10:00 is past the year 9999 in UTC",
         f"GitHub's job 51725241005 {of_run} is skipped: name: Input should be a valid string",
-        f"GitHub's job #6 of its page {of_run} is skipped: id: Input should be a valid integer",
+        f"GitHub's job #6 of the list {of_run} is skipped: id: Input should be a valid integer",
     ]
+
+
+def test_past_10_skipped_items_the_rest_are_counted_in_one_notice(
+    github: GitHubStandin, waits: SkippedWaits
+) -> None:
+    github.play(JOBS_PATH, raw_items(["{}"] * 100, "jobs"))
+    said = Said()
+    with client(github, waits, said) as api:
+        assert api.jobs(REPO, RUN, 1, deadline(waits)) == []
+    assert len(said.notices) == 11
+    assert said.notices[0] == (
+        f"GitHub's job #1 of the list of run {RUN} attempt 1 is skipped: id: Field required"
+    )
+    assert said.notices[-1] == (
+        f"90 more items of GitHub's list (job of run {RUN} attempt 1) are skipped as not as "
+        "documented; only the first 10 are named"
+    )
 
 
 def test_a_rate_limit_reset_of_5000_digits_is_waited_as_an_unknown_one(

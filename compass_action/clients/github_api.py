@@ -55,6 +55,9 @@ PAGE_LIMIT = 4 * 1024 * 1024
 # The most JSON values (objects, arrays, numbers, strings) an answer may hold: a real page of
 # 100 items holds some 30,000; 300,000 of the smallest (``{}``, 64 bytes each) is about 20 MB.
 MAX_VALUES = 300_000
+# The most items of one list named in a notice each when they are skipped; the rest are
+# counted in one more notice (GitHub shows only so many annotations of a step).
+MAX_NOTICES = 10
 # GitHub's docs: after a secondary rate limit without Retry-After, wait at least a minute.
 SECONDARY_RATE_LIMIT_WAIT = 60.0
 MIB = 1024 * 1024
@@ -269,13 +272,21 @@ class GitHubApi:
         answers that wrap it in an object), within the bounds of the module's text: a list that
         passes one is cut there, with a warning."""
         url: str | None = self.url(path, {**(query or {}), "per_page": PER_PAGE})
+        crowded = False  # a page held more than PER_PAGE items: said once a list
         for page in range(1, self.max_pages + 1):
             assert url is not None
             answer = self.get(url, deadline)
             items = self._page_items(answer, what, key, page)
             if items is None:
                 return
-            yield from items
+            if len(items) > PER_PAGE and not crowded:
+                crowded = True
+                self.warn(
+                    f"GitHub's page {page} of {what} holds {len(items):,} items, more than the "
+                    f"{PER_PAGE} asked for; the first {PER_PAGE} of it (and of any later page "
+                    "like it) are read, the rest is left out"
+                )
+            yield from (item for item in items[:PER_PAGE] if isinstance(item, dict))
             url = self._next(answer)
             if url is None:
                 return
@@ -287,9 +298,9 @@ class GitHubApi:
 
     def _page_items(
         self, answer: RawAnswer, what: str, key: str | None, page: int
-    ) -> list[dict[str, Any]] | None:
-        """The items of one page, at most PER_PAGE; None when the page passes a bound (the
-        list is cut there, with a warning)."""
+    ) -> list[Any] | None:
+        """The items of one page; None when the page passes a bound (the list is cut there,
+        with a warning)."""
         cut = f"; the list is cut there: page {page} and the pages after it are left out"
         if answer.status == 200 and answer.too_large:
             self.warn(f"GitHub's page {page} of {what} is larger than {PAGE_LIMIT // MIB} MiB{cut}")
@@ -302,12 +313,7 @@ class GitHubApi:
         items = data.get(key) if key is not None and isinstance(data, dict) else data
         if not isinstance(items, list):
             raise GitHubApiError(f"GitHub's answer for {what} holds no list")
-        if len(items) > PER_PAGE:
-            self.warn(
-                f"GitHub's page {page} of {what} holds {len(items):,} items, more than the "
-                f"{PER_PAGE} asked for; the first {PER_PAGE} are read, the rest is left out"
-            )
-        return [item for item in items[:PER_PAGE] if isinstance(item, dict)]
+        return items
 
     def _next(self, answer: RawAnswer) -> str | None:
         link = answer.header("link")
@@ -412,17 +418,26 @@ def _valid(model: type[M], items: Iterable[dict[str, Any]], one: str, notice: Sa
     """Each item as ``model``; one that is not as documented is skipped with a notice naming
     it (``one``: what an item is, e.g. "code-scanning alert", with ``{}`` where its number
     goes if not at the end), and the others are kept."""
-    kept = []
+    kept, skipped = [], 0
     for index, item in enumerate(items, 1):
         try:
             kept.append(model.model_validate(item))
         except ValidationError as exc:
+            skipped += 1
+            if skipped > MAX_NOTICES:
+                continue
             first = exc.errors()[0]
             where = ".".join(str(part) for part in first["loc"])
             label = _label(item, index)
             named = one.replace("{}", label) if "{}" in one else f"{one} {label}"
             why = first["msg"].removeprefix("Value error, ")
             notice(f"GitHub's {named} is skipped: {where}: {why}")
+    if skipped > MAX_NOTICES:
+        kind = " ".join(one.replace("{}", "").split())
+        notice(
+            f"{skipped - MAX_NOTICES:,} more items of GitHub's list ({kind}) are skipped as "
+            f"not as documented; only the first {MAX_NOTICES} are named"
+        )
     return kept
 
 
@@ -436,7 +451,7 @@ def _label(item: dict[str, Any], index: int) -> str:
             and 0 <= value <= MAX_SAFE_INTEGER
         ):
             return str(value)
-    return f"#{index} of its page"
+    return f"#{index} of the list"
 
 
 def _gave_up(failure: Retryable, deadline: Deadline) -> str:
