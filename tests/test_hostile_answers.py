@@ -46,6 +46,7 @@ from tools.github_standin import (
     job,
     oversized_page,
     raw_items,
+    release,
     set_alerts,
     tiny_values_page,
     workflow_run,
@@ -165,13 +166,27 @@ def test_more_items_than_a_page_asked_for_are_cut_to_the_page(
 def test_a_next_link_without_end_is_followed_for_50_pages_at_most(
     github: GitHubStandin, waits: SkippedWaits
 ) -> None:
+    github.play(f"/repos/{REPO}/releases", endless_pages([release(REPO, 7, "v1.0.0")]))
+    said = Said()
+    with client(github, waits, said) as api:
+        releases = api.releases(REPO, deadline(waits))
+    assert len(releases) == 50 and len(github.requests) == 50
+    assert said.warnings == [
+        "GitHub lists more than 50 pages of releases; the first 50 (5000 items at most) are "
+        "read, the rest is left out"
+    ]
+
+
+def test_the_jobs_of_one_attempt_are_read_for_10_pages_at_most(
+    github: GitHubStandin, waits: SkippedWaits
+) -> None:
     github.play(JOBS_PATH, endless_pages([good_job(1)], "jobs"))
     said = Said()
     with client(github, waits, said) as api:
         jobs = api.jobs(REPO, RUN, 1, deadline(waits))
-    assert len(jobs) == 50 and len(github.requests) == 50
+    assert len(jobs) == 10 and len(github.requests) == 10
     assert said.warnings == [
-        f"GitHub lists more than 50 pages of jobs of run {RUN} attempt 1; the first 50 (5000 "
+        f"GitHub lists more than 10 pages of jobs of run {RUN} attempt 1; the first 10 (1000 "
         "items at most) are read, the rest is left out"
     ]
 
@@ -527,3 +542,32 @@ def test_the_certificate_is_still_checked_against_the_name_looked_up(
             client.close()
     assert outcomes["compass.example"] == 200
     assert "Hostname mismatch" in str(outcomes["other.example"])
+
+
+# -- an observer run against hostile jobs ---------------------------------------------------------
+
+
+def test_an_observer_sends_the_good_jobs_and_names_the_bad_ones(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    with GitHubStandin(GITHUB_TOKEN) as github:
+        github.add_run(REPO, workflow_run(REPO, RUN, head_sha=SHA), [])
+        items = [
+            json.dumps(good_job(1, "test")),
+            json.dumps(good_job(2, "lint \ud800")),
+            json.dumps(good_job(3) | {"started_at": TOO_EARLY}),
+            json.dumps(good_job(4)).replace('"id": 51725241004', f'"id": {LONG_DIGITS}'),
+        ]
+        github.play(JOBS_PATH, raw_items(items, "jobs"))
+        event = payload("workflow_run/completed.payload.json")
+        event["workflow_run"] |= {"id": RUN, "event": "push", "head_sha": SHA, "name": "CI"}
+        run = Run(event_name="workflow_run", event=event, job="report", workflow="Report")
+        given = credentials(standin) | {"event-type": "build", "github-token": GITHUB_TOKEN}
+        result = in_process(run, given, workdir, {"GITHUB_API_URL": github.url})
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    sent = json.dumps(standin.events(), ensure_ascii=False)
+    assert len(standin.events()) == 2 and "lint \ufffd" in sent, sent
+    assert "::notice title=GitHub's API::GitHub's job 51725241003 of run" in result.stdout
+    assert "is skipped: id: Input should be a valid integer" in result.stdout
+    assert "failed unexpectedly" not in result.stdout + result.stderr

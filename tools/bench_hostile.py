@@ -8,6 +8,7 @@ each: ends within timeout + 5 s, under 300 MB, good items delivered, a clear mes
 
 The cases: an observer (``workflow_run``) whose jobs list is answered with
 
+- ``baseline``: one good job (what a step costs anyway);
 - ``8mib``: 8 MiB pages of real-shaped jobs, each naming a next page, without end;
 - ``4mib``: pages just under the 4 MiB limit (some 2,000 jobs each, 100 asked), without end;
 - ``tiny``: pages just under 4 MiB of empty objects (1.4 million values each), without end;
@@ -95,6 +96,7 @@ def _runs_page() -> Player:
 
 
 OBSERVER_CASES: dict[str, Callable[[], Player]] = {
+    "baseline": lambda: raw_items([json.dumps(_job(1))], "jobs"),
     "8mib": lambda: oversized_page(8 * MIB, _job(1), "jobs"),
     "4mib": lambda: oversized_page(4 * MIB - 64 * 1024, _job(1), "jobs"),
     "tiny": lambda: tiny_values_page(4 * MIB - 1024, "jobs"),

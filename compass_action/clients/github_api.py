@@ -48,6 +48,10 @@ RUNS_SEARCH_CAP = 1000
 # A list longer than this many pages is cut there, not read on and on: with PER_PAGE items a
 # page, at most 5,000 items of a list are ever held.
 MAX_PAGES = 50
+# GitHub's "Actions limits" page: a matrix generates at most 256 jobs a workflow run. 1,000 jobs
+# an attempt leave room for several matrices and plain jobs; a longer list is not a real run's,
+# and building events for thousands of jobs would take the whole timeout.
+MAX_JOB_PAGES = 10
 # A page of 100 jobs with their steps, or of 100 runs with their repositories, is some hundreds
 # of KB (GitHub indents its JSON); nothing we read is larger. Held as bytes and as text (up to
 # four bytes a character), so this bounds what an answer costs before it is parsed.
@@ -267,13 +271,15 @@ class GitHubApi:
         what: str,
         key: str | None = None,
         query: Mapping[str, str | int] | None = None,
+        max_pages: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every item of a list, page by page to the end (``key``: the list's field, for the
         answers that wrap it in an object), within the bounds of the module's text: a list that
-        passes one is cut there, with a warning."""
+        passes one is cut there, with a warning. ``max_pages``: fewer than the client's."""
         url: str | None = self.url(path, {**(query or {}), "per_page": PER_PAGE})
         crowded = False  # a page held more than PER_PAGE items: said once a list
-        for page in range(1, self.max_pages + 1):
+        most = min(self.max_pages, max_pages or self.max_pages)
+        for page in range(1, most + 1):
             assert url is not None
             answer = self.get(url, deadline)
             items = self._page_items(answer, what, key, page)
@@ -291,9 +297,8 @@ class GitHubApi:
             if url is None:
                 return
         self.warn(
-            f"GitHub lists more than {self.max_pages} pages of {what}; the first "
-            f"{self.max_pages} ({self.max_pages * PER_PAGE} items at most) are read, the rest "
-            "is left out"
+            f"GitHub lists more than {most} pages of {what}; the first {most} ({most * PER_PAGE} "
+            "items at most) are read, the rest is left out"
         )
 
     def _page_items(
@@ -349,7 +354,7 @@ class GitHubApi:
     def jobs(self, repository: str, run_id: int, attempt: int, deadline: Deadline) -> list[Job]:
         path = f"{repo_path(repository)}/actions/runs/{run_id}/attempts/{attempt}/jobs"
         what = f"jobs of run {run_id} attempt {attempt}"
-        items = self.pages(path, deadline, what, "jobs")
+        items = self.pages(path, deadline, what, "jobs", max_pages=MAX_JOB_PAGES)
         return _valid(Job, items, f"job {{}} of run {run_id} attempt {attempt}", self.notice)
 
     def deployments(self, repository: str, sha: str, deadline: Deadline) -> list[Deployment]:
