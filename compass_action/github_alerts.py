@@ -223,7 +223,11 @@ def alert_events(
         raise InputProblems([Problem("GITHUB_REPOSITORY", "is not set; whose alerts to read")])
     numbers = UpdateSequence()  # unused: every alert carries its own number
     events = []
-    for finding in read_findings(api, repository, sources, deadline, notice):
+    findings = read_findings(api, repository, sources, deadline, notice)
+    for index, finding in enumerate(findings):
+        if deadline.expired():  # thousands of alerts take many seconds to build
+            notice(f"The timeout ran out: {len(findings) - index} alerts are not reported")
+            break
         label = f"{finding.source} alert {finding.number}"
         reading = now()
         if finding.changed_at > reading:  # numbered by it, it would outrank every later change

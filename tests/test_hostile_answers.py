@@ -571,3 +571,32 @@ def test_an_observer_sends_the_good_jobs_and_names_the_bad_ones(
     assert "::notice title=GitHub's API::GitHub's job 51725241003 of run" in result.stdout
     assert "is skipped: id: Input should be a valid integer" in result.stdout
     assert "failed unexpectedly" not in result.stdout + result.stderr
+
+
+def test_alerts_left_when_the_timeout_runs_out_are_counted_not_built(
+    github: GitHubStandin, waits: SkippedWaits
+) -> None:
+    set_alerts(github, REPO, "dependabot", [dependabot_alert(REPO, n) for n in range(1, 6)])
+    run = RunContext.model_validate({"repository": REPO, "repository_id": "123", "run_id": 1})
+    run.__dict__["event"] = {}
+    inputs = ActionInputs.model_validate({"site": "acme", "component_id": COMPONENT})
+    seconds = [0.0]
+
+    def now() -> datetime:  # each look at the clock while building takes 4 s of the budget
+        seconds[0] += 4.0
+        return NOW
+
+    said = Said()
+    with client(github, waits, said) as api:
+        events = alert_events(
+            api,
+            inputs,
+            run,
+            ["dependabot"],
+            [COMPONENT],
+            Deadline(10.0, lambda: seconds[0]),
+            said.notices.append,
+            now=now,
+        )
+    assert 0 < len(events) < 5
+    assert said.notices == [f"The timeout ran out: {5 - len(events)} alerts are not reported"]

@@ -348,7 +348,8 @@ class GitHubApi:
         path = f"{repo_path(repository)}/actions/runs"
         what = "workflow runs"
         query = {"created": f"{since:%Y-%m-%dT%H:%M:%SZ}..{until:%Y-%m-%dT%H:%M:%SZ}"}
-        items = self.pages(path, deadline, what, "workflow_runs", query)
+        pages = RUNS_SEARCH_CAP // PER_PAGE  # GitHub answers no more
+        items = self.pages(path, deadline, what, "workflow_runs", query, max_pages=pages)
         return _valid(WorkflowRun, items, "workflow run", self.notice)
 
     def jobs(self, repository: str, run_id: int, attempt: int, deadline: Deadline) -> list[Job]:
