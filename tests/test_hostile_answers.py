@@ -600,3 +600,41 @@ def test_alerts_left_when_the_timeout_runs_out_are_counted_not_built(
         )
     assert 0 < len(events) < 5
     assert said.notices == [f"The timeout ran out: {5 - len(events)} alerts are not reported"]
+
+
+def test_a_reconcile_skips_the_bad_alerts_sends_the_others_and_writes_its_summary(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    ahead = in_process.waits.wall().timestamp() + 20
+    with GitHubStandin(GITHUB_TOKEN) as github:
+        set_alerts(
+            github,
+            REPO,
+            "code-scanning",
+            [code_scanning_alert(REPO, 1), code_scanning_alert(REPO, 2, created=ahead)],
+        )
+        set_alerts(
+            github,
+            REPO,
+            "dependabot",
+            [dependabot_alert(REPO, 1) | {"state": None}, dependabot_alert(REPO, 2)],
+        )
+        run = Run(event_name="schedule", event={"schedule": "17 5 * * *"}, job="reconcile")
+        given = credentials(standin) | {
+            "github-token": GITHUB_TOKEN,
+            "reconcile": "7d",
+            "vulnerabilities": "code-scanning, dependabot",
+        }
+        result = in_process(run, given, workdir, {"GITHUB_API_URL": github.url})
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    ids = sorted(
+        event["vulnerabilityProperties"]["id"].split("/", 1)[1] for event in standin.events()
+    )
+    assert ids == ["code-scanning/1", "dependabot/2"]
+    assert "code-scanning alert 2 is skipped: its last change" in result.stdout
+    assert "GitHub's dependabot alert 1 is skipped: state: Input should be a valid string" in (
+        result.stdout
+    )
+    assert "## Compass reconcile" in result.summary
+    assert "failed unexpectedly" not in result.stdout + result.stderr
