@@ -638,3 +638,12 @@ def test_a_reconcile_skips_the_bad_alerts_sends_the_others_and_writes_its_summar
     )
     assert "## Compass reconcile" in result.summary
     assert "failed unexpectedly" not in result.stdout + result.stderr
+
+
+def test_a_link_header_of_16_kb_of_brackets_names_no_next_page(
+    github: GitHubStandin, waits: SkippedWaits
+) -> None:
+    page = json.dumps({"total_count": 1, "jobs": [good_job(1)]}).encode()
+    github.play(JOBS_PATH, lambda _query, _url: Played(page, {"Link": "<" * 16_000}))
+    with client(github, waits, Said()) as api:
+        assert len(api.jobs(REPO, RUN, 1, deadline(waits))) == 1

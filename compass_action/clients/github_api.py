@@ -52,8 +52,9 @@ MAX_PAGES = 50
 # an attempt leave room for several matrices and plain jobs; a longer list is not a real run's,
 # and building events for thousands of jobs would take the whole timeout.
 MAX_JOB_PAGES = 10
+MIB = 1024 * 1024
 # A page of 100 jobs with their steps, or of 100 runs with their repositories, is some hundreds
-# of KB (GitHub indents its JSON); nothing we read is larger. Held as bytes and as text (up to
+# of KB; nothing we read is larger. Held as bytes and as text (up to
 # four bytes a character), so this bounds what an answer costs before it is parsed.
 PAGE_LIMIT = 4 * 1024 * 1024
 # The most JSON values (objects, arrays, numbers, strings) an answer may hold: a real page of
@@ -64,11 +65,11 @@ MAX_VALUES = 300_000
 MAX_NOTICES = 10
 # GitHub's docs: after a secondary rate limit without Retry-After, wait at least a minute.
 SECONDARY_RATE_LIMIT_WAIT = 60.0
-MIB = 1024 * 1024
 # The reset time is to the second; one more makes sure it has passed.
 RESET_MARGIN = 1.0
 
-_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+# No "<" inside the brackets: a header of 16 KB of "<" then takes linear time, not seconds.
+_NEXT_LINK = re.compile(r'<([^<>]+)>\s*;\s*rel="?next"?')
 
 M = TypeVar("M", bound=BaseModel)
 Say = Callable[[str], None]
