@@ -31,7 +31,8 @@ from compass_action.github.run_context import RunContext
 from compass_action.github_alerts import alert_events
 from compass_action.inputs import ActionInputs
 from compass_action.limits import Deadline
-from compass_action.observe import deployed_jobs
+from compass_action.observe import deployed_jobs, triggering_run
+from compass_action.problems import InputProblems
 from compass_action.text import parse_time, rfc3339
 from tools.action_runner import Run, SkippedWaits
 from tools.compass_standin import Standin
@@ -647,3 +648,33 @@ def test_a_link_header_of_16_kb_of_brackets_names_no_next_page(
     github.play(JOBS_PATH, lambda _query, _url: Played(page, {"Link": "<" * 16_000}))
     with client(github, waits, Said()) as api:
         assert len(api.jobs(REPO, RUN, 1, deadline(waits))) == 1
+
+
+def test_a_verify_answer_with_an_update_number_of_5000_digits_is_unreadable_not_a_crash(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    node = '{"updateSequenceNumber": "' + LONG_DIGITS + '"}'
+    body = (
+        '{"data": {"compass": {"eventSource": {"__typename": "EventSource", "events": '
+        '{"__typename": "CompassEventConnection", "nodes": [' + node + "]}}}}}"
+    )
+    standin.state.graphql.failures.append(Failure("eventSource", "http", 200, body))
+    given = credentials(standin) | {"verify": "true"}
+    result = in_process(Run(ref="refs/tags/v1.2.3", event_name="push"), given, workdir)
+
+    printed = result.stdout + result.stderr
+    assert result.outputs["delivered"] == "true" and result.outputs["recorded"] == "false"
+    assert "updateSequenceNumber of more than 30 digits, which no Long has" in printed
+    assert "failed unexpectedly" not in printed
+
+
+def test_a_workflow_run_payload_time_out_of_range_is_an_input_problem_naming_it() -> None:
+    run = RunContext.model_validate({"repository": REPO, "run_id": 1})
+    run.__dict__["event"] = {"workflow_run": {"id": RUN, "created_at": TOO_LATE}}
+    with pytest.raises(InputProblems) as caught:
+        triggering_run(run)
+    [problem] = caught.value.problems
+    assert (problem.input, problem.message) == (
+        "GITHUB_EVENT_PATH",
+        "workflow_run.created_at: 9999-12-31T23:59:59-10:00 is past the year 9999 in UTC",
+    )
