@@ -678,3 +678,24 @@ def test_a_workflow_run_payload_time_out_of_range_is_an_input_problem_naming_it(
         "GITHUB_EVENT_PATH",
         "workflow_run.created_at: 9999-12-31T23:59:59-10:00 is past the year 9999 in UTC",
     )
+
+
+@pytest.mark.parametrize(
+    ("times", "field"),
+    [
+        ({"updated_at": TOO_EARLY}, "updated_at"),
+        ({"updated_at": None, "created_at": TOO_LATE}, "created_at"),  # the status's time
+    ],
+)
+def test_a_deployment_status_time_out_of_range_is_an_input_problem_naming_it(
+    standin: Standin, in_process: InProcess, workdir: Path, times: dict[str, Any], field: str
+) -> None:
+    name = "deployment_status/payload.json"
+    event = payload(name)
+    event["deployment_status"] |= times
+    result = in_process(run_for(name, event), credentials(standin), workdir)
+    printed = result.stdout + result.stderr
+    assert result.exit_code == 1, printed
+    said = times[field]
+    assert f"title=Input GITHUB_EVENT_PATH::deployment_status.{field}: {said}" in printed
+    assert "failed unexpectedly" not in printed and standin.bodies() == []
