@@ -32,7 +32,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from .clients.github_api import (
     CodeScanningAlert,
@@ -51,6 +51,7 @@ from .github.run_context import RunContext
 from .inputs import VULNERABILITY_SOURCES, ActionInputs
 from .limits import Deadline
 from .problems import InputProblems, Problem
+from .text import rfc3339
 
 CODE_SCANNING, DEPENDABOT, SECRET_SCANNING = VULNERABILITY_SOURCES
 
@@ -94,6 +95,8 @@ SEVERITY_LEVELS: dict[str, VulnerabilityLevel] = {
     "low": VulnerabilityLevel.LOW,
 }
 
+# A secret scanning alert's states; its resolution decides a resolved one's (SECRET_RESOLUTIONS).
+SECRET_STATES = ("open", "resolved")
 # An alert's state as Compass's; a state not here (a future one) is not reported.
 ALERT_STATES: dict[str, VulnerabilityState] = {
     "open": VulnerabilityState.OPEN,
@@ -215,12 +218,17 @@ def secret_scanning_finding(alert: SecretScanningAlert) -> Finding | None:
     )
 
 
-def _read(api: GitHubApi, repository: str, source: str, deadline: Deadline) -> list[Finding | None]:
+def _read(
+    api: GitHubApi, repository: str, source: str, deadline: Deadline, notice: Notice
+) -> list[Finding | None]:
     if source == CODE_SCANNING:
-        return list(map(code_scanning_finding, code_scanning_alerts(api, repository, deadline)))
+        scanned = code_scanning_alerts(api, repository, deadline)
+        return list(map(code_scanning_finding, _known_states(source, scanned, notice)))
     if source == DEPENDABOT:
-        return list(map(dependabot_finding, dependabot_alerts(api, repository, deadline)))
-    return list(map(secret_scanning_finding, secret_scanning_alerts(api, repository, deadline)))
+        listed = dependabot_alerts(api, repository, deadline)
+        return list(map(dependabot_finding, _known_states(source, listed, notice)))
+    secrets = secret_scanning_alerts(api, repository, deadline)
+    return list(map(secret_scanning_finding, _known_states(source, secrets, notice)))
 
 
 def read_findings(
@@ -230,7 +238,7 @@ def read_findings(
     findings: list[Finding | None] = []
     for source in sources:
         try:
-            findings += _read(api, repository, source, deadline)
+            findings += _read(api, repository, source, deadline, notice)
         except GitHubApiError as exc:
             if exc.status not in (403, 404):
                 raise
@@ -239,6 +247,22 @@ def read_findings(
                 f"cannot read them; {TOKEN_NEEDED[source]}"
             )
     return [finding for finding in findings if finding is not None]
+
+
+A = TypeVar("A", CodeScanningAlert, DependabotAlert, SecretScanningAlert)
+
+
+def _known_states(source: str, alerts: list[A], notice: Notice) -> list[A]:
+    """The alerts in a state the source documents; each other one skipped with a notice
+    naming it (a state GitHub added later: reporting it as any of ours would be a guess)."""
+    known = SECRET_STATES if source == SECRET_SCANNING else tuple(ALERT_STATES)
+    for alert in alerts:
+        if alert.state not in known:
+            notice(
+                f"{source} alert {alert.number} is skipped: its state {alert.state!r} is none "
+                f"of {', '.join(known)}"
+            )
+    return [alert for alert in alerts if alert.state in known]
 
 
 def alert_events(
@@ -258,11 +282,28 @@ def alert_events(
         raise InputProblems([Problem("GITHUB_REPOSITORY", "is not set; whose alerts to read")])
     numbers = UpdateSequence()  # unused: every alert carries its own number
     events = []
-    for finding in read_findings(api, repository, sources, deadline, notice):
+    findings = read_findings(api, repository, sources, deadline, notice)
+    for index, finding in enumerate(findings):
+        if deadline.expired():  # thousands of alerts take many seconds to build
+            notice(f"The timeout ran out: {len(findings) - index} alerts are not reported")
+            break
+        label = f"{finding.source} alert {finding.number}"
+        reading = now()
+        if finding.changed_at > reading:  # numbered by it, it would outrank every later change
+            notice(
+                f"{label} is skipped: its last change ({rfc3339(finding.changed_at)}) is after "
+                f"this runner's clock ({rfc3339(reading)})"
+            )
+            continue
         for component in components:
             given = _finding_inputs(inputs, component, key, repository, finding)
-            event = build_event(given, run, now, numbers)
-            events.append(replace(event, label=f"{finding.source} alert {finding.number}"))
+            try:
+                event = build_event(given, run, now, numbers)
+            except InputProblems as exc:  # its times (20 s ahead of this clock, say): this one
+                problem = exc.problems[0]
+                notice(f"{label} is skipped: {problem.input} {problem.message}")
+                break
+            events.append(replace(event, label=label))
     return events
 
 

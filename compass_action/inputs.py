@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -34,7 +34,7 @@ from .events.states import JOB_STATUS_KINDS, is_job_status, resolve_state
 from .input_names import VARIABLE_PREFIX, input_name
 from .problems import InputProblems, Problem, check_text
 from .settings import FromEnvironment
-from .text import EARLIEST, MIN_SECRET_LENGTH, QUOTED_VALUE, preview
+from .text import MIN_SECRET_LENGTH, QUOTED_VALUE, checked_time, preview
 
 EVENTS_PATH = "/gateway/api/compass/v1/events"
 
@@ -160,18 +160,10 @@ def _check_site_path(site: str) -> None:
 
 
 def _check_start(value: datetime) -> None:
-    given = value.isoformat()
     try:
-        utc = value.astimezone(UTC)
-    except OverflowError:  # 0001-01-01T00:00:00+01:00 lies in the year 0 in UTC, say
-        utc = None
-    if utc is None and value.year > EARLIEST.year:
-        raise ValueError(f"{given} is past the year 9999 in UTC; give when the work started")
-    if utc is None or utc < EARLIEST:
-        raise ValueError(
-            f"{given} is before {EARLIEST:%Y-%m-%d}; give when the work started, "
-            "e.g. 2026-01-31T12:00:00Z"
-        )
+        checked_time(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc}; give when the work started, e.g. 2026-01-31T12:00:00Z") from None
 
 
 def is_component_slug(value: str) -> bool:

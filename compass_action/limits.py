@@ -7,9 +7,11 @@ memory. Every path that waits or reads takes its limits from here rather than it
 
 from __future__ import annotations
 
+import json
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 
 class DeadlineExceeded(Exception):
@@ -111,3 +113,54 @@ def _decoded(chunks: Iterable[bytes], encoding: str, limit: int) -> Iterator[byt
                 data = decoder.unconsumed_tail
     except zlib.error as exc:
         raise Undecodable(f"a {name} body that does not decompress ({exc})") from None
+
+
+# -- JSON from outside ----------------------------------------------------------------------------
+
+# Python refuses to turn more than 4,300 digits into an int (and takes quadratic time below
+# that); no id, count or number we read has more than this many digits.
+MAX_INT_DIGITS = 30
+
+
+class LongNumber:
+    """What a JSON integer of more than MAX_INT_DIGITS digits is read as: a marker, never an
+    int, so that whatever expects a number there refuses it (the item is skipped) instead of
+    failing on it later."""
+
+    def __repr__(self) -> str:
+        return f"<an integer of more than {MAX_INT_DIGITS} digits>"
+
+
+LONG_NUMBER = LongNumber()
+
+
+def bounded_int(digits: str) -> int | None:
+    """``digits`` (ASCII, an optional minus) as an int; None when not that, or too long."""
+    bare = digits.removeprefix("-")
+    if not (bare.isascii() and bare.isdigit()) or len(bare) > MAX_INT_DIGITS:
+        return None
+    return int(digits)
+
+
+def _json_int(digits: str) -> int | LongNumber:
+    number = bounded_int(digits)
+    return LONG_NUMBER if number is None else number
+
+
+def json_values(body: bytes) -> int:
+    """At most how many values (objects, arrays, numbers, strings...) a JSON text holds.
+
+    Every value but the last of a container is followed by a comma, and every container opens
+    with a bracket; commas and brackets inside strings only make the count larger. Counting
+    runs in C over the bytes, before anything is built from them.
+    """
+    return body.count(b",") + body.count(b"{") + body.count(b"[") + 1
+
+
+def loads_json(body: bytes, max_values: int | None = None) -> Any:
+    """``body`` parsed as JSON, refused (TooLarge) when it may hold more than ``max_values``
+    values; an integer too long to be one we read becomes LONG_NUMBER. ValueError and
+    RecursionError as ``json.loads`` raises them."""
+    if max_values is not None and json_values(body) > max_values:
+        raise TooLarge(max_values)
+    return json.loads(body, parse_int=_json_int)

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from pydantic import ValidationError
 
@@ -49,7 +49,7 @@ from .events.identity import UpdateSequence, run_attempt_key
 from .events.states import JOB_STATUS_KINDS
 from .github.run_context import PRE_MERGE_EVENTS, RunContext
 from .inputs import ActionInputs
-from .limits import Deadline
+from .limits import Deadline, bounded_int
 from .problems import InputProblems, Problem
 
 OBSERVED_EVENT = "workflow_run"
@@ -116,6 +116,10 @@ class Observation:
     skipped: list[Skip] = field(default_factory=list)
 
 
+class Annotator(Protocol):
+    def annotate(self, level: str, message: str, title: str | None = None) -> None: ...
+
+
 def is_observer_run(inputs: ActionInputs, run: RunContext) -> bool:
     return run.event_name == OBSERVED_EVENT and inputs.event_type in JOB_STATUS_KINDS
 
@@ -162,12 +166,32 @@ class Observed:
 
 
 def triggering_run(run: RunContext) -> WorkflowRun:
+    given = run.event.get("workflow_run")
     try:
-        return WorkflowRun.model_validate(run.event.get("workflow_run"))
-    except ValidationError:
-        raise InputProblems(
-            [Problem("GITHUB_EVENT_PATH", "holds no workflow_run with an id (the run to report)")]
-        ) from None
+        return WorkflowRun.model_validate(given)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in ("workflow_run", *first["loc"]))
+        said = "holds no workflow_run with an id (the run to report)"
+        if isinstance(given, dict) and first["loc"]:  # a field of it that cannot be read
+            said = f"{where}: {first['msg'].removeprefix('Value error, ')}"
+        raise InputProblems([Problem("GITHUB_EVENT_PATH", said)]) from None
+
+
+class Says(NamedTuple):
+    """Where the API client's notices (an item skipped) and warnings (a list cut) go."""
+
+    notice: Log
+    warn: Log
+
+
+def github_api_says(reporter: Annotator) -> Says:
+    """Notices and warnings about GitHub's answers as annotations of the step."""
+    title = "GitHub's API"
+    return Says(
+        lambda message: reporter.annotate("notice", message, title),
+        lambda message: reporter.annotate("warning", message, title),
+    )
 
 
 def read_observed(
@@ -177,13 +201,15 @@ def read_observed(
     deadline: Deadline,
     clock: Clock,
     log: Log,
+    says: Says | None = None,
 ) -> Observed:
     """The triggering run's attempt, its jobs, and which of them deployed where."""
     assert inputs.github_token is not None and run.repository is not None
     triggering = triggering_run(run)
     token = inputs.github_token.get_secret_value()
+    notice, warn = says or (log, log)
     # A GitHubApiError goes up to main, which reports it as fail-on says.
-    with GitHubApi(api_base(environ), token, clock, log) as api:
+    with GitHubApi(api_base(environ), token, clock, log, notice=notice, warn=warn) as api:
         jobs = api.jobs(run.repository, triggering.id, triggering.run_attempt, deadline)
         deployed = deployed_jobs(api, run.repository, triggering, jobs, deadline)
         log(f"GitHub API requests: {api.requests}")
@@ -221,8 +247,9 @@ def _job_of(statuses: list[DeploymentStatus], run_id: int) -> int | None:
         for link in (status.log_url, status.target_url):
             if link and marker in link:
                 tail = link.split(marker, 1)[1].split("/", 1)[0].split("?", 1)[0]
-                if tail.isascii() and tail.isdigit():
-                    return int(tail)
+                job_id = bounded_int(tail)  # None for 5,000 digits too: no job has that id
+                if job_id is not None and job_id > 0:
+                    return job_id
     return None
 
 
@@ -263,9 +290,11 @@ def observed_events(
     observed: Observed,
     components: list[str],
     numbering: Numbering,
+    deadline: Deadline | None = None,
 ) -> Observation:
     """Every component's build (the run's, or each job's) and deployment for each job that
-    deployed; each job GitHub's record of which cannot make an event skipped, with why."""
+    deployed; each job GitHub's record of which cannot make an event skipped, with why. The
+    jobs left when ``deadline`` passes are not built (thousands of them take many seconds)."""
     found = Observation()
     build_skip = _build_left_out(inputs, observed)
     if build_skip is not None:
@@ -275,6 +304,8 @@ def observed_events(
         _run_build(inputs, run, observed, components, numbering, found)
     patterns = inputs.filter_list("jobs")
     for job in observed.jobs:
+        if deadline is not None and deadline.expired():
+            break
         states = CONCLUSION_STATES.get(job.conclusion or "")
         skip = _job_skip(job, states, patterns)
         if skip is not None:

@@ -23,7 +23,14 @@ from .github.run_context import RunContext, load_run_context
 from .input_names import variable_name
 from .inputs import ActionInputs, LoadedInputs, is_component_slug, read_inputs
 from .limits import Deadline
-from .observe import is_observer_run, observed_events, observer_problems, read_observed, skip_reason
+from .observe import (
+    github_api_says,
+    is_observer_run,
+    observed_events,
+    observer_problems,
+    read_observed,
+    skip_reason,
+)
 from .problems import InputProblems, Problem
 from .reconcile import Reconciling, reconcile_problems
 from .report.reporter import Reporter
@@ -170,14 +177,23 @@ def _observe(
 ) -> Prepared | Skipped:
     """An observer run (observe.py): the triggering run's jobs, from GitHub's API."""
     deadline, clock = network
-    observed = read_observed(inputs, run, environ, deadline, clock, reporter.info)
+    observed = read_observed(
+        inputs, run, environ, deadline, clock, reporter.info, github_api_says(reporter)
+    )
     reporter.info(
         f"Reporting run {observed.run.id} (attempt {observed.run.run_attempt}) of "
         f"{observed.run.name or 'the workflow'}: {len(observed.jobs)} jobs, "
         f"{len(observed.deployments)} of them deployed"
     )
     numbers = UpdateSequence()
-    observation = observed_events(inputs, run, observed, found, lambda _job: numbers)
+    observation = observed_events(inputs, run, observed, found, lambda _job: numbers, deadline)
+    if deadline.expired():
+        reporter.annotate(
+            "warning",
+            f"The timeout ({inputs.budget:g} s) ran out while reading and building the "
+            f"{len(observed.jobs)} jobs GitHub listed; raise timeout",
+            "GitHub's API",
+        )
     for skipped in observation.skipped:
         if skipped.notice:
             reporter.annotate("notice", skipped.detail, "compass-action")

@@ -60,7 +60,7 @@ from .inputs import ActionInputs
 from .json_files import read_json_object
 from .kept_files import WriteFailed, update_json_file
 from .limits import Deadline
-from .observe import Numbering, Observed, deployed_jobs, observed_events
+from .observe import Numbering, Observed, deployed_jobs, github_api_says, observed_events
 from .problems import Problem
 from .report.reporter import Reporter
 from .send import SendResult
@@ -200,7 +200,8 @@ def reconcile(
         "from its cursor"
     )
     token = inputs.github_token.get_secret_value()
-    with GitHubApi(api_base(environ), token, clock, reporter.info) as api:
+    notice, warn = github_api_says(reporter)
+    with GitHubApi(api_base(environ), token, clock, reporter.info, notice=notice, warn=warn) as api:
         plan.default_branch = plan.run.default_branch or _default_branch(api, plan, reporter)
         runs = _window_runs(api, run.repository, since, clock.wall(), deadline, reporter)
         reporter.info(f"Reconcile: {len(runs)} workflow runs since {since:%Y-%m-%d %H:%M} UTC")

@@ -12,9 +12,10 @@ from .clients import compass_graphql as ops
 from .clients.delivery import DeliveryResult, Outcome
 from .clients.graphql import GraphQLClient, GraphQLError, Trouble
 from .events.builder import BuiltEvent
-from .inputs import ActionInputs, is_component_slug
+from .inputs import ActionInputs, is_component_slug, parse_component_ari
 from .limits import Deadline
 from .report.reporter import Reporter
+from .text import QUOTED_VALUE, preview
 
 
 def missing_event_source(result: DeliveryResult) -> bool:
@@ -113,8 +114,33 @@ def resolve_components(
     aris: dict[str, str] = {}
     for slug, component in found.items():
         assert component is not None  # the missing ones were raised above
+        aris[slug] = _checked_ari(slug, component.ari, cloud)
         reporter.info(
             f"Component {slug}: {component.name} ({component.type.lower()}), {component.ari}"
         )
-        aris[slug] = component.ari
     return [aris.get(item, item) for item in references]
+
+
+def _checked_ari(slug: str, ari: str, cloud: str) -> str:
+    """The id Compass answered for ``slug``, if it is a component ARI of the cloud asked.
+
+    The answer is checked as the input is: an id that is no component ARI would fail later
+    with no word of where it came from, and one of another cloud would pair this site's cloud
+    ID with another site's component, a pair component-id and cloud-id are refused for.
+    """
+    try:
+        given = parse_component_ari(ari)
+    except ValueError:
+        shown = f"the id {preview(ari, QUOTED_VALUE)!r}" if ari else "no id"
+        raise GraphQLError(
+            f"Compass answered the slug {slug!r} with {shown}, which is not a "
+            "component ARI; give the component's ARI as component-id instead (component page, "
+            "'...' menu, 'Copy component ID')"
+        ) from None
+    if given.cloud_id != cloud:
+        raise GraphQLError(
+            f"Compass answered the slug {slug!r} with a component of another site ({ari}, cloud "
+            f"ID {given.cloud_id!r}, not {cloud!r}); check site and cloud-id, or give the "
+            "component's ARI as component-id"
+        )
+    return ari

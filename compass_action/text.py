@@ -61,7 +61,7 @@ def _encodings(form: str) -> set[str]:
 
     Percent-encoding with and without '/' kept (encodeURIComponent, Python's quote), form
     encoding, and the JSON escape of '/'. Case variants (lower-case hex, a lower-cased page)
-    are matched by the case-insensitive pattern, not listed here.
+    are matched by the case-insensitive scan, not listed here.
     """
     raw = "surrogateescape"  # the bytes a variable held, if they were not UTF-8
     return {
@@ -80,14 +80,28 @@ def _base64(text: str) -> str:
 
 
 class Scrubber:
-    """Finds every registered secret, in every form we know of, and replaces it with ***."""
+    """Finds every run of 8 or more characters of a registered secret, in every form we know
+    of, and replaces it with ***.
+
+    A whole secret is not the only leak: a server may echo the first 24 characters of a token
+    and then its own words, or a line may be cut in the middle of one. So every window of
+    ``MIN_SECRET_PREFIX`` characters of every spelling is kept in a set, and a text is scanned
+    window by window (case-insensitively, as the spellings' hex and a lower-cased page vary):
+    each maximal run of characters that some secret window covers becomes one ``***``. Only
+    the runs of 8 or more characters of the secrets' alphabet (found by one regular expression)
+    are scanned, one set lookup a character: a 64 KiB text takes milliseconds
+    (docs/hostile-input.md).
+    """
 
     def __init__(self) -> None:
         self._forms: set[str] = set()
-        # Every spelling of every form, longest first, and the pattern that finds them; made
+        # Every spelling of every form, longest first, and the windows that find them; made
         # again, once, at the first use after a form was added.
         self._spellings: list[str] = []
-        self._pattern: re.Pattern[str] | None = None
+        self._windows: frozenset[str] | None = None
+        # Runs of 8 or more characters that secrets are written in: only there can a window
+        # of a secret be, so only there is the text looked at window by window.
+        self._candidates: re.Pattern[str] = re.compile("(?!)")
 
     def add(self, secret: str | None) -> list[str]:
         """Register a secret with its Base64 form; return the new forms (for ``add-mask``)."""
@@ -112,20 +126,42 @@ class Scrubber:
         if form in self._forms:
             return []
         self._forms.add(form)
-        self._pattern = None
+        self._windows = None
         return [form]
 
-    def _compiled(self) -> re.Pattern[str] | None:
-        if self._pattern is None and self._forms:
+    def _compiled(self) -> frozenset[str] | None:
+        if self._windows is None and self._forms:
             spellings = set().union(*(_encodings(form) for form in self._forms))
-            # Longest first, so that a form containing another is replaced whole.
             self._spellings = sorted(spellings, key=len, reverse=True)
-            self._pattern = re.compile("|".join(map(re.escape, self._spellings)), re.IGNORECASE)
-        return self._pattern
+            size = MIN_SECRET_PREFIX
+            self._windows = frozenset(
+                folded[start : start + size]
+                for folded in map(_fold, spellings)
+                for start in range(len(folded) - size + 1)
+            )
+            alphabet = "".join(sorted(set("".join(self._windows))))
+            self._candidates = re.compile(f"[{re.escape(alphabet)}]{{{size},}}", re.IGNORECASE)
+        return self._windows
 
     def scrub(self, text: str) -> str:
-        pattern = self._compiled()
-        return text if pattern is None else pattern.sub(REDACTED, text)
+        windows = self._compiled()
+        if windows is None or len(text) < MIN_SECRET_PREFIX:
+            return text
+        size = MIN_SECRET_PREFIX
+        pieces: list[str] = []
+        kept = 0  # text[kept:] is not yet in pieces
+        covered = -1  # text[:covered] is secret, from the run found last
+        for candidate in self._candidates.finditer(text):
+            folded, offset = _fold(candidate.group()), candidate.start()
+            for index in range(len(folded) - size + 1):
+                if folded[index : index + size] not in windows:
+                    continue
+                start = offset + index
+                if start > covered:  # a new run: what lies before it is kept, then ***
+                    pieces += (text[kept:start], REDACTED)
+                covered = kept = start + size
+        pieces.append(text[kept:])
+        return "".join(pieces)
 
     def preview(self, text: str, limit: int) -> str:
         """Scrub, then cut to ``limit``; a cut leaves no recognisable start of a secret.
@@ -145,10 +181,10 @@ class Scrubber:
 
     def _secret_prefix_at_end(self, text: str) -> int:
         """Length of the longest end of ``text`` that starts a secret spelling (0 if under 8)."""
-        folded = text[-len(self._spellings[0]) :].casefold()
+        folded = _fold(text[-len(self._spellings[0]) :])
         longest = 0
         for spelling in self._spellings:
-            start = spelling.casefold()
+            start = _fold(spelling)
             for size in range(
                 min(len(start), len(folded)), max(longest, MIN_SECRET_PREFIX - 1), -1
             ):
@@ -156,6 +192,15 @@ class Scrubber:
                     longest = size
                     break
         return longest
+
+
+def _fold(text: str) -> str:
+    """``text`` in lower case, character for character (positions stay those of ``text``)."""
+    folded = text.lower()
+    if len(folded) == len(text):
+        return folded
+    # A few characters lower to two ("İ"): those stay as they are.
+    return "".join(char if len(char.lower()) != 1 else char.lower() for char in text)
 
 
 SECRETS = Scrubber()
@@ -262,10 +307,52 @@ def markdown_code(value: object) -> str:
 
 # -- time formats ---------------------------------------------------------------------------------
 
-# The earliest time accepted as a start. Nothing this action reports can have started before
-# the Unix epoch, and from then on every time renders as the four-digit year RFC 3339 requires.
+# The earliest time accepted. Nothing this action reports can have happened before the Unix
+# epoch, and from then on every time renders as the four-digit year RFC 3339 requires.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+# The latest: Python's datetime ends with the year 9999, so a later time in UTC (9999-12-31
+# 23:59:59-10:00) cannot even be converted, and would fail wherever it is first used.
+LATEST = datetime.max.replace(tzinfo=UTC)
+# No time written in any form GitHub or a person uses is longer than this.
+_MAX_TIME_TEXT = 64
 _RFC3339_UTC = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z", re.ASCII)
+
+
+class OutOfRange(ValueError):
+    """A time (or number) that parsed but lies outside what the action can carry."""
+
+
+def checked_time(moment: datetime) -> datetime:
+    """``moment`` when it has a time zone and lies from EARLIEST to LATEST in UTC.
+
+    The one range check of every time that enters (inputs, the event payload, GitHub's and
+    Compass's answers): a ValueError says which bound it passed, so that the caller can name the
+    input or skip the item, instead of an OverflowError wherever the time is used later.
+    """
+    given = moment.isoformat()
+    if moment.utcoffset() is None:
+        raise ValueError(f"{given} has no time zone")
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 lies in the year 0 in UTC, say
+        utc = None
+    if utc is None and moment.year > EARLIEST.year:
+        raise OutOfRange(f"{given} is past the year 9999 in UTC")
+    if utc is None or utc < EARLIEST:
+        raise OutOfRange(f"{given} is before {EARLIEST:%Y-%m-%d}")
+    return moment
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO 8601 time with a time zone (GitHub writes ``2026-01-31T12:00:00Z``), in range
+    (``checked_time``, OutOfRange); a ValueError for anything else."""
+    if len(text) > _MAX_TIME_TEXT:
+        raise ValueError(f"a text of {len(text)} characters is not a time")
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{cut(clean_text(text), QUOTED_VALUE)!r} is not a time") from None
+    return checked_time(moment)
 
 
 def parse_rfc3339(text: str) -> datetime | None:
@@ -280,6 +367,31 @@ def parse_rfc3339(text: str) -> datetime | None:
 
 
 def rfc3339(moment: datetime) -> str:
-    """UTC with a ``Z``, millisecond precision: what Compass and GitHub both display."""
+    """UTC with a ``Z``, millisecond precision: what Compass and GitHub both display.
+
+    The year is written with four digits whatever the platform's strftime does (glibc writes
+    the year 1 as "1"); times reach here checked (``checked_time``), so it has four.
+    """
     utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    )
+
+
+# -- text from outside ----------------------------------------------------------------------------
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def clean_text(value: str) -> str:
+    """``value`` with every lone surrogate replaced by U+FFFD, where text enters.
+
+    JSON may escape half a UTF-16 pair (``"\\ud800"``), which Python keeps as a lone surrogate:
+    no UTF-8 encoder takes it, so the event (or a model on the way to it) would fail. A
+    replacement character shows where the broken character was.
+    """
+    if value.isascii():
+        return value
+    return _SURROGATE.sub(REPLACEMENT, value)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -36,9 +36,16 @@ def github(waits: SkippedWaits) -> Iterator[GitHubStandin]:
 
 
 def api(
-    github: GitHubStandin, waits: SkippedWaits, token: str = TOKEN, max_pages: int = 50
+    github: GitHubStandin,
+    waits: SkippedWaits,
+    token: str = TOKEN,
+    max_pages: int = 50,
+    warn: Callable[[str], None] | None = None,
+    notice: Callable[[str], None] | None = None,
 ) -> GitHubApi:
-    return GitHubApi(github.url, token, waits.clock(), max_pages=max_pages)
+    return GitHubApi(
+        github.url, token, waits.clock(), max_pages=max_pages, warn=warn, notice=notice
+    )
 
 
 def deadline(waits: SkippedWaits, seconds: float = 60.0) -> Deadline:
@@ -58,14 +65,19 @@ def test_jobs_are_read_page_by_page_to_the_end(github: GitHubStandin, waits: Ski
     assert {auth for _, auth in github.requests} == {f"Bearer {TOKEN}"}
 
 
-def test_a_list_longer_than_the_page_cap_is_refused_clearly(
+def test_a_list_longer_than_the_page_cap_is_cut_there_with_a_warning(
     github: GitHubStandin, waits: SkippedWaits
 ) -> None:
     jobs = [job(REPO, RUN, 1000 + n, "test") for n in range(250)]
     github.add_run(REPO, workflow_run(REPO, RUN), jobs)
-    with api(github, waits, max_pages=2) as client, pytest.raises(GitHubApiError) as caught:
-        client.jobs(REPO, RUN, 1, deadline(waits))
-    assert "more than 2 pages of jobs of run" in str(caught.value)
+    warned: list[str] = []
+    with api(github, waits, max_pages=2, warn=warned.append) as client:
+        read = client.jobs(REPO, RUN, 1, deadline(waits))
+    assert [item.id for item in read] == [1000 + n for n in range(200)]
+    assert warned == [
+        f"GitHub lists more than 2 pages of jobs of run {RUN} attempt 1; the first 2 (200 "
+        "items at most) are read, the rest is left out"
+    ]
 
 
 def test_the_primary_rate_limit_is_waited_out_until_its_reset(

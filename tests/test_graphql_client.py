@@ -188,6 +188,15 @@ WRONG_SHAPES = [
     '{"data": {"compass": {"eventSource": {"__typename": "EventSource", "events": '
     '{"__typename": "CompassEventConnection", "nodes": [1, "a", {"updateSequenceNumber": "x", '
     '"buildProperties": "y", "deploymentProperties": {"pipeline": 3}}]}}}}}',
+    # An updateSequenceNumber of 5,000 digits, as a string and as a number: past int()'s limit.
+    '{"data": {"compass": {"eventSource": {"__typename": "EventSource", "events": '
+    '{"__typename": "CompassEventConnection", "nodes": [{"updateSequenceNumber": "'
+    + "9" * 5000
+    + '"}]}}}}}',
+    '{"data": {"compass": {"eventSource": {"__typename": "EventSource", "events": '
+    '{"__typename": "CompassEventConnection", "nodes": [{"updateSequenceNumber": '
+    + "9" * 5000
+    + "}]}}}}}",
     '{"data": {"tenantContexts": [7]}}',
     '{"data": {"me": {"user": []}}}',
     '{"data": null}',

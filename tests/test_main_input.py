@@ -125,7 +125,8 @@ def sending(server: Standin) -> dict[str, str]:
         ),
         (
             "9999-12-31T23:59:59-01:00",
-            "9999-12-31T23:59:59-01:00 is past the year 9999 in UTC; give when the work started",
+            "9999-12-31T23:59:59-01:00 is past the year 9999 in UTC; give when the work started, "
+            "e.g. 2026-01-31T12:00:00Z",
         ),
     ],
 )
@@ -148,7 +149,7 @@ def test_fail_on_decides_the_exit_code_of_an_input_problem(
     assert outcome.code == code
     assert [line for line in outcome.out.splitlines() if line.startswith("::")] == [
         f"::{level} title=Input started-at::9999-12-31T23:59:59-01:00 is past the year 9999 in "
-        "UTC; give when the work started"
+        "UTC; give when the work started, e.g. 2026-01-31T12:00:00Z"
     ]
 
 

@@ -171,19 +171,19 @@ def test_no_preview_shows_8_characters_of_a_secret(pieces: list[str], limit: int
             assert form[start : start + 8].casefold() not in folded
 
 
-def test_a_cut_drops_a_trailing_start_of_a_secret_the_server_had_already_cut() -> None:
+def test_a_secret_the_server_had_already_cut_is_scrubbed_as_a_whole_one() -> None:
     # An error page that echoed the first 44 characters of the Basic credentials.
     body = "Unauthorized for Basic " + BASIC[:44] + "…and more text after it, long enough to cut"
     shown = scrubber().preview(body, 23 + 30)
-    assert shown == "Unauthorized for Basic " + ELLIPSIS
+    assert shown == "Unauthorized for Basic ***…and more text after it, l" + ELLIPSIS
 
 
-def test_a_cut_drops_a_trailing_start_of_an_encoded_secret_longer_than_the_secret() -> None:
+def test_a_cut_echo_of_an_encoded_secret_longer_than_the_secret_is_scrubbed() -> None:
     secrets = Scrubber()
     token = "A/B+C=" * 10  # 60 characters, percent-encoded 120
     secrets.add(token)
     echoed = quote(token, safe="")[:100]
-    assert secrets.preview(f"said {echoed} and more text", 106) == "said " + ELLIPSIS
+    assert secrets.preview(f"said {echoed} and more text", 106) == "said *** and more text"
 
 
 def test_a_cut_keeps_a_short_coincidental_ending() -> None:
@@ -272,3 +272,35 @@ def test_markdown_escapes_a_row_break_and_html() -> None:
 
 def test_an_e_mail_address_is_split_so_it_is_not_linked() -> None:
     assert markdown_text("a@b.example") == "a<span>&#64;</span>b&#46;example"
+
+
+# -- partial echoes (issue 20) --------------------------------------------------------------------
+
+SECRET_ALPHABET = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
+
+
+@given(
+    secret=st.text(SECRET_ALPHABET, min_size=16, max_size=100),
+    before=st.text(max_size=60),
+    after=st.text(max_size=60),
+    cut_at=st.tuples(st.integers(0, 100), st.integers(8, 100)),
+)
+def test_no_run_of_8_characters_of_a_secret_survives_however_cut_or_surrounded(
+    secret: str, before: str, after: str, cut_at: tuple[int, int]
+) -> None:
+    start = min(cut_at[0], len(secret) - 8)
+    echoed = secret[start : start + cut_at[1]]  # any 8 or more consecutive characters of it
+    secrets = Scrubber()
+    secrets.add(secret)
+    shown = secrets.scrub(before + echoed + after).lower()
+    for index in range(len(secret) - 7):
+        assert secret[index : index + 8].lower() not in shown
+
+
+def test_an_error_quoting_the_first_24_characters_of_the_token_is_scrubbed() -> None:
+    said = f"invalid token {TOKEN[:24]}: expired at 12:00"
+    assert scrubber().scrub(said) == "invalid token ***: expired at 12:00"
+
+
+def test_fewer_than_8_characters_of_a_secret_are_left_as_they_are() -> None:
+    assert scrubber().scrub(f"id {TOKEN[:7]} ok") == f"id {TOKEN[:7]} ok"

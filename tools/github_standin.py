@@ -17,6 +17,11 @@ It serves, for the repositories it is given, in the shapes GitHub's REST documen
   ``.../secret-scanning/alerts`` (Code scanning, Dependabot alerts, Secret scanning): 404 for
   a source never set (not set up), 403 for one denied (``deny_alerts``).
 
+Hostile answers are played on demand (``play``, and the builders ``oversized_page``,
+``tiny_values_page``, ``endless_pages``, ``raw_items``): a page larger than any GitHub serves,
+one of millions of tiny values, more items than ``per_page`` asked for, a ``Link: next`` chain
+without end, items with times outside 1970-9999, lone surrogates, ids of 5,000 digits.
+
 Lists are paginated as GitHub does it: ``per_page`` (default 30, at most 100) and ``page``, with
 a ``Link`` header naming ``next``, ``last``, ``first`` and ``prev`` as they apply. Only a request
 with ``Authorization: Bearer <token>`` is answered (else 401, as GitHub does). Rate limits are
@@ -27,6 +32,7 @@ played on demand (``limit_next``): the primary one (403 with ``x-ratelimit-remai
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -303,6 +309,8 @@ class GitHubState:
     # repository); None: no such limit.
     budget: int | None = None
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # Paths answered by a function instead (``GitHubStandin.play``): hostile answers.
+    played: dict[str, Player] = field(default_factory=dict)
     wall: Callable[[], float] = time.time
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -344,6 +352,10 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(401, {"message": "Bad credentials"})
         if limited is not None:
             return self._limited(limited)
+        player = state.played.get(parts.path)
+        if player is not None:
+            played = player(query, f"http://{self.headers.get('Host')}{parts.path}")
+            return self._send_raw(played.status, played.body, played.headers)
         for pattern, name in _ROUTES:
             found = pattern.fullmatch(parts.path)
             if found:
@@ -459,15 +471,32 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(limited.status, {"message": message}, headers)
 
     def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(body).encode()
+        self._send_raw(status, json.dumps(body).encode(), headers or {})
+
+    def _send_raw(self, status: int, data: bytes, headers: dict[str, str]) -> None:
         self.send_response(status)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(data)))
         self.send_header("X-GitHub-Api-Version-Selected", "2022-11-28")
-        for name, value in (headers or {}).items():
+        for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
+        # The client may stop reading a page larger than it takes: as meant.
+        with contextlib.suppress(OSError):
+            self.wfile.write(data)
+
+
+@dataclass(frozen=True)
+class Played:
+    """One answer as sent, byte for byte."""
+
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+    status: int = 200
+
+
+# Makes the answer to a played path from the request's query and the path's own URL.
+Player = Callable[[dict[str, str], str], Played]
 
 
 @dataclass
@@ -540,6 +569,11 @@ class GitHubStandin:
     def add_comparison(self, repository: str, basehead: str, answer: dict[str, Any]) -> None:
         with self.state.lock:
             self.state.comparisons[(repository, basehead)] = answer
+
+    def play(self, path: str, player: Player) -> None:
+        """Answer every GET of ``path`` (the query aside) with what ``player`` makes."""
+        with self.state.lock:
+            self.state.played[path] = player
 
     def limit_next(self, *answers: Limited) -> None:
         """Answer the next requests with these rate-limit answers, in order."""
@@ -789,3 +823,44 @@ def add_history(
             deployment(repository, deployment_id, "production", sha=sha),
             [deployment_status(repository, deployment_id, 1, state, log_url=log)],
         )
+
+
+# -- hostile answers (GitHubStandin.play) ---------------------------------------------------------
+
+
+def _next_link(url: str, query: dict[str, str]) -> dict[str, str]:
+    page = int(query.get("page", "1"))
+    return {"Link": f'<{url}?{urlencode({**query, "page": page + 1})}>; rel="next"'}
+
+
+def raw_items(items: list[str], key: str | None = None, endless: bool = False) -> Player:
+    """A page of ``items`` written as given (JSON text each: a 5,000-digit id, "\\ud800"),
+    wrapped in ``{"total_count", key}`` when ``key`` is given; ``endless``: every page names a
+    next one."""
+    listed = "[" + ",".join(items) + "]"
+    text = listed if key is None else f'{{"total_count": {len(items)}, "{key}": {listed}}}'
+    body = text.encode()
+
+    def player(query: dict[str, str], url: str) -> Played:
+        return Played(body, _next_link(url, query) if endless else {})
+
+    return player
+
+
+def oversized_page(size: int, item: dict[str, Any], key: str | None = None) -> Player:
+    """A page of ``size`` bytes or more of copies of ``item``, whatever ``per_page`` asked for
+    (GitHub's pages are some hundreds of KB), and a next page after it, without end."""
+    one = json.dumps(item)
+    count = size // (len(one) + 1) + 1
+    return raw_items([one] * count, key, endless=True)
+
+
+def tiny_values_page(size: int, key: str | None = None) -> Player:
+    """A page of ``size`` bytes of empty objects (``{},{},...``): three bytes each, some 64
+    in memory once parsed."""
+    return raw_items(["{}"] * (size // 3), key, endless=True)
+
+
+def endless_pages(items: list[dict[str, Any]], key: str | None = None) -> Player:
+    """The same good page again and again, each naming a next one: a chain without end."""
+    return raw_items([json.dumps(item) for item in items], key, endless=True)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..limits import Deadline
+from ..limits import MAX_INT_DIGITS, Deadline, LongNumber, bounded_int
 from .graphql import GraphQLClient, GraphQLError, Trouble, mutation_payload, union_member
 
 TENANT_CONTEXTS = """
@@ -372,13 +372,26 @@ def _stored(event_type: str, node: dict[str, Any]) -> StoredEvent:
 
 
 def _number(value: object) -> int:
-    """A Long as JSON carries it (a number, or a string of digits); -1 when it is neither."""
+    """A Long as JSON carries it (a number, or a string of digits); -1 when it is neither.
+
+    Digits past any Long (5,000 of them: Python's int() refuses more than 4,300) make the
+    answer unreadable, said as such, rather than fail after the event was accepted.
+    """
     if isinstance(value, bool):
         return -1
     if isinstance(value, int):
         return value
+    long = isinstance(value, LongNumber)
     if isinstance(value, str) and value.isascii() and value.lstrip("-").isdigit():
-        return int(value)
+        number = bounded_int(value)
+        if number is not None:
+            return number
+        long = True
+    if long:
+        raise GraphQLError(
+            "Could not read the events Compass recorded: its answer holds an "
+            f"updateSequenceNumber of more than {MAX_INT_DIGITS} digits, which no Long has"
+        )
     return -1
 
 

@@ -6,8 +6,14 @@ bounded, its failures retried by ``RetryPolicy``. What is GitHub's own:
 - The base is ``GITHUB_API_URL`` (``https://api.github.com``, or ``https://<host>/api/v3`` on
   GitHub Enterprise Server); the token goes only over https, or plain http to loopback (tests).
 - Lists are followed by their ``Link: <...>; rel="next"`` header to the end, up to ``max_pages``
-  pages (a clear error beyond: a list that long is not what one run can report), and only to the
-  same origin: a next link elsewhere would take the token with it.
+  pages, and only to the same origin: a next link elsewhere would take the token with it.
+- Every answer is held to bounds whatever the server sends (docs/hostile-input.md): at most
+  ``PAGE_LIMIT`` bytes, at most ``MAX_VALUES`` JSON values (counted before parsing, so a page of
+  tiny objects cannot expand into gigabytes), at most ``PER_PAGE`` items a page and
+  ``max_pages`` pages a list. A list that passes a bound is cut there with a warning saying
+  what was left out; the items read before it are kept. Each item is checked on its own: one
+  GitHub cannot have meant (a time outside 1970-9999, an id of 5,000 digits, a null where a
+  value belongs) is skipped with a notice naming it, and the others are kept.
 - The primary rate limit: an answer 403/429 with ``x-ratelimit-remaining: 0`` waits until
   ``x-ratelimit-reset`` when that fits in the deadline, else fails with a message saying when
   the limit resets. GitHub's REST docs ("Rate limits for the REST API", "Exceeding the rate
@@ -20,16 +26,17 @@ bounded, its failures retried by ``RetryPolicy``. What is GitHub's own:
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlencode, urlsplit
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from ..limits import Deadline
+from ..events.contract import MAX_SAFE_INTEGER
+from ..limits import Deadline, TooLarge, bounded_int, loads_json
+from ..text import checked_time, clean_text
 from .http import Clock, HttpClient, RawAnswer, Retryable, RetryPolicy, describe_failure
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -38,18 +45,34 @@ API_VERSION = "2022-11-28"
 PER_PAGE = 100
 # GitHub's most runs for one query with ``created``; a slice that reaches it may lack some.
 RUNS_SEARCH_CAP = 1000
-# A list longer than this many pages is refused, not read on and on.
+# A list longer than this many pages is cut there, not read on and on: with PER_PAGE items a
+# page, at most 5,000 items of a list are ever held.
 MAX_PAGES = 50
-# A page of 100 jobs with their steps is some hundreds of KB; nothing we read is larger.
-PAGE_LIMIT = 8 * 1024 * 1024
+# GitHub's "Actions limits" page: a matrix generates at most 256 jobs a workflow run. 1,000 jobs
+# an attempt leave room for several matrices and plain jobs; a longer list is not a real run's,
+# and building events for thousands of jobs would take the whole timeout.
+MAX_JOB_PAGES = 10
+MIB = 1024 * 1024
+# A page of 100 jobs with their steps, or of 100 runs with their repositories, is some hundreds
+# of KB; nothing we read is larger. Held as bytes and as text (up to
+# four bytes a character), so this bounds what an answer costs before it is parsed.
+PAGE_LIMIT = 4 * 1024 * 1024
+# The most JSON values (objects, arrays, numbers, strings) an answer may hold: a real page of
+# 100 items holds some 30,000; 300,000 of the smallest (``{}``, 64 bytes each) is about 20 MB.
+MAX_VALUES = 300_000
+# The most items of one list named in a notice each when they are skipped; the rest are
+# counted in one more notice (GitHub shows only so many annotations of a step).
+MAX_NOTICES = 10
 # GitHub's docs: after a secondary rate limit without Retry-After, wait at least a minute.
 SECONDARY_RATE_LIMIT_WAIT = 60.0
 # The reset time is to the second; one more makes sure it has passed.
 RESET_MARGIN = 1.0
 
-_NEXT_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+# No "<" inside the brackets: a header of 16 KB of "<" then takes linear time, not seconds.
+_NEXT_LINK = re.compile(r'<([^<>]+)>\s*;\s*rel="?next"?')
 
 M = TypeVar("M", bound=BaseModel)
+Say = Callable[[str], None]
 
 
 class GitHubApiError(Exception):
@@ -72,67 +95,75 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+# The value types of GitHub's answers, each checked where it is parsed: an id is a JSON integer
+# a JavaScript number can hold (GitHub's ids are), a time lies from 1970 to 9999 in UTC, a text
+# has no lone surrogate.
+Id = Annotated[int, Field(strict=True, ge=0, le=MAX_SAFE_INTEGER)]
+Time = Annotated[datetime, AfterValidator(checked_time)]
+Text = Annotated[str, AfterValidator(clean_text)]
+
+
 class WorkflowRun(_Model):
     """A workflow run ("Get a workflow run"); ``run_attempt`` is its latest attempt."""
 
-    id: int
-    run_attempt: int = 1
-    run_number: int | None = None
-    name: str | None = None
-    event: str | None = None
-    status: str | None = None
-    conclusion: str | None = None
-    head_sha: str | None = None
-    head_branch: str | None = None
-    html_url: str | None = None
-    run_started_at: datetime | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None  # a completed attempt: when it ended
+    id: Id
+    run_attempt: Id = 1
+    run_number: Id | None = None
+    name: Text | None = None
+    event: Text | None = None
+    status: Text | None = None
+    conclusion: Text | None = None
+    head_sha: Text | None = None
+    head_branch: Text | None = None
+    html_url: Text | None = None
+    run_started_at: Time | None = None
+    created_at: Time | None = None
+    updated_at: Time | None = None  # a completed attempt: when it ended
 
 
 class Job(_Model):
     """A job of a run attempt ("List jobs for a workflow run attempt"); ``id`` is its check
     run id, the ``job.check_run_id`` of a step running in it."""
 
-    id: int
-    run_id: int
-    run_attempt: int = 1
-    name: str
-    status: str
-    conclusion: str | None = None
-    started_at: datetime | None = None
-    completed_at: datetime | None = None
-    html_url: str | None = None
+    id: Id
+    run_id: Id
+    run_attempt: Id = 1
+    name: Text
+    status: Text
+    conclusion: Text | None = None
+    started_at: Time | None = None
+    completed_at: Time | None = None
+    html_url: Text | None = None
 
 
 class Deployment(_Model):
-    id: int
-    sha: str | None = None
-    ref: str | None = None
-    environment: str | None = None
-    created_at: datetime | None = None
+    id: Id
+    sha: Text | None = None
+    ref: Text | None = None
+    environment: Text | None = None
+    created_at: Time | None = None
     production_environment: bool | None = None
 
 
 class DeploymentStatus(_Model):
-    id: int
-    state: str
-    created_at: datetime | None = None
-    log_url: str | None = None
-    target_url: str | None = None
-    environment: str | None = None
-    environment_url: str | None = None
-    description: str | None = None
+    id: Id
+    state: Text
+    created_at: Time | None = None
+    log_url: Text | None = None
+    target_url: Text | None = None
+    environment: Text | None = None
+    environment_url: Text | None = None
+    description: Text | None = None
 
 
 class Release(_Model):
-    id: int
-    tag_name: str
+    id: Id
+    tag_name: Text
     prerelease: bool = False
     draft: bool = False
-    created_at: datetime | None = None
-    published_at: datetime | None = None
-    html_url: str | None = None
+    created_at: Time | None = None
+    published_at: Time | None = None
+    html_url: Text | None = None
 
 
 # -- the client -----------------------------------------------------------------------------------
@@ -155,9 +186,12 @@ class GitHubApi:
         base: str,
         token: str,
         clock: Clock,
-        log: Callable[[str], None] = lambda _message: None,
+        log: Say = lambda _message: None,
         max_pages: int = MAX_PAGES,
+        notice: Say | None = None,
+        warn: Say | None = None,
     ) -> None:
+        """``notice``: an item skipped; ``warn``: a list cut short (both default to ``log``)."""
         parts = urlsplit(base)
         # The token must not go anywhere in clear: https, or plain http to this machine (tests).
         if parts.scheme != "https" and parts.hostname not in ("127.0.0.1", "::1", "localhost"):
@@ -165,6 +199,7 @@ class GitHubApi:
         self.base = base.rstrip("/")
         self._origin = (parts.scheme, parts.netloc)
         self._clock, self._log, self.max_pages = clock, log, max_pages
+        self.notice, self.warn = notice or log, warn or log
         self.requests = 0  # how many were sent, retries included, for the log and the summary
         headers = {
             "Accept": "application/vnd.github+json",
@@ -221,9 +256,10 @@ class GitHubApi:
             return answer.retry_after
         if answer.header("x-ratelimit-remaining") == "0":
             reset = answer.header("x-ratelimit-reset")
-            if reset is not None and reset.isascii() and reset.isdigit():
+            at = bounded_int(reset) if reset is not None else None
+            if at is not None:
                 now = self._clock.wall().timestamp()
-                return max(0.0, int(reset) - now) + RESET_MARGIN
+                return max(0.0, at - now) + RESET_MARGIN
             return SECONDARY_RATE_LIMIT_WAIT
         if answer.status == 429 or b"secondary rate limit" in (answer.body or b"").lower():
             return SECONDARY_RATE_LIMIT_WAIT
@@ -240,25 +276,54 @@ class GitHubApi:
         what: str,
         key: str | None = None,
         query: Mapping[str, str | int] | None = None,
+        max_pages: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every item of a list, page by page to the end (``key``: the list's field, for the
-        answers that wrap it in an object)."""
+        answers that wrap it in an object), within the bounds of the module's text: a list that
+        passes one is cut there, with a warning. ``max_pages``: fewer than the client's."""
         url: str | None = self.url(path, {**(query or {}), "per_page": PER_PAGE})
-        page = 0
-        while url is not None:
-            page += 1
-            if page > self.max_pages:
-                raise GitHubApiError(
-                    f"GitHub lists more than {self.max_pages} pages of {what} "
-                    f"({self.max_pages * PER_PAGE} items); not read further"
-                )
+        crowded = False  # a page held more than PER_PAGE items: said once a list
+        most = min(self.max_pages, max_pages or self.max_pages)
+        for page in range(1, most + 1):
+            assert url is not None
             answer = self.get(url, deadline)
-            data = _json(answer, what)
-            items = data.get(key) if key is not None and isinstance(data, dict) else data
-            if not isinstance(items, list):
-                raise GitHubApiError(f"GitHub's answer for {what} holds no list")
-            yield from (item for item in items if isinstance(item, dict))
+            items = self._page_items(answer, what, key, page)
+            if items is None:
+                return
+            if len(items) > PER_PAGE and not crowded:
+                crowded = True
+                self.warn(
+                    f"GitHub's page {page} of {what} holds {len(items):,} items, more than the "
+                    f"{PER_PAGE} asked for; the first {PER_PAGE} of it (and of any later page "
+                    "like it) are read, the rest is left out"
+                )
+            yield from (item for item in items[:PER_PAGE] if isinstance(item, dict))
             url = self._next(answer)
+            if url is None:
+                return
+        self.warn(
+            f"GitHub lists more than {most} pages of {what}; the first {most} ({most * PER_PAGE} "
+            "items at most) are read, the rest is left out"
+        )
+
+    def _page_items(
+        self, answer: RawAnswer, what: str, key: str | None, page: int
+    ) -> list[Any] | None:
+        """The items of one page; None when the page passes a bound (the list is cut there,
+        with a warning)."""
+        cut = f"; the list is cut there: page {page} and the pages after it are left out"
+        if answer.status == 200 and answer.too_large:
+            self.warn(f"GitHub's page {page} of {what} is larger than {PAGE_LIMIT // MIB} MiB{cut}")
+            return None
+        try:
+            data = _json(answer, what)
+        except _TooManyValues:
+            self.warn(f"GitHub's page {page} of {what} holds more than {MAX_VALUES:,} values{cut}")
+            return None
+        items = data.get(key) if key is not None and isinstance(data, dict) else data
+        if not isinstance(items, list):
+            raise GitHubApiError(f"GitHub's answer for {what} holds no list")
+        return items
 
     def _next(self, answer: RawAnswer) -> str | None:
         link = answer.header("link")
@@ -302,19 +367,21 @@ class GitHubApi:
         path = f"{repo_path(repository)}/actions/runs"
         what = "workflow runs"
         query = {"created": f"{since:%Y-%m-%dT%H:%M:%SZ}..{until:%Y-%m-%dT%H:%M:%SZ}"}
-        items = self.pages(path, deadline, what, "workflow_runs", query)
-        return [_model(WorkflowRun, item, what) for item in items]
+        pages = RUNS_SEARCH_CAP // PER_PAGE  # GitHub answers no more
+        items = self.pages(path, deadline, what, "workflow_runs", query, max_pages=pages)
+        return _valid(WorkflowRun, items, "workflow run", self.notice)
 
     def jobs(self, repository: str, run_id: int, attempt: int, deadline: Deadline) -> list[Job]:
         path = f"{repo_path(repository)}/actions/runs/{run_id}/attempts/{attempt}/jobs"
         what = f"jobs of run {run_id} attempt {attempt}"
-        return [_model(Job, item, what) for item in self.pages(path, deadline, what, "jobs")]
+        items = self.pages(path, deadline, what, "jobs", max_pages=MAX_JOB_PAGES)
+        return _valid(Job, items, f"job {{}} of run {run_id} attempt {attempt}", self.notice)
 
     def deployments(self, repository: str, sha: str, deadline: Deadline) -> list[Deployment]:
         path = f"{repo_path(repository)}/deployments"
         what = f"deployments of {sha[:12]}"
         items = self.pages(path, deadline, what, query={"sha": sha})
-        return [_model(Deployment, item, what) for item in items]
+        return _valid(Deployment, items, "deployment", self.notice)
 
     def deployments_since(
         self, repository: str, since: datetime, deadline: Deadline
@@ -323,12 +390,12 @@ class GitHubApi:
         first, so the pages stop at the first one older than that."""
         path = f"{repo_path(repository)}/deployments"
         what = "deployments"
-        found = []
+        found: list[Deployment] = []
         for item in self.pages(path, deadline, what):
-            deployment = _model(Deployment, item, what)
-            if deployment.created_at is not None and deployment.created_at < since:
-                break
-            found.append(deployment)
+            for deployment in _valid(Deployment, [item], "deployment", self.notice):
+                if deployment.created_at is not None and deployment.created_at < since:
+                    return found
+                found.append(deployment)
         return found
 
     def statuses(
@@ -337,12 +404,14 @@ class GitHubApi:
         path = f"{repo_path(repository)}/deployments/{deployment_id}/statuses"
         what = f"statuses of deployment {deployment_id}"
         items = self.pages(path, deadline, what)
-        return [_model(DeploymentStatus, item, what) for item in items]
+        return _valid(
+            DeploymentStatus, items, f"status {{}} of deployment {deployment_id}", self.notice
+        )
 
     def releases(self, repository: str, deadline: Deadline) -> list[Release]:
         what = "releases"
         items = self.pages(f"{repo_path(repository)}/releases", deadline, what)
-        return [_model(Release, item, what) for item in items]
+        return _valid(Release, items, "release", self.notice)
 
 
 def _json(answer: RawAnswer, what: str) -> Any:
@@ -352,9 +421,17 @@ def _json(answer: RawAnswer, what: str) -> Any:
     if answer.body is None:
         raise GitHubApiError(f"GitHub's answer for {what} was not read ({answer.unread})")
     try:
-        return json.loads(answer.body)
+        return loads_json(answer.body, MAX_VALUES)
+    except TooLarge:
+        raise _TooManyValues(
+            f"GitHub's answer for {what} holds more than {MAX_VALUES:,} values"
+        ) from None
     except (ValueError, RecursionError):
         raise GitHubApiError(f"GitHub's answer for {what} is not JSON") from None
+
+
+class _TooManyValues(GitHubApiError):
+    """An answer that may hold more JSON values than MAX_VALUES: not parsed."""
 
 
 def _fix(answer: RawAnswer) -> str:
@@ -377,6 +454,46 @@ def _model(model: type[M], data: Any, what: str) -> M:
         raise GitHubApiError(f"GitHub's answer for {what} is not as documented ({where})") from None
 
 
+def _valid(model: type[M], items: Iterable[dict[str, Any]], one: str, notice: Say) -> list[M]:
+    """Each item as ``model``; one that is not as documented is skipped with a notice naming
+    it (``one``: what an item is, e.g. "code-scanning alert", with ``{}`` where its number
+    goes if not at the end), and the others are kept."""
+    kept, skipped = [], 0
+    for index, item in enumerate(items, 1):
+        try:
+            kept.append(model.model_validate(item))
+        except ValidationError as exc:
+            skipped += 1
+            if skipped > MAX_NOTICES:
+                continue
+            first = exc.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            label = _label(item, index)
+            named = one.replace("{}", label) if "{}" in one else f"{one} {label}"
+            why = first["msg"].removeprefix("Value error, ")
+            notice(f"GitHub's {named} is skipped: {where}: {why}")
+    if skipped > MAX_NOTICES:
+        kind = " ".join(one.replace("{}", "").split())
+        notice(
+            f"{skipped - MAX_NOTICES:,} more items of GitHub's list ({kind}) are skipped as "
+            f"not as documented; only the first {MAX_NOTICES} are named"
+        )
+    return kept
+
+
+def _label(item: dict[str, Any], index: int) -> str:
+    """How a notice names an item: its number (alerts) or id, else its place in the list."""
+    for key in ("number", "id"):
+        value = item.get(key)
+        if (
+            isinstance(value, int)
+            and not isinstance(value, bool)
+            and 0 <= value <= MAX_SAFE_INTEGER
+        ):
+            return str(value)
+    return f"#{index} of the list"
+
+
 def _gave_up(failure: Retryable, deadline: Deadline) -> str:
     if failure.retry_after is not None and failure.retry_after > deadline.remaining():
         return (
@@ -393,20 +510,20 @@ def _gave_up(failure: Retryable, deadline: Deadline) -> str:
 
 
 class CodeScanningRule(_Model):
-    id: str | None = None
-    severity: str | None = None  # none, note, warning, error: how sure and how bad, any alert
-    security_severity_level: str | None = None  # low .. critical: only security queries
-    description: str | None = None
-    name: str | None = None
+    id: Text | None = None
+    severity: Text | None = None  # none, note, warning, error: how sure and how bad, any alert
+    security_severity_level: Text | None = None  # low .. critical: only security queries
+    description: Text | None = None
+    name: Text | None = None
 
 
 class CodeScanningTool(_Model):
-    name: str | None = None
+    name: Text | None = None
 
 
 class CodeScanningLocation(_Model):
-    path: str | None = None
-    start_line: int | None = None
+    path: Text | None = None
+    start_line: Id | None = None
 
 
 class CodeScanningInstance(_Model):
@@ -414,50 +531,50 @@ class CodeScanningInstance(_Model):
 
 
 class CodeScanningAlert(_Model):
-    number: int
-    state: str  # open, dismissed, fixed
-    created_at: datetime
-    updated_at: datetime | None = None
-    fixed_at: datetime | None = None
-    dismissed_at: datetime | None = None
-    html_url: str | None = None
+    number: Id
+    state: Text  # open, dismissed, fixed
+    created_at: Time
+    updated_at: Time | None = None
+    fixed_at: Time | None = None
+    dismissed_at: Time | None = None
+    html_url: Text | None = None
     rule: CodeScanningRule = CodeScanningRule()
     tool: CodeScanningTool = CodeScanningTool()
     most_recent_instance: CodeScanningInstance | None = None
 
 
 class DependabotPackage(_Model):
-    ecosystem: str | None = None
-    name: str | None = None
+    ecosystem: Text | None = None
+    name: Text | None = None
 
 
 class DependabotDependency(_Model):
     package: DependabotPackage | None = None
-    manifest_path: str | None = None
+    manifest_path: Text | None = None
 
 
 class Cvss(_Model):
     score: float | None = None
-    vector_string: str | None = None
+    vector_string: Text | None = None
 
 
 class SecurityAdvisory(_Model):
-    ghsa_id: str
-    cve_id: str | None = None
-    summary: str | None = None
-    severity: str | None = None  # low, medium, high, critical
+    ghsa_id: Text
+    cve_id: Text | None = None
+    summary: Text | None = None
+    severity: Text | None = None  # low, medium, high, critical
     cvss: Cvss | None = None
 
 
 class DependabotAlert(_Model):
-    number: int
-    state: str  # auto_dismissed, dismissed, fixed, open
-    created_at: datetime
-    updated_at: datetime | None = None
-    fixed_at: datetime | None = None
-    dismissed_at: datetime | None = None
-    auto_dismissed_at: datetime | None = None
-    html_url: str | None = None
+    number: Id
+    state: Text  # auto_dismissed, dismissed, fixed, open
+    created_at: Time
+    updated_at: Time | None = None
+    fixed_at: Time | None = None
+    dismissed_at: Time | None = None
+    auto_dismissed_at: Time | None = None
+    html_url: Text | None = None
     dependency: DependabotDependency = DependabotDependency()
     security_advisory: SecurityAdvisory
 
@@ -466,15 +583,15 @@ class SecretScanningAlert(_Model):
     """An alert of "List secret scanning alerts for a repository" (REST: Secret scanning). The
     secret itself (``secret``) is never read: it is not a field here."""
 
-    number: int
-    state: str  # open, resolved
-    resolution: str | None = None  # false_positive, wont_fix, revoked, used_in_tests, pattern_*
-    created_at: datetime
-    updated_at: datetime | None = None
-    resolved_at: datetime | None = None
-    html_url: str | None = None
-    secret_type: str | None = None
-    secret_type_display_name: str | None = None
+    number: Id
+    state: Text  # open, resolved
+    resolution: Text | None = None  # false_positive, wont_fix, revoked, used_in_tests, pattern_*
+    created_at: Time
+    updated_at: Time | None = None
+    resolved_at: Time | None = None
+    html_url: Text | None = None
+    secret_type: Text | None = None
+    secret_type_display_name: Text | None = None
 
 
 def secret_scanning_alerts(
@@ -483,7 +600,7 @@ def secret_scanning_alerts(
     """Every secret scanning alert, in every state."""
     what = "secret scanning alerts"
     items = api.pages(f"{repo_path(repository)}/secret-scanning/alerts", deadline, what)
-    return [_model(SecretScanningAlert, item, what) for item in items]
+    return _valid(SecretScanningAlert, items, "secret-scanning alert", api.notice)
 
 
 def code_scanning_alerts(
@@ -492,11 +609,11 @@ def code_scanning_alerts(
     """Every code scanning alert of the default branch, in every state."""
     what = "code scanning alerts"
     items = api.pages(f"{repo_path(repository)}/code-scanning/alerts", deadline, what)
-    return [_model(CodeScanningAlert, item, what) for item in items]
+    return _valid(CodeScanningAlert, items, "code-scanning alert", api.notice)
 
 
 def dependabot_alerts(api: GitHubApi, repository: str, deadline: Deadline) -> list[DependabotAlert]:
     """Every Dependabot alert, in every state (the list is paged by cursor, through ``Link``)."""
     what = "Dependabot alerts"
     items = api.pages(f"{repo_path(repository)}/dependabot/alerts", deadline, what)
-    return [_model(DependabotAlert, item, what) for item in items]
+    return _valid(DependabotAlert, items, "dependabot alert", api.notice)

@@ -23,7 +23,7 @@ from typing import Any
 
 import httpx
 
-from ..limits import Deadline, DeadlineExceeded
+from ..limits import Deadline, DeadlineExceeded, loads_json
 from ..text import ANSWER_PREVIEW, preview
 from .compass_answers import Answer, RetryableAnswer, Verdict, answer_of
 from .http import (
@@ -157,7 +157,9 @@ def _json(raw: RawAnswer) -> dict[str, Any] | None:
     if raw.body is None or "html" in raw.content_type.lower():
         return None
     try:
-        payload = json.loads(raw.body)
+        # The body is at most MAX_ANSWER_BYTES; an integer too long for int() is read as
+        # LONG_NUMBER, which the field that holds it refuses (compass_graphql._number).
+        payload = loads_json(raw.body)
     except (ValueError, RecursionError):
         return None
     return payload if isinstance(payload, dict) else None

@@ -5,8 +5,9 @@ pacing.
   proxies from the environment except for plain http, which goes to loopback only and never
   through a proxy (that would hand credentials over in clear).
 - One ``limits.Deadline`` per operation bounds everything: the pacer's and the retries' waits,
-  each connect, TLS handshake, write and read on the socket (``_DeadlineBackend``), and the
-  streamed read of the answer, which ``limits.read_bounded`` also caps in size.
+  the name look-up, each connect, TLS handshake, write and read on the socket
+  (``_DeadlineBackend``), and the streamed read of the answer, which ``limits.read_bounded``
+  also caps in size.
 - ``RetryPolicy``: retries what can succeed later, with exponential backoff and jitter or as
   ``Retry-After`` asks, within the deadline. A loop of our own rather than tenacity or stamina:
   every wait must answer to the one deadline and to the server's Retry-After, which is most of
@@ -16,8 +17,10 @@ pacing.
 
 from __future__ import annotations
 
+import ipaddress
 import random
 import re
+import socket
 import ssl
 import threading
 import time
@@ -126,6 +129,7 @@ class RawAnswer:
     body: bytes | None
     unread: str | None = None  # why ``body`` is None: too large, undecodable, cut off
     headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+    too_large: bool = False  # ``body`` is None as it passed the limit (not read further)
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -163,6 +167,7 @@ def _read(
     headers = response.headers
     unread: str | None = None
     body: bytes | None = None
+    too_large = False
     try:
         body = read_bounded(
             response.iter_raw(),
@@ -171,7 +176,7 @@ def _read(
             encoding=headers.get("content-encoding", "identity"),
         )
     except TooLarge:
-        unread = f"a body larger than {limit // 1024} KiB, not read further"
+        unread, too_large = f"a body larger than {limit // 1024} KiB, not read further", True
     except Undecodable as exc:
         unread = str(exc)
     except (DeadlineExceeded, httpx.TimeoutException):
@@ -186,6 +191,7 @@ def _read(
         body=body,
         unread=unread,
         headers={name.lower(): value for name, value in headers.items()},
+        too_large=too_large,
     )
 
 
@@ -366,9 +372,56 @@ class _DeadlineBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
     ) -> httpcore.NetworkStream:
+        failure: Exception | None = None
+        for address in self.resolve(host, port, timeout):
+            limit = self.cap(timeout, httpcore.ConnectTimeout)
+            try:
+                stream = self._inner.connect_tcp(
+                    address, port, limit, local_address, socket_options
+                )
+            except httpcore.ConnectError as exc:  # the next address may answer (IPv6, then 4)
+                failure = exc
+                continue
+            return _DeadlineStream(stream, self)
+        raise failure or httpcore.ConnectError(f"no address for {host}")
+
+    def resolve(self, host: str, port: int, timeout: float | None) -> list[str]:
+        """The addresses of ``host``, looked up within the deadline.
+
+        ``getaddrinfo`` takes no timeout and may wait on a slow resolver for as long as the
+        system's configuration says (tens of seconds per name server), so it runs on a thread
+        of its own that is waited for only until the deadline; one that answers later is left
+        to end by itself. The connection is then made to the address found: the TLS handshake
+        still checks the certificate against the host's name (httpcore passes the URL's host
+        as ``server_hostname``), and the Host header is the URL's.
+        """
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            pass
+        else:
+            return [host]  # a literal address: nothing to look up
         limit = self.cap(timeout, httpcore.ConnectTimeout)
-        stream = self._inner.connect_tcp(host, port, limit, local_address, socket_options)
-        return _DeadlineStream(stream, self)
+        found: list[list[str] | BaseException] = []
+        done = threading.Event()
+
+        def look_up() -> None:
+            try:
+                infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+                found.append(list(dict.fromkeys(str(info[4][0]) for info in infos)))
+            except (OSError, UnicodeError) as exc:
+                found.append(exc)
+            done.set()
+
+        threading.Thread(target=look_up, name=f"resolve {host}", daemon=True).start()
+        if not done.wait(limit):
+            raise httpcore.ConnectTimeout(f"looking up {host} took longer than {limit:.1f} s")
+        result = found[0]
+        if isinstance(result, BaseException):
+            raise httpcore.ConnectError(f"could not look up {host} ({result})")
+        if not result:
+            raise httpcore.ConnectError(f"no address for {host}")
+        return result
 
     def connect_unix_socket(
         self,

@@ -147,7 +147,7 @@ class _Sender:
                 base + METRICS_PATH,
                 inputs.user_email,
                 token,
-                inputs.timeout,
+                inputs.budget,
                 reporter.info,
                 clock=clock,
                 pacer=self.pacer,

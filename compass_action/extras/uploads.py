@@ -223,7 +223,7 @@ def send_uploads(sender: _Sender) -> list[Row]:
                 url,
                 inputs.user_email,
                 inputs.api_token.get_secret_value(),
-                inputs.timeout,
+                inputs.budget,
                 sender.reporter.info,
                 clock=sender.clock,
                 pacer=sender.pacer,

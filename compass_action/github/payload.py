@@ -15,6 +15,11 @@ from datetime import datetime
 from typing import Any
 
 from ..events.contract import MAX_SAFE_INTEGER
+from ..problems import InputProblems, Problem
+from ..text import OutOfRange, clean_text, parse_time
+
+# The event payload, as the input a bad value in it is reported under.
+PAYLOAD = "GITHUB_EVENT_PATH"
 
 # SemVer 2.0.0's pre-release part (`1.2.3-rc.1`, `v2.0.0-beta+build.5`): a tag that carries one is
 # not a production release.
@@ -34,7 +39,7 @@ def _object(data: Any, key: str) -> dict[str, Any]:
 
 def _text(data: dict[str, Any], key: str) -> str | None:
     value = data.get(key)
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    return clean_text(value.strip()) if isinstance(value, str) and value.strip() else None
 
 
 def _id(data: dict[str, Any], key: str = "id") -> int | None:
@@ -45,15 +50,19 @@ def _id(data: dict[str, Any], key: str = "id") -> int | None:
     return None
 
 
-def _time(data: dict[str, Any], key: str) -> datetime | None:
+def _time(data: dict[str, Any], key: str, where: str) -> datetime | None:
+    """The time at ``key``; None when absent or not a time. A time out of range is an input
+    problem naming the field (``where``): the event cannot carry it, and it must not fail
+    later as an OverflowError."""
     text = _text(data, key)
     if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_time(text)
+    except OutOfRange as exc:
+        raise InputProblems([Problem(PAYLOAD, f"{where}.{key}: {exc}")]) from None
     except ValueError:
-        return None
-    return moment if moment.utcoffset() is not None else None
+        return None  # as before: a field that is not a time is not read
 
 
 def repository_id_of(payload: dict[str, Any], repository: str | None) -> int | None:
@@ -148,14 +157,15 @@ def deployment_of(event_name: str | None, payload: dict[str, Any]) -> GitHubDepl
         environment=_text(status, "environment") or _text(deployment, "environment"),
         ref=_text(deployment, "ref"),
         sha=_text(deployment, "sha"),
-        created_at=_time(deployment, "created_at"),
+        created_at=_time(deployment, "created_at", "deployment"),
         production_environment=production if isinstance(production, bool) else None,
         status=None
         if status_id is None or state is None
         else DeploymentStatus(
             id=status_id,
             state=state.lower(),
-            created_at=_time(status, "updated_at") or _time(status, "created_at"),
+            created_at=_time(status, "updated_at", "deployment_status")
+            or _time(status, "created_at", "deployment_status"),
             log_url=_text(status, "log_url"),
             target_url=_text(status, "target_url"),
             environment_url=_text(status, "environment_url"),
@@ -234,9 +244,9 @@ def issue_of(event_name: str | None, payload: dict[str, Any]) -> Issue | None:
         open=issue.get("state") != "closed",
         labels=names,
         changed_label=_text(_object(payload, "label"), "name"),
-        created_at=_time(issue, "created_at"),
-        updated_at=_time(issue, "updated_at"),
-        closed_at=_time(issue, "closed_at"),
+        created_at=_time(issue, "created_at", "issue"),
+        updated_at=_time(issue, "updated_at", "issue"),
+        closed_at=_time(issue, "closed_at", "issue"),
         repository_id=_id(_object(payload, "repository")),
     )
 
