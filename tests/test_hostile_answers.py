@@ -563,7 +563,12 @@ def test_an_observer_sends_the_good_jobs_and_names_the_bad_ones(
         event = payload("workflow_run/completed.payload.json")
         event["workflow_run"] |= {"id": RUN, "event": "push", "head_sha": SHA, "name": "CI"}
         run = Run(event_name="workflow_run", event=event, job="report", workflow="Report")
-        given = credentials(standin) | {"event-type": "build", "github-token": GITHUB_TOKEN}
+        # Per job, so that each job GitHub listed is a build of its own, good or bad.
+        given = credentials(standin) | {
+            "event-type": "build",
+            "build-unit": "job",
+            "github-token": GITHUB_TOKEN,
+        }
         result = in_process(run, given, workdir, {"GITHUB_API_URL": github.url})
 
     assert result.exit_code == 0, result.stdout + result.stderr
