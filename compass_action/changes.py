@@ -17,7 +17,6 @@ all zeros), every component is reported, with a notice saying why.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import select
@@ -33,7 +32,7 @@ from .clients.http import Clock, RawAnswer
 from .components import ComponentFile
 from .github.run_context import RunContext
 from .inputs import ActionInputs
-from .limits import Deadline, DeadlineExceeded, TooLarge, read_bounded
+from .limits import Deadline, DeadlineExceeded, TooLarge, loads_json, read_bounded
 
 _NO_COMMIT = "0" * 40
 _COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
@@ -41,6 +40,10 @@ _COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # SHA-1 or SHA-256
 COMPARE_FILE_LIMIT = 300
 # The compare answer carries patches and commits: megabytes for a large push, never unbounded.
 COMPARE_ANSWER_LIMIT = 16 * 1024 * 1024
+# At most this many JSON values are built from it (counted before parsing, commas in the patches'
+# text included): a million small objects peak near 80 MB, where 16 MiB of `{},` took 462 MB. An
+# answer past it only means the changes are unknown, as any other unreadable answer does.
+COMPARE_VALUE_LIMIT = 1_000_000
 _GIT_OUTPUT_LIMIT = 16 * 1024 * 1024
 # More changed files than any component layout needs to tell which folders changed; a list this
 # long is treated as unknown (every component reported), as a cut compare list is.
@@ -138,7 +141,9 @@ def _compared_files(answer: RawAnswer) -> tuple[set[str] | None, str]:
     if answer.status != 200 or answer.body is None:
         return None, f"GitHub's compare API answered HTTP {answer.status}"
     try:
-        data = json.loads(answer.body)
+        data = loads_json(answer.body, COMPARE_VALUE_LIMIT)
+    except TooLarge:
+        return None, f"GitHub's compare API answered more than {COMPARE_VALUE_LIMIT} values"
     except (ValueError, RecursionError):
         return None, "GitHub's compare API did not answer with JSON"
     files = data.get("files") if isinstance(data, dict) else None

@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from compass_action.changes import COMPARE_VALUE_LIMIT, _compared_files
+from compass_action.clients.http import RawAnswer
 from tools.action_runner import Run
 from tools.compass_standin import Standin
 from tools.github_standin import GitHubStandin, comparison
@@ -279,3 +281,17 @@ def test_changed_only_with_listed_components_reports_them_all_and_says_so(
     assert result.exit_code == 0
     assert components_sent(standin) == {WEB, ROOT}
     assert "::notice title=compass-action::changed-only applies to the components" in result.stdout
+
+
+def test_a_compare_answer_of_too_many_values_is_unknown_changes_not_built() -> None:
+    # 16 MiB of `{},` once took 462 MB as Python objects; the values are counted first.
+    flood = b'{"status": "ahead", "files": [' + b"{}," * 1_200_000 + b"{}]}"
+    answer = RawAnswer(200, "application/json", None, None, flood)
+    assert _compared_files(answer) == (
+        None,
+        f"GitHub's compare API answered more than {COMPARE_VALUE_LIMIT} values",
+    )
+    listed = comparison("acme/shop", [f"services/web/{n}.html" for n in range(299)])
+    answer = RawAnswer(200, "application/json", None, None, json.dumps(listed).encode())
+    files, why = _compared_files(answer)
+    assert why == "" and files is not None and len(files) == 299
