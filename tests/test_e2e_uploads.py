@@ -110,6 +110,10 @@ def test_a_json_spec_goes_to_every_component(
         ({"spec.json": "{not json"}, "spec.json", "is not UTF-8 JSON"),
         ({"spec.yaml": "a: [\n"}, "spec.yaml", "is not UTF-8 YAML"),
         ({}, "missing.yaml", "does not exist"),
+        # A JSON flood is counted, not built; the YAML spec nests past libyaml's composer limit
+        # (which would end the process) and is still only read for its top-level keys.
+        ({"spec.json": "[" + "{}," * 600_000 + "{}]"}, "spec.json", "more than 1000000 JSON"),
+        ({"spec.yaml": "a: " + "[" * 150_000 + "]" * 150_000}, "spec.yaml", "deeper than 64"),
     ],
 )
 def test_an_api_spec_that_is_not_one_is_refused_before_sending(
@@ -127,6 +131,21 @@ def test_an_api_spec_that_is_not_one_is_refused_before_sending(
     assert result.exit_code == 1
     assert "Input api-spec" in printed(result) and said in printed(result)
     assert standin.received() == []
+
+
+def test_a_yaml_spec_with_anchors_is_uploaded_as_written(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    # Only the top-level keys are read (yaml_files.top_level_keys; a bomb and a nesting past
+    # libyaml's composer are tested there): anchors and aliases are the spec's own business.
+    shared = "x-ok: &ok {description: OK}\nx-again: *ok\n"
+    _write(workdir, {"spec.yaml": shared + SPEC_YAML})
+    result = in_process(PUSH, only_uploads(standin, **{"api-spec": "spec.yaml"}), workdir)
+
+    assert result.exit_code == 0, printed(result)
+    [upload] = standin.state.uploads
+    assert upload.content_type == "application/yaml"
+    assert upload.content == (shared + SPEC_YAML).encode()
 
 
 def test_an_api_spec_too_large_or_outside_the_workspace_is_refused(

@@ -13,7 +13,13 @@ from compass_action import components
 from compass_action.components import COMPASS_FILE_LIMIT, find_components
 from compass_action.events.properties import parse_properties
 from compass_action.limits import Deadline
-from compass_action.yaml_files import MAX_ALIAS_NODES, MAX_DEPTH, YamlRefused, load_yaml
+from compass_action.yaml_files import (
+    MAX_ALIAS_NODES,
+    MAX_DEPTH,
+    YamlRefused,
+    load_yaml,
+    top_level_keys,
+)
 
 from .test_monorepo import API, WEB, compass_yml
 
@@ -193,3 +199,42 @@ def test_a_number_or_date_python_cannot_build_is_refused_by_its_line(
     found = find_components(str(tmp_path), ["compass.yml"])
     assert found.components == []
     assert found.warnings[0].startswith(f"compass.yml has a value on {reason}")
+
+
+@pytest.mark.parametrize(
+    ("text", "keys"),
+    [
+        (
+            "openapi: 3.1.0\ninfo: {title: x, tags: [a, b]}\npaths:\n  /a: {get: {}}\nz: 1\n",
+            ["openapi", "info", "paths", "z"],
+        ),
+        ("a: &x [1, 2]\nb: *x\nc: 3\n", ["a", "b", "c"]),
+        ("? [complex, key]\n: 1\nplain: 2\n", ["plain"]),
+        ("- a\n- b\n", []),
+        ("just text", []),
+        ("", []),
+        ("first: 1\n---\nsecond: 2\n", ["first"]),
+    ],
+)
+def test_top_level_keys_from_the_event_stream(text: str, keys: list[str]) -> None:
+    assert top_level_keys(text) == keys
+
+
+def test_top_level_keys_stop_at_a_wanted_key() -> None:
+    deep = "[" * 63 + "]" * 63
+    assert top_level_keys(f"a: {deep}\nasyncapi: 2\nb: 1\n", until=("asyncapi",)) == [
+        "a",
+        "asyncapi",
+    ]
+
+
+def test_top_level_keys_refuse_nesting_before_the_scanner_slows() -> None:
+    # 150,000 levels: two minutes in libyaml's scanner, a crash in its composer; refused at 65.
+    deep = "[" * 150_000 + "]" * 150_000
+    with pytest.raises(YamlRefused, match="nests deeper than 64 levels"):
+        top_level_keys(f"a: {deep}\nopenapi: 3\n")
+
+
+def test_top_level_keys_expand_no_alias() -> None:
+    bomb = "".join(f"x{n}: &a{n} [*a{n - 1}, *a{n - 1}, *a{n - 1}]\n" for n in range(1, 40))
+    assert top_level_keys("x0: &a0 [1]\n" + bomb + "openapi: 3\n")[-1] == "openapi"

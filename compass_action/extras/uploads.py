@@ -21,7 +21,6 @@ uploads each service's own file in a monorepo.
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Mapping
 from pathlib import PurePosixPath
@@ -34,8 +33,10 @@ from ..clients.delivery import Delivery
 from ..components import find_components
 from ..github.run_context import RunContext
 from ..inputs import ActionInputs
+from ..limits import TooLarge, loads_json
 from ..problems import Problem
 from ..report.reporter import Reporter
+from ..yaml_files import YamlRefused, top_level_keys
 from .files import FileProblem, Missing, read_workspace_file
 from .plan import Extras, Upload
 
@@ -49,7 +50,9 @@ API_SPEC_LIMIT = 10 * 1024 * 1024
 # "we only accept package-lock.json files that are below 2MB" (the contract's description).
 LOCK_FILE_LIMIT = 2_000_000 - 1
 _SPEC_KEYS = ("openapi", "swagger", "asyncapi")
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A JSON spec is parsed whole (its top-level keys are wanted); this many values at most, counted
+# before parsing, keep that under some 100 MB.
+SPEC_VALUE_LIMIT = 1_000_000
 
 
 def planned_uploads(
@@ -117,14 +120,18 @@ def _spec_type(given: str, content: bytes) -> str:
     try:
         text = content.decode("utf-8")
         if suffix == ".json":
-            document = json.loads(text)
+            document = loads_json(content, SPEC_VALUE_LIMIT)
             keys = list(document) if isinstance(document, dict) else []
         else:
-            # Composed, not constructed: aliases stay references, so no YAML bomb grows here.
-            node = yaml.compose(text, Loader=_LOADER)
-            keys = [k.value for k, _ in node.value] if isinstance(node, yaml.MappingNode) else []
+            # Only the top-level keys are wanted: read from the parser's events, nothing is
+            # composed (libyaml's composer recurses per nesting level until the process dies).
+            keys = top_level_keys(text, until=_SPEC_KEYS)
+    except YamlRefused as exc:
+        raise FileProblem(f"{given!r} {exc}") from None
     except RecursionError:
         raise FileProblem(f"{given!r} nests too deeply to be read") from None
+    except TooLarge:
+        raise FileProblem(f"{given!r} holds more than {SPEC_VALUE_LIMIT} JSON values") from None
     except (ValueError, yaml.YAMLError) as exc:
         kind = "JSON" if suffix == ".json" else "YAML"
         raise FileProblem(f"{given!r} is not UTF-8 {kind} ({type(exc).__name__})") from None
@@ -139,9 +146,11 @@ def _check_lock_file(given: str, relative: str, content: bytes) -> None:
     if PurePosixPath(relative).name != "package-lock.json":
         raise FileProblem(f"{given!r} is not a package-lock.json, the one lock file Compass reads")
     try:
-        document = json.loads(content.decode("utf-8"))
+        document = loads_json(content, SPEC_VALUE_LIMIT)
     except RecursionError:
         raise FileProblem(f"{given!r} nests too deeply to be read") from None
+    except TooLarge:
+        raise FileProblem(f"{given!r} holds more than {SPEC_VALUE_LIMIT} JSON values") from None
     except ValueError:
         raise FileProblem(f"{given!r} is not UTF-8 JSON") from None
     if not isinstance(document, dict) or "lockfileVersion" not in document:
