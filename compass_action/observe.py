@@ -58,7 +58,7 @@ OBSERVED_EVENT = "workflow_run"
 _OWN_DEPLOYMENT_KEYS = frozenset({"release", "deployment", "deployment_status"})
 
 # A job's conclusion as (the build's state, the deployment's state); None: not sent. The one
-# table of this rule, shown in the README ("Observe other workflows").
+# table of this rule, shown in docs/observe-and-reconcile.md ("Observe other workflows").
 CONCLUSION_STATES: dict[str, tuple[str | None, str | None]] = {
     "success": ("SUCCESSFUL", "SUCCESSFUL"),
     "failure": ("FAILED", "FAILED"),

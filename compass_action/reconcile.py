@@ -25,8 +25,8 @@ actions/cache; read back through json_files.py's bounded reader). The next recon
 those runs (counted as already current). Without the file, a rerun sends them again, which
 Compass drops as repeats: the cursor saves requests and time, never correctness.
 
-With ``vulnerabilities``, GitHub's code-scanning and Dependabot alerts follow the runs, each as
-one Compass vulnerability in its current state (github_alerts.py).
+With ``vulnerabilities``, GitHub's code-scanning, Dependabot and secret-scanning alerts follow
+the runs, each as one Compass vulnerability in its current state (github_alerts.py).
 """
 
 from __future__ import annotations
