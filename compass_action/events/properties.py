@@ -12,9 +12,8 @@ bytes of YAML become a huge document ("billion laughs") and have no use in a few
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import ValidationError
 
 from .contract import EventInput
@@ -23,7 +22,16 @@ from .contract import EventInput
 # mistaken paste (a whole scanner report, say) before it is parsed.
 PROPERTIES_LIMIT = 16 * 1024
 
-_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:
+    import yaml
+
+
+def _loader() -> type[yaml.SafeLoader]:
+    """The C safe loader where built; imported here, as only a run given properties parses."""
+    import yaml
+
+    loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
 
 
 def parse_properties(text: str) -> dict[str, Any]:
@@ -34,11 +42,14 @@ def parse_properties(text: str) -> dict[str, Any]:
             f"is {size} bytes long; at most {PROPERTIES_LIMIT} are read. Give only the few "
             "properties to set, e.g. {score: 9.8, discoverySource: trivy}"
         )
+    import yaml
+
+    loader = _loader()
     try:
         # Aliases are refused before anything is built from them.
-        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=_LOADER)):
+        if any(isinstance(event, yaml.AliasEvent) for event in yaml.parse(text, Loader=loader)):
             raise ValueError("uses a YAML alias (*name); write each value out")
-        data = yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where is not None else ""
