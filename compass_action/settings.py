@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 
@@ -21,4 +25,37 @@ class FromEnvironment(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings)
+        return (init_settings, _Environment(settings_cls))
+
+
+class _Environment(PydanticBaseSettingsSource):
+    """Each field's ``env_prefix`` + name from os.environ, in any case, empty values left out.
+
+    What pydantic-settings' own environment source does for fields of plain types (every field
+    here: text, numbers, booleans, enumerations, times), where the strings go to the model's
+    validation as they are; without its inspection of every field's type for JSON and nested
+    values, which was most of the time reading the settings took.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        super().__init__(settings_cls)
+        config = settings_cls.model_config
+        # The only configuration read here; another would be silently ignored, so it is refused.
+        if config.get("case_sensitive") or not config.get("env_ignore_empty"):
+            raise TypeError(
+                f"{settings_cls.__name__}: only case_sensitive=False and env_ignore_empty=True "
+                "are read"
+            )
+        self._prefix = str(config.get("env_prefix") or "").lower()
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        raise NotImplementedError  # __call__ reads every field at once
+
+    def __call__(self) -> dict[str, Any]:
+        # As pydantic-settings does: names folded to lower case, the last spelling seen wins.
+        given = {name.lower(): value for name, value in os.environ.items() if value != ""}
+        return {
+            name: given[self._prefix + name]
+            for name in self.settings_cls.model_fields
+            if self._prefix + name in given
+        }
