@@ -10,4 +10,5 @@ unset PYTHONDONTWRITEBYTECODE
 # One worker per core and one more: the tests that wait on a real deadline (a hanging server)
 # leave their core idle, and the extra worker uses it (measured: 2 cores, 3 workers the fastest).
 # worksteal evens out the property tests of a few seconds each, which conftest.py runs first.
-exec .venv/bin/python -m pytest -n "$(($(nproc) + 1))" --dist worksteal "$@"
+# The slowest 20 tests are listed at the end, so a test that grows slow is seen in CI's log.
+exec .venv/bin/python -m pytest -n "$(($(nproc) + 1))" --dist worksteal --durations=20 "$@"
