@@ -6,7 +6,8 @@ import os
 from typing import Any
 
 from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
+from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource
+from pydantic_settings.sources import DefaultSettingsSource
 
 
 class FromEnvironment(BaseSettings):
@@ -15,6 +16,14 @@ class FromEnvironment(BaseSettings):
     No ``.env`` file or secrets directory in the workspace may change an input or the run
     context, and not asking those sources saves some 10 ms of every run's start.
     """
+
+    def __init__(self, **values: Any) -> None:
+        # The sources settings_customise_sources names, made directly: pydantic-settings would
+        # first make its own environment, .env and secrets sources, each reading the whole
+        # environment, on every model made (a reconcile makes two a run: observe.py).
+        cls = type(self)
+        sources = (InitSettingsSource(cls, values), _Environment(cls), DefaultSettingsSource(cls))
+        super().__init__(_build_sources=(sources, values), **values)
 
     @classmethod
     def settings_customise_sources(
