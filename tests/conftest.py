@@ -71,7 +71,11 @@ def in_process() -> InProcess:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The property tests (seconds each) first: no worker is left running one after the rest."""
-    items.sort(
-        key=lambda item: not getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
-    )
+    """The property tests and those marked slow (seconds each) first: no worker is left
+    running one after the rest."""
+
+    def long(item: pytest.Item) -> bool:
+        hypothesis = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
+        return bool(hypothesis) or item.get_closest_marker("slow") is not None
+
+    items.sort(key=lambda item: not long(item))

@@ -145,6 +145,7 @@ def test_filters_leave_out_other_branches_workflows_and_environments(
     assert standin.metrics() == Metrics(0, 0.0, 8, 7 / 8)
 
 
+@pytest.mark.slow
 def test_a_history_import_of_90_days_keeps_under_the_rate_limit(
     in_process: InProcess, github: GitHubStandin, workdir: Path
 ) -> None:
@@ -167,6 +168,7 @@ def test_a_history_import_of_90_days_keeps_under_the_rate_limit(
     assert failures is not None and sum(int(n) for n in failures.group(1).split(",")) == 50
 
 
+@pytest.mark.slow
 def test_a_reconcile_cut_short_resumes_where_it_stopped(
     in_process: InProcess, github: GitHubStandin, workdir: Path
 ) -> None:
