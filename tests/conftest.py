@@ -28,6 +28,21 @@ def pytest_configure(config: pytest.Config) -> None:
         check_contract_files()
     except ContractMissing as problem:
         raise pytest.UsageError(str(problem)) from None
+    if not hasattr(config, "workerinput"):  # the one process, or xdist's controller
+        _warm_hypothesis_tables()
+
+
+def _warm_hypothesis_tables() -> None:
+    """Hypothesis's tables of which characters ``st.text()`` draws from, made once.
+
+    Made the first time a process needs them (some 3 s of CPU, a pass over every code point)
+    and kept in .hypothesis/: in a fresh clone every xdist worker would make its own at once.
+    Made here, before the workers start, they read the one made.
+    """
+    from hypothesis.internal.charmap import charmap, intervals_from_codec
+
+    charmap()
+    intervals_from_codec("utf-8")  # st.text()'s default alphabet, characters(codec="utf-8")
 
 
 @pytest.fixture(autouse=True)
