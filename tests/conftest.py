@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,16 +36,27 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _warm_hypothesis_tables() -> None:
-    """Hypothesis's tables of which characters ``st.text()`` draws from, made once.
+    """Hypothesis's tables of which characters ``st.text()`` draws from, ready before the
+    xdist workers start, so that no worker of a fresh clone makes its own.
 
-    Made the first time a process needs them (some 3 s of CPU, a pass over every code point)
-    and kept in .hypothesis/: in a fresh clone every xdist worker would make its own at once.
-    Made here, before the workers start, they read the one made.
+    Hypothesis makes them the first time a process needs them and keeps them in .hypothesis/.
+    The character categories take a fraction of a second. ``st.text()``'s default alphabet is
+    ``characters(codec="utf-8")``, and which characters a codec encodes Hypothesis finds by
+    trying every code point, some 3 s of CPU; for UTF-8 the answer is known (every code point
+    but the surrogates, each decoding back to itself), so it is stored in Hypothesis's format.
+    Should that format change, Hypothesis cannot read the file and makes its own, as before.
     """
-    from hypothesis.internal.charmap import charmap, intervals_from_codec
+    from hypothesis.internal import charmap as tables
 
-    charmap()
-    intervals_from_codec("utf-8")  # st.text()'s default alphabet, characters(codec="utf-8")
+    tables.charmap()
+    stored = Path(tables.charmap_file("codec-v2-utf-8"))
+    if stored.exists():
+        return
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    partial = stored.with_name(f".{stored.name}.{os.getpid()}")
+    with gzip.open(partial, "wt", encoding="utf-8") as table:
+        json.dump([[[0, 0xD7FF], [0xE000, 0x10FFFF]], []], table)
+    partial.replace(stored)
 
 
 @pytest.fixture(autouse=True)
