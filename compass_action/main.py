@@ -8,21 +8,17 @@ import os
 import traceback
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 from .clients.compass_answers import explain_rejection, explain_untrusted
 from .clients.delivery import Outcome
-from .clients.github_api import GitHubApiError
-from .clients.graphql import GraphQLError, Trouble
 from .clients.http import Clock
-from .events.builder import BuiltEvent
 from .input_names import carrying_variables, variable_name
 from .inputs import ActionInputs, FailOn
 from .limits import Deadline
 from .policy import Failure, fail_on_fallback, fails_step
-from .preflight import preflight
 from .prepare import Prepared, Skipped, prepare
 from .problems import InputProblems, Problem
-from .reconcile import Reconciling, reconcile, reconcile_summary
 from .report.reporter import Reporter
 from .report.results import (
     ComponentResult,
@@ -34,8 +30,16 @@ from .report.results import (
     summary,
 )
 from .send import Clients, SendOptions, SendResult, send_event
-from .setup import resolve_components
-from .verify import Recorded
+
+# A mode's modules are imported by the function that runs the mode, not here: a plain send
+# never loads the GitHub API client, the GraphQL client, or the observer's, reconcile's, verify's
+# and preflight's code (tests/test_imports.py keeps it so; docs/benchmarks.md has the costs).
+if TYPE_CHECKING:
+    from .clients.github_api import GitHubApiError
+    from .clients.graphql import GraphQLError
+    from .events.builder import BuiltEvent
+    from .reconcile import Reconciling
+    from .verify import Recorded
 
 MAIN_STAGE, POST_STAGE = "main", "post"
 # track-job: the GITHUB_STATE name the post step reads back, and the GITHUB_ENV variable its
@@ -139,14 +143,14 @@ def _run(reporter: Reporter, environ: Mapping[str, str], stage: str, later: list
             prepared = prepare(reporter, environ, CLOCK.wall(), stage, CLOCK, connection.resolve)
         except InputProblems as exc:
             return _bad_input(reporter, exc.problems, fail_on)
-        except GraphQLError as exc:  # a component's slug could not be looked up
+        except _graphql_error() as exc:  # a component's slug could not be looked up
             return _bad_input(reporter, [Problem("component-id", str(exc))], fail_on, exc)
-        except GitHubApiError as exc:  # an observer run could not read the run it reports
+        except _github_api_error() as exc:  # an observer run could not read the run it reports
             problem = Problem("github-token", f"the run to report could not be read: {exc}")
             return _bad_input(reporter, [problem], fail_on, unavailable=exc.unavailable)
         if isinstance(prepared, Skipped):
             return _skipped(reporter, prepared.reason)
-        if isinstance(prepared, Reconciling):
+        if not isinstance(prepared, Prepared):
             return _reconcile(reporter, prepared, environ, connection)
         inputs, events = prepared.inputs, prepared.events
         if prepared.extras is not None:
@@ -168,9 +172,9 @@ def _run(reporter: Reporter, environ: Mapping[str, str], stage: str, later: list
             reporter.debug(f"POST {inputs.events_url}", _pretty(event.body))
         options = SendOptions(inputs.setup_event_source, inputs.verify)
         sends = fan_out(events, clients, options, reporter)
-        if clients.graphql.calls:
+        if clients.graphql_calls:
             reporter.info(
-                f"GraphQL requests: {clients.graphql.calls}; they count against Compass's 100 "
+                f"GraphQL requests: {clients.graphql_calls}; they count against Compass's 100 "
                 "requests per user per minute with the events"
             )
     for event, sent in zip(events, sends, strict=True):
@@ -187,6 +191,9 @@ def _reconcile(
     reporter: Reporter, plan: Reconciling, environ: Mapping[str, str], connection: _Connection
 ) -> int:
     """reconcile.py's run: the window's events, sent run by run through the account's pacer."""
+    from .clients.github_api import GitHubApiError
+    from .reconcile import reconcile, reconcile_summary
+
     inputs = plan.inputs
     clients = connection.open(inputs, plan.deadline)
     options = SendOptions(inputs.setup_event_source, False)
@@ -289,6 +296,8 @@ def _report_several(
                 reporter.info(f"{component}: accepted by Compass (HTTP {status})")
                 several.append(ComponentResult(event, RunResult(status, True, "Accepted")))
                 continue
+            from .verify import Recorded
+
             said = verification.describe(event.update_sequence_number)
             recorded = verification.outcome is Recorded.RECORDED
             several.append(ComponentResult(event, RunResult(status, True, said, recorded)))
@@ -343,6 +352,8 @@ class _Connection:
         return self._clients
 
     def resolve(self, inputs: ActionInputs, components: list[str], deadline: Deadline) -> list[str]:
+        from .setup import resolve_components
+
         clients = self.open(inputs, deadline)
         return resolve_components(
             inputs, components, clients.graphql, clients.site_host, deadline, self._reporter
@@ -352,6 +363,8 @@ class _Connection:
 def _preflight(
     reporter: Reporter, inputs: ActionInputs, events: list[BuiltEvent], clients: Clients
 ) -> int:
+    from .preflight import preflight
+
     reporter.info("Preflight: checking the set-up; no event is sent (preflight: true)")
     code = 0
     summaries = []
@@ -432,13 +445,32 @@ _SETUP_FAILED = (
 )
 
 
+def _graphql_error() -> type[GraphQLError]:
+    """What a slug's lookup raises; an ``except`` clause asks for it only once something was
+    raised, so a run that looks nothing up never imports the GraphQL client."""
+    from .clients.graphql import GraphQLError
+
+    return GraphQLError
+
+
+def _github_api_error() -> type[GitHubApiError]:
+    """What reading GitHub's API raises (an observer run); imported as _graphql_error is."""
+    from .clients.github_api import GitHubApiError
+
+    return GitHubApiError
+
+
 def _setup_failure(error: GraphQLError) -> Failure:
+    from .clients.graphql import Trouble
+
     return Failure.UNAVAILABLE if error.trouble is Trouble.UNAVAILABLE else Failure.COMPASS_REFUSED
 
 
 def _verify_failure(outcome: Recorded) -> Failure:
     """Superseded is a set-up to fix (an update-sequence-number that does not grow); not seen in
     time may pass, as Compass being slow does."""
+    from .verify import Recorded
+
     return Failure.COMPASS_REFUSED if outcome is Recorded.SUPERSEDED else Failure.UNAVAILABLE
 
 
@@ -459,6 +491,8 @@ def _report_verification(
     verification = sent.verification
     if verification is None:
         return _finish(reporter, event, run)
+    from .verify import Recorded
+
     said = verification.describe(event.update_sequence_number)
     recorded = verification.outcome is Recorded.RECORDED
     run = RunResult(run.status, run.delivered, f"{run.headline}. {said}", recorded)
@@ -490,6 +524,8 @@ def _bad_input(
     ``unavailable``: what failed was a service, not the input."""
     failure = Failure.UNAVAILABLE if unavailable else Failure.BAD_INPUT
     if lookup is not None:
+        from .clients.graphql import Trouble
+
         unavailable = lookup.trouble is Trouble.UNAVAILABLE
         failure = Failure.UNAVAILABLE if unavailable else Failure.COMPASS_REFUSED
     code = 0

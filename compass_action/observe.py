@@ -47,12 +47,11 @@ from .events.builder import BuiltEvent, build_event
 from .events.contract import EventType
 from .events.identity import UpdateSequence, run_attempt_key
 from .events.states import JOB_STATUS_KINDS
-from .github.run_context import PRE_MERGE_EVENTS, RunContext
+from .github.run_context import OBSERVED_EVENT, PRE_MERGE_EVENTS, RunContext
 from .inputs import ActionInputs
 from .limits import Deadline, bounded_int
 from .problems import InputProblems, Problem
 
-OBSERVED_EVENT = "workflow_run"
 # Runs whose live deployments are keyed by their release or GitHub deployment, from the run's
 # payload, which the API's answer lacks: their deployments are left to the live steps.
 _OWN_DEPLOYMENT_KEYS = frozenset({"release", "deployment", "deployment_status"})

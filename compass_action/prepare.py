@@ -11,32 +11,24 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .changes import changed_components
 from .clients.http import Clock
-from .components import find_components
 from .events.builder import BuiltEvent, build_event
 from .events.identity import UpdateSequence
 from .events.ledger import JobLedger
 from .events.skipping import reason_to_skip
 from .events.states import JOB_STATUS_KINDS, is_job_status
-from .github.run_context import RunContext, load_run_context
+from .github.run_context import OBSERVED_EVENT, RunContext, load_run_context
 from .input_names import variable_name
 from .inputs import ActionInputs, LoadedInputs, is_component_slug, read_inputs
 from .limits import Deadline
-from .observe import (
-    github_api_says,
-    is_observer_run,
-    observed_events,
-    observer_problems,
-    read_observed,
-    skip_reason,
-)
 from .problems import InputProblems, Problem
-from .reconcile import Reconciling, reconcile_problems
 from .report.reporter import Reporter
 
+# The modes' modules (observe.py, reconcile.py, changed-only's changes.py, compass-files'
+# components.py) are imported where a run turns out to need them, not here.
 if TYPE_CHECKING:
     from .extras.plan import Extras
+    from .reconcile import Reconciling
 
 # Stands in for a missing or wrong component-id while the other inputs are checked by deriving
 # an event from them; that event is thrown away, never sent, logged or recorded.
@@ -107,8 +99,7 @@ def prepare(
         _warn_about_a_repository_key_by_name(reporter, loaded.inputs, run)
     found = _components(reporter, environ, loaded, run, problems, (deadline, clock))
     if run is not None:
-        problems += observer_problems(loaded.inputs, run)
-        problems += reconcile_problems(loaded.inputs, run)
+        problems += _mode_problems(loaded.inputs, run)
     if problems:
         if run is not None:
             problems += _derivation_problems(loaded, run, now)
@@ -116,10 +107,12 @@ def prepare(
     inputs = loaded.inputs
     assert run is not None
     if inputs.reconcile is not None:  # reconcile.py: the window's runs, not this run
+        from .reconcile import Reconciling
+
         if resolve is not None and any(is_component_slug(item) for item in found):
             found = resolve(inputs, found, deadline)
         return Reconciling(inputs, run, found, deadline)
-    observing = is_observer_run(inputs, run)
+    observing = _is_observer_run(inputs, run)
     skip = reason_to_skip(
         inputs.event_type,
         run,
@@ -134,8 +127,11 @@ def prepare(
         return Skipped(skip)
     if not found:  # changed-only left none
         return Skipped("no component's folder holds a file this push changed (changed-only)")
-    if observing and (reason := skip_reason(run)) is not None:
-        return Skipped(reason)
+    if observing:
+        from .observe import skip_reason
+
+        if (reason := skip_reason(run)) is not None:
+            return Skipped(reason)
     if resolve is not None and any(is_component_slug(item) for item in found):
         found = resolve(inputs, found, deadline)
     if observing:
@@ -176,6 +172,8 @@ def _observe(
     network: tuple[Deadline, Clock],
 ) -> Prepared | Skipped:
     """An observer run (observe.py): the triggering run's jobs, from GitHub's API."""
+    from .observe import github_api_says, observed_events, read_observed
+
     deadline, clock = network
     observed = read_observed(
         inputs, run, environ, deadline, clock, reporter.info, github_api_says(reporter)
@@ -232,6 +230,8 @@ def _components(
                 "component given in component-id is reported"
             )
     else:
+        from .components import find_components
+
         found = find_components(
             environ.get("GITHUB_WORKSPACE"), inputs.compass_file_patterns, network[0]
         )
@@ -244,6 +244,8 @@ def _components(
             return []
         listed = [component.id for component in found.components]
         if inputs.changed_only:
+            from .changes import changed_components
+
             listed = changed_components(
                 inputs, run, environ, found.components, *network, _notifier(reporter)
             )
@@ -256,6 +258,30 @@ def _components(
             )
         )
     return listed
+
+
+def _is_observer_run(inputs: ActionInputs, run: RunContext) -> bool:
+    """observe.py's rule, asked only of a run of the event it observes from."""
+    if run.event_name != OBSERVED_EVENT:
+        return False
+    from .observe import is_observer_run
+
+    return is_observer_run(inputs, run)
+
+
+def _mode_problems(inputs: ActionInputs, run: RunContext) -> list[Problem]:
+    """What an observer run and a reconcile must be given, asked of their modules only when
+    the run may be one."""
+    problems = []
+    if run.event_name == OBSERVED_EVENT:
+        from .observe import observer_problems
+
+        problems += observer_problems(inputs, run)
+    if inputs.reconcile is not None:
+        from .reconcile import reconcile_problems
+
+        problems += reconcile_problems(inputs, run)
+    return problems
 
 
 def _debug_ignored_job_status(

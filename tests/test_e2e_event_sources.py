@@ -393,6 +393,7 @@ def test_no_secret_in_a_failed_slug_lookup_nor_in_preflight(
 # -- as the runner runs it ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_first_use_by_slug_in_a_subprocess(standin: Standin, workdir: Path) -> None:
     standin.state.graphql.require_source = True
     inputs = credentials(standin) | {"component-id": "shop-api", "verify": "true"}

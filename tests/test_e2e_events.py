@@ -1,8 +1,8 @@
 """The action against the Compass stand-in, with the environment the runner gives it.
 
-A few tests start the real entrypoint in a subprocess, as the runner does (the environment
-mapping, the outputs file and summary, two steps of one job through the ledger, a run outside
-GitHub); the rest run main() in this process (tests/inprocess.py), the same path, faster.
+Two tests start the real entrypoint in a subprocess, as the runner does (the outputs file and
+the very bytes sent, a run outside GitHub with plain variables); the rest run main() in this
+process (tests/inprocess.py) with the same environment, the same path, faster.
 """
 
 from __future__ import annotations
@@ -92,11 +92,13 @@ def test_job_with_a_staging_environment(
     assert "STAGING" in result.summary and "Staging-EU" in result.summary
 
 
-def test_in_progress_then_final_step_is_one_deployment(standin: Standin, workdir: Path) -> None:
+def test_in_progress_then_final_step_is_one_deployment(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
     run = Run()
     with_ = credentials(standin) | {"environment": "production"}
-    started = run_step(run, with_ | {"state": "in_progress"}, workdir)
-    finished = run_step(dataclasses.replace(run, job_status="failure"), with_, workdir)
+    started = in_process(run, with_ | {"state": "in_progress"}, workdir)
+    finished = in_process(dataclasses.replace(run, job_status="failure"), with_, workdir)
 
     assert started.exit_code == 0 and finished.exit_code == 0, finished.stderr
     first, second = (deployment(json.loads(body)) for body in standin.bodies())
@@ -187,8 +189,10 @@ def test_dry_run_needs_no_credentials_and_sends_nothing(
     assert not (workdir / ".compass-action").exists()  # nothing for later steps to continue
 
 
-def test_workflow_env_wins_over_the_input_mapping(standin: Standin, workdir: Path) -> None:
-    result = run_step(
+def test_workflow_env_wins_over_the_input_mapping(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    result = in_process(
         Run(),
         credentials(standin) | {"environment": "staging"},
         workdir,
@@ -223,10 +227,12 @@ def test_runs_outside_github_with_plain_variables(standin: Standin, tmp_path: Pa
     assert stored["deploymentProperties"]["sequenceNumber"] == 7
 
 
-def test_a_send_compass_did_not_accept_leaves_nothing_to_continue_from(workdir: Path) -> None:
+def test_a_send_compass_did_not_accept_leaves_nothing_to_continue_from(
+    in_process: InProcess, workdir: Path
+) -> None:
     with scripted_standin([ScriptedAnswer(400, '{"errors":[{"message":"no"}]}')]) as server:
         with_ = credentials(server) | {"environment": "production", "state": "in_progress"}
-        refused = run_step(Run(), with_, workdir)
+        refused = in_process(Run(), with_, workdir)
     assert refused.exit_code == 1
     # The ledger records only what Compass accepted: a later step starts afresh.
     assert not (workdir / ".compass-action" / "sent-events.json").exists()

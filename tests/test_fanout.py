@@ -137,6 +137,7 @@ def test_an_explicit_event_source_is_refused_for_several_components(
     assert "::error title=Input external-event-source-id::must be empty" in result.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("count", [20, 150])
 def test_the_fan_out_never_trips_the_rate_limit(
     in_process: InProcess, workdir: Path, count: int

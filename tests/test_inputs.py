@@ -349,3 +349,30 @@ def test_environment_categories_that_cannot_be_read_are_an_input_problem(
 def test_build_unit_is_run_or_job(env: pytest.MonkeyPatch) -> None:
     env.setenv("COMPASS_BUILD_UNIT", "workflow")
     assert "build-unit" in problems_of(env)
+
+
+def test_inputs_are_read_from_variables_in_any_case_and_only_with_the_prefix(
+    env: pytest.MonkeyPatch,
+) -> None:
+    # pydantic-settings' rule, which settings.py's own source keeps: names in any case.
+    env.delenv("COMPASS_SITE")
+    env.setenv("compass_site", "beta")
+    env.setenv("Compass_Dry_Run", "true")
+    env.setenv("SITE", "not-ours")  # no prefix: not an input
+    env.setenv("COMPASS_ENVIRONMENT_ID", "")  # empty: unset, so the default
+    inputs = load_inputs()
+    assert inputs.site == "beta"
+    assert inputs.dry_run is True
+    assert inputs.environment_id is None
+
+
+def test_a_settings_model_with_configuration_the_source_does_not_read_is_refused() -> None:
+    from pydantic_settings import SettingsConfigDict
+
+    from compass_action.settings import FromEnvironment
+
+    class CaseSensitive(FromEnvironment):
+        model_config = SettingsConfigDict(env_prefix="X_", case_sensitive=True)
+
+    with pytest.raises(TypeError, match="case_sensitive=False"):
+        CaseSensitive()

@@ -1,22 +1,33 @@
-"""Benchmark: one action run end to end against the floor of importing its dependencies.
+"""Benchmark: the action's runs end to end against the floors of importing its dependencies.
 
-Both are measured in the same run, alternating, as whole processes:
-- floor: ``python -c "import httpx, pydantic_settings"``, the design's libraries (issue 8);
-- action: ``python entrypoint.py`` with the environment the runner gives it, until the event is
-  accepted by the stand-in and the process has exited; once against the stand-in over http on
-  loopback, once over https with a throw-away certificate (what TLS set-up adds).
+Measured in one run, round after round, each round running every command once in turn, as
+whole processes:
+- the card's floor as it is: ``python -c "import httpx, pydantic_settings"``, the design's
+  libraries (issue 8), plain interpreter flags, the cyclic collector on;
+- the stricter floor: the same imports made the way entrypoint.py makes them (collector off
+  while importing, what they built frozen), as the image starts Python (-E -s -u -B);
+- the action as the image starts it (``python -E -s -u -B entrypoint.py``) with the environment
+  the runner gives it: a plain send (one deployment by ARI, accepted by the stand-in over http on
+  loopback), a dry run, and track-job's post step sending the final state;
+- with ``--https``, the plain send to the stand-in over https with a throw-away certificate.
 
-Run: ``.venv/bin/python -m tools.bench_e2e [--runs 30]``. Prints medians and their ratio.
+Prints the medians of wall time and of CPU time (user + system of the process, from
+``resource.getrusage``: steadier than wall time while other work loads the machine) and the
+ratios to both floors. Run: ``.venv/bin/python -m tools.bench_e2e [--rounds 25] [--https]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
+import os
+import resource
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .action_runner import EXAMPLE_COMPONENT, REPO, Run, step_env
@@ -24,21 +35,28 @@ from .compass_standin import Standin
 
 EMAIL = "bench@example.com"
 TOKEN = "bench-token-of-the-stand-in"  # noqa: S105 - the stand-in's own
-# Both start Python as the image's entrypoint does (-E -s -u); bytecode is written once, in the
-# warm-up, as the image compiles it at build time.
-FLOOR = [sys.executable, "-E", "-s", "-u", "-c", "import httpx, pydantic_settings"]
-# The same imports made the way entrypoint.py makes them (no cyclic collection meanwhile): the
-# stricter floor, which our start-up technique cannot beat.
-FLOOR_NO_GC = [
-    *FLOOR[:-1],
-    "import gc; gc.disable(); import httpx, pydantic_settings; gc.freeze(); gc.enable()",
+IMPORTS = "import httpx, pydantic_settings"
+FLOOR = [sys.executable, "-c", IMPORTS]
+IMAGE_FLAGS = ["-E", "-s", "-u", "-B"]  # the Dockerfile's ENTRYPOINT
+STRICT_FLOOR = [
+    sys.executable,
+    *IMAGE_FLAGS,
+    "-c",
+    f"import gc; gc.disable(); {IMPORTS}; gc.freeze(); gc.enable()",
 ]
+ACTION = [sys.executable, *IMAGE_FLAGS, str(REPO / "entrypoint.py")]
 
 
-def _timed(command: list[str], env: dict[str, str] | None = None) -> float:
+def _timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall time and CPU time (user + system) of one process, in seconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(command, env=env, check=True, capture_output=True)
-    return time.perf_counter() - start
+    done = subprocess.run(command, env=env, check=False, capture_output=True)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        raise SystemExit(f"{command} failed: {done}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
@@ -55,49 +73,76 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+def _commands(
+    folder: Path, plain: Standin, secure: Standin | None, tls: tuple[Path, Path] | None
+) -> dict[str, tuple[list[str], dict[str, str] | None]]:
+    """Each measured command with its environment (None: this process's)."""
+
+    def env(name: str, server: Standin, extra: dict[str, str]) -> dict[str, str]:
+        inputs = {
+            "site": server.base_url,
+            "user-email": EMAIL,
+            "api-token": TOKEN,
+            "component-id": EXAMPLE_COMPONENT,
+            "environment": "production",
+        }
+        job = folder / name
+        job.mkdir()
+        variables = {"SSL_CERT_FILE": str(tls[0])} if tls else {}
+        return step_env(Run(), inputs | extra, job, variables)
+
+    post = env("post", plain, {"track-job": "true"}) | {"STATE_TRACKING": "true"}
+    commands: dict[str, tuple[list[str], dict[str, str] | None]] = {
+        "card's floor": (FLOOR, None),
+        "stricter floor": (STRICT_FLOOR, None),
+        "plain send": (ACTION, env("send", plain, {})),
+        "dry run": (ACTION, env("dry", plain, {"dry-run": "true"})),
+        "post step": ([*ACTION, "post"], post),
+    }
+    if secure is not None:
+        commands["plain send, https"] = (ACTION, env("https", secure, {}))
+    return commands
+
+
+def _report(times: dict[str, list[tuple[float, float]]], rounds: int) -> None:
+    wall = {name: statistics.median(t[0] for t in values) for name, values in times.items()}
+    cpu = {name: statistics.median(t[1] for t in values) for name, values in times.items()}
+    floor, strict = "card's floor", "stricter floor"
+    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {os.getloadavg()[0]:.2f}")
+    print(f"rounds: {rounds}, each command once a round, in turn; medians")
+    print(f"{'':<20} {'wall ms':>8} {'/card':>6} {'/strict':>7}   {'CPU ms':>7} {'/card':>6}")
+    for name in times:
+        print(
+            f"{name:<20} {wall[name] * 1000:8.0f} {wall[name] / wall[floor]:6.2f} "
+            f"{wall[name] / wall[strict]:7.2f}   {cpu[name] * 1000:7.0f} "
+            f"{cpu[name] / cpu[floor]:6.2f}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--rounds", type=int, default=25)
+    parser.add_argument("--https", action="store_true", help="also a send over https")
     args = parser.parse_args()
-    times: dict[str, list[float]] = {"floor": [], "floor_no_gc": [], "http": [], "https": []}
-    command = [sys.executable, "-E", "-s", "-u", str(REPO / "entrypoint.py")]
-    with tempfile.TemporaryDirectory() as folder:
-        tls = _certificate(Path(folder))
+    # -B writes no bytecode: compile it once first, as the image does when it is built.
+    compileall.compile_dir(REPO / "compass_action", quiet=1)
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        tls = _certificate(folder) if args.https else None
         with Standin(EMAIL, TOKEN) as plain, Standin(EMAIL, TOKEN, tls=tls) as secure:
-            envs = {}
-            for name, server in (("http", plain), ("https", secure)):
-                inputs = {
-                    "site": server.base_url,
-                    "user-email": EMAIL,
-                    "api-token": TOKEN,
-                    "component-id": EXAMPLE_COMPONENT,
-                    "environment": "production",
-                }
-                job = Path(folder) / name
-                job.mkdir()
-                envs[name] = step_env(Run(), inputs, job, {"SSL_CERT_FILE": str(tls[0])})
-                _timed(command, envs[name])  # warm the file cache and write bytecode once
-            _timed(FLOOR)
-            for _ in range(args.runs):
-                times["floor"].append(_timed(FLOOR))
-                times["floor_no_gc"].append(_timed(FLOOR_NO_GC))
-                times["http"].append(_timed(command, envs["http"]))
-                times["https"].append(_timed(command, envs["https"]))
-            accepted = len(plain.bodies()) + len(secure.bodies())
-    if accepted != 2 * (args.runs + 1):
-        print(f"only {accepted} of {2 * (args.runs + 1)} events were received", file=sys.stderr)
+            commands = _commands(folder, plain, secure if tls else None, tls)
+            for command, env in commands.values():
+                _timed(command, env)  # warm the file cache
+            times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+            for _ in range(args.rounds):
+                for label, (command, env) in commands.items():
+                    times[label].append(_timed(command, env))
+            sends = 3 if tls else 2  # the plain send and the post step, and the https send
+            received = len(plain.bodies()) + len(secure.bodies())
+    if received != sends * (args.rounds + 1):
+        print(f"{received} events received, not {sends * (args.rounds + 1)}", file=sys.stderr)
         return 1
-    floor, strict, http, https = (
-        statistics.median(times[k]) * 1000 for k in ("floor", "floor_no_gc", "http", "https")
-    )
-    print(f"runs: {args.runs} of each, alternating; medians")
-    print(f"floor, start Python and import httpx and pydantic-settings: {floor:.0f} ms")
-    print(f"the same imports with the collector off, as entrypoint.py makes them: {strict:.0f} ms")
-    for label, value in (("over http on loopback", http), ("over https (TLS set-up)", https)):
-        print(
-            f"action end to end, stand-in {label}: {value:.0f} ms, "
-            f"ratio {value / floor:.2f} (to the stricter floor {value / strict:.2f})"
-        )
+    _report(times, args.rounds)
     return 0
 
 

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
-from ..yaml_files import YamlRefused, load_yaml
 from .contract import EventInput
 
 # A few properties fit in a few hundred bytes; this leaves room for long texts and stops a
@@ -42,6 +40,11 @@ def load_mapping(text: str, too_long: str, not_a_mapping: str) -> dict[str, Any]
     size = len(text.encode("utf-8", "surrogateescape"))
     if size > PROPERTIES_LIMIT:
         raise ValueError(f"is {size} bytes long; at most {PROPERTIES_LIMIT} are read. {too_long}")
+    # Imported here: only a run given such an input parses YAML (a plain send imports none).
+    import yaml
+
+    from ..yaml_files import YamlRefused, load_yaml
+
     try:
         # Aliases are refused before anything is built from them.
         data = load_yaml(text, aliases=False)

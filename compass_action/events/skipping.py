@@ -11,7 +11,6 @@ from ..github.payload import mirrored_status, ref_deleted
 from ..github.run_context import PRE_MERGE_EVENTS, RunContext
 from .branches import left_out
 from .contract import EventType
-from .incident import issue_incident_state
 from .states import deployment_status_state
 
 # The release actions that mean "this release is out": one release fires several of them
@@ -50,6 +49,8 @@ def reason_to_skip(
 
 
 def _not_an_incident(run: RunContext, label: str) -> str | None:
+    from .incident import issue_incident_state  # the incident kind's module, for its runs only
+
     issue = run.issue
     if issue is None or issue_incident_state(issue, label) is not None:
         return None

@@ -36,6 +36,8 @@ EVENT_LIMIT = 32 * 1024 * 1024
 # Runs for a change that is not merged yet: builds from them are optional (report-pull-requests).
 PULL_REQUEST_EVENTS = frozenset({"pull_request", "pull_request_target"})
 PRE_MERGE_EVENTS = PULL_REQUEST_EVENTS | {"merge_group"}
+# The runs observe.py reports from: started by another workflow's run.
+OBSERVED_EVENT = "workflow_run"
 
 
 class RunContext(FromEnvironment):

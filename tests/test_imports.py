@@ -1,0 +1,85 @@
+"""A run imports what its mode needs: a plain send loads none of the other modes' code.
+
+Each module costs start-up time in every run of the action (docs/benchmarks.md, "Start-up",
+has each one's cost), so a mode's modules are imported by the function that runs the mode. The
+process boundary is what is tested: the real entry point, as the image starts it, sends one
+deployment to the stand-in, and what it imported is read from ``sys.modules`` as it exits.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from tools.action_runner import REPO, Run, step_env
+from tools.compass_standin import Standin
+
+from .conftest import credentials
+
+# Code a plain send (event-type deployment, one component by ARI, nothing else asked for)
+# must not import: the GitHub API and GraphQL clients, the other modes, the kinds it does not
+# send, and the YAML parser (only compass.yml files and the properties input need it).
+FORBIDDEN = frozenset(
+    {
+        "compass_action.clients.github_api",
+        "compass_action.clients.graphql",
+        "compass_action.clients.compass_graphql",
+        "compass_action.observe",
+        "compass_action.reconcile",
+        "compass_action.github_alerts",
+        "compass_action.setup",
+        "compass_action.verify",
+        "compass_action.preflight",
+        "compass_action.changes",
+        "compass_action.components",
+        "compass_action.events.build",
+        "compass_action.events.push",
+        "compass_action.events.custom",
+        "compass_action.events.lifecycle",
+        "compass_action.events.flag",
+        "compass_action.events.alert",
+        "compass_action.events.incident",
+        "compass_action.events.vulnerability",
+        "yaml",
+    }
+)
+
+# entrypoint.py run as the image runs it (-E -s -u -B), as __main__, with the names of the
+# modules loaded written to a file when the process exits (its exit code passes through).
+_RUN_AND_LIST = """
+import atexit, json, runpy, sys
+entrypoint, listing = sys.argv[1], sys.argv.pop(2)
+atexit.register(lambda: open(listing, "w").write(json.dumps(sorted(sys.modules))))
+sys.argv = [entrypoint]
+sys.path.insert(0, entrypoint.rsplit("/", 1)[0])
+runpy.run_path(entrypoint, run_name="__main__")
+"""
+
+
+def _modules_of_a_run(env: dict[str, str], folder: Path) -> tuple[int, str, set[str]]:
+    listing = folder / "modules.json"
+    entrypoint = str(REPO / "entrypoint.py")
+    done = subprocess.run(
+        [sys.executable, "-E", "-s", "-u", "-B", "-c", _RUN_AND_LIST, entrypoint, str(listing)],
+        env=env,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return done.returncode, done.stdout + done.stderr, set(json.loads(listing.read_text()))
+
+
+def test_a_plain_send_imports_no_other_modes_code(standin: Standin, tmp_path: Path) -> None:
+    inputs = credentials(standin) | {"environment": "production"}
+    env = step_env(Run(), inputs, tmp_path)
+    code, printed, modules = _modules_of_a_run(env, tmp_path)
+    assert code == 0, printed
+    assert "Accepted by Compass" in printed
+    assert len(standin.bodies()) == 1
+    # The listing is of the run that sent: the modules it used are in it.
+    assert {"compass_action.main", "compass_action.events.deployment"} <= modules
+    assert sorted(modules & FORBIDDEN) == []
