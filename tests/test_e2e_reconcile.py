@@ -287,7 +287,9 @@ def test_githubs_hourly_limit_stops_a_reconcile_that_then_resumes(
 ) -> None:
     history(github, 20, days=5)
     github.state.budget = 32  # the repository, the list, then 3 requests a run: 10 runs
-    first = reconcile(in_process, standin, github, workdir, **{"fail-on": "any"})
+    # A budget shorter than the hour to the reset: the reconcile stops instead of waiting (with
+    # its own five-hour default it would wait for the reset, which this stand-in never gives).
+    first = reconcile(in_process, standin, github, workdir, **{"fail-on": "any", "timeout": "60"})
     assert first.exit_code == 1
     assert "GitHub&#39;s API" in first.stdout or "GitHub's API" in first.stdout
     assert "run the reconcile again to resume" in first.stdout
