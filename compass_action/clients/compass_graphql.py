@@ -18,7 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..limits import MAX_INT_DIGITS, Deadline, LongNumber, bounded_int
-from .graphql import GraphQLClient, GraphQLError, Trouble, mutation_payload, union_member
+from .graphql import (
+    GraphQLClient,
+    GraphQLError,
+    Trouble,
+    found_member,
+    mutation_payload,
+    union_member,
+)
+from .graphql import answer_at as _get
 
 TENANT_CONTEXTS = """
 query compassActionCloudId($hostNames: [String!]) {
@@ -229,14 +237,6 @@ def _text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _get(value: object, *path: str) -> Any:
-    """``value[path[0]][path[1]]...``, or None where the answer has no such object: a server's
-    answer of the wrong shape is treated as missing data, never as a crash."""
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
-
-
 def _items(value: object) -> list[Any]:
     return value if isinstance(value, list) else []
 
@@ -308,13 +308,8 @@ def find_event_source(
     what = f"look up the {event_type} event source {external_id}"
     arguments = _source_arguments(cloud_id, event_type, external_id)
     data = client.call(what, EVENT_SOURCE, arguments, deadline)
-    try:
-        member = union_member(what, _get(data, "compass", "eventSource"))
-    except GraphQLError as exc:
-        if exc.trouble is Trouble.NOT_FOUND:
-            return None
-        raise
-    return _source(member)
+    member = found_member(_get(data, "compass", "eventSource"), what)
+    return None if member is None else _source(member)
 
 
 def create_event_source(

@@ -242,6 +242,25 @@ def mutation_payload(what: str, payload: object) -> dict[str, Any]:
     return payload
 
 
+def answer_at(value: object, *path: str) -> Any:
+    """``value[path[0]][path[1]]...``, or None where the answer has no such object: a server's
+    answer of the wrong shape is treated as missing data, never as a crash."""
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def found_member(member: object, what: str) -> dict[str, Any] | None:
+    """A union result's member, None when Compass answers that there is none (its 404 as a
+    ``QueryError``, or no result at all); any other ``QueryError`` raised as union_member does."""
+    try:
+        return union_member(what, member)
+    except GraphQLError as exc:
+        if exc.trouble is Trouble.NOT_FOUND:
+            return None
+        raise
+
+
 def union_member(what: str, member: object) -> dict[str, Any]:
     """A union result's member, or GraphQLError when it is a ``QueryError``."""
     if not isinstance(member, dict):

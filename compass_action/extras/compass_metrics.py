@@ -17,7 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..clients.graphql import GraphQLClient, GraphQLError, Trouble, mutation_payload, union_member
+from ..clients.graphql import (
+    GraphQLClient,
+    found_member,
+    mutation_payload,
+    union_member,
+)
+from ..clients.graphql import answer_at as _get
 from ..limits import Deadline
 
 _QUERY_ERROR = "... on QueryError { message extensions { statusCode errorType } }"
@@ -102,12 +108,6 @@ class MetricSource:
     definition_id: str
 
 
-def _get(value: object, *path: str) -> Any:
-    for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value
-
-
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
@@ -150,13 +150,8 @@ def metric_definition(
     what = f"read the metric definition {definition_id}"
     arguments = {"cloudId": cloud_id, "metricDefinitionId": definition_id}
     data = client.call(what, METRIC_DEFINITION, arguments, deadline)
-    try:
-        member = union_member(what, _get(data, "compass", "metricDefinition"))
-    except GraphQLError as exc:
-        if exc.trouble is Trouble.NOT_FOUND:
-            return None
-        raise
-    return _definition(member)
+    member = found_member(_get(data, "compass", "metricDefinition"), what)
+    return None if member is None else _definition(member)
 
 
 def component_metric_sources(
