@@ -130,14 +130,24 @@ def cursor_path(environ: Mapping[str, str]) -> Path | None:
     return Path(workspace) / CURSOR_FILE if workspace else None
 
 
+# The inputs that decide what a run's events are: a cursor made under others is not followed,
+# so a change of build unit, job filter, branches or categories sends the window anew.
+_CURSOR_FILTERS = ("workflows", "branches", "environments", "jobs", "build_branches")
+
+
 def cursor_key(plan: Reconciling) -> str:
-    """What the runs were done for: another component or filter must send them again."""
+    """What the runs were done for: another component, filter, build unit or category mapping
+    must send them again (in the new way; what did not change is dropped by Compass as a
+    repeat)."""
     inputs = plan.inputs
     return json.dumps(
         [
             plan.run.repository,
             sorted(plan.components),
-            *(inputs.filter_list(name) for name in ("workflows", "branches", "environments")),
+            *(inputs.filter_list(name) for name in _CURSOR_FILTERS),
+            inputs.build_unit,
+            inputs.environment_category,
+            inputs.environment_categories,
         ]
     )
 

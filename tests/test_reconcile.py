@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from compass_action.inputs import parse_window
+from compass_action.github.run_context import RunContext
+from compass_action.inputs import ActionInputs, parse_window
+from compass_action.limits import Deadline
 from compass_action.reconcile import (
     CURSOR_FILE,
     Counts,
+    Reconciling,
+    cursor_key,
     read_cursor,
     reconcile_summary,
     write_cursor,
@@ -57,3 +61,27 @@ def test_the_summary_charts_production_deployments_per_week() -> None:
     assert '    x-axis ["2026-11-09", "2026-11-16"]' in text
     assert "    bar [2, 3]" in text and "    line [0, 1]" in text
     assert "| Skipped: job skipped | 2 |" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("build-unit", "job"),
+        ("jobs", "build"),
+        ("build-branches", "release/*"),
+        ("environment-categories", "{customer-portal: PRODUCTION}"),
+        ("environment-category", "STAGING"),
+        ("workflows", "CI"),
+    ],
+)
+def test_the_cursor_is_for_the_inputs_that_decide_the_events(name: str, value: str) -> None:
+    # Runs done under another build unit, filter or mapping are sent again, in the new way.
+    run = RunContext.model_validate({"repository": "acme/shop", "repository_id": "1", "run_id": 1})
+    plan = Reconciling(ActionInputs.model_validate({}), run, ["c"], Deadline(60))
+    changed = Reconciling(
+        ActionInputs.model_validate({name.replace("-", "_"): value}), run, ["c"], Deadline(60)
+    )
+    assert cursor_key(plan) != cursor_key(changed)
+    assert cursor_key(plan) == cursor_key(
+        Reconciling(ActionInputs.model_validate({}), run, ["c"], Deadline(60))
+    )
