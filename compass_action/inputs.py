@@ -648,7 +648,7 @@ def _missing(inputs: ActionInputs, unchecked: frozenset[str]) -> list[Problem]:
                 )
             )
             break
-    problems += _extras_missing(inputs)
+    problems += _extras_missing(inputs, unchecked)
     if inputs.track_job and inputs.event_type not in JOB_STATUS_KINDS:
         # Only deployments and builds follow the job (IN_PROGRESS, then the job's status); the
         # other kinds have states of their own, which a job's end says nothing about.
@@ -704,10 +704,18 @@ def _missing(inputs: ActionInputs, unchecked: frozenset[str]) -> list[Problem]:
     return problems
 
 
-def _extras_missing(inputs: ActionInputs) -> list[Problem]:
-    """What the inputs of extras/ need beside them (metric values and uploads)."""
+# The inputs of extras/ that give something to send (the metric names beside them do not).
+_EXTRAS_TO_SEND = frozenset(
+    {"metrics", "coverage_report", "test_report", "api_spec", "package_lock"}
+)
+
+
+def _extras_missing(inputs: ActionInputs, unchecked: frozenset[str]) -> list[Problem]:
+    """What the inputs of extras/ need beside them (metric values and uploads); one given but
+    wrong (in ``unchecked``) is reported on its own, not as missing too."""
     problems = []
-    if not inputs.sends_event and not inputs.extras_asked:
+    asked = inputs.extras_asked or bool(unchecked & _EXTRAS_TO_SEND)
+    if not inputs.sends_event and not asked:
         problems.append(
             Problem(
                 "event-type",

@@ -306,9 +306,10 @@ def _debug_ignored_job_status(
 def _derivation_problems(loaded: LoadedInputs, run: RunContext, now: datetime) -> list[Problem]:
     """What deriving the event would find, with the inputs known to be wrong left out.
 
-    Which rules apply depends on event-type, so nothing is derived while it is wrong.
+    Which rules apply depends on event-type, so nothing is derived while it is wrong, nor
+    with ``event-type: none``, which derives no event.
     """
-    if "event_type" in loaded.unchecked:
+    if "event_type" in loaded.unchecked or not loaded.inputs.sends_event:
         return []
     inputs = loaded.inputs
     probe = inputs.model_copy(

@@ -209,6 +209,20 @@ def test_event_type_none_needs_something_to_send(
     assert standin.received() == []
 
 
+def test_event_type_none_with_a_bad_value_names_only_that_value(
+    standin: Standin, in_process: InProcess, workdir: Path
+) -> None:
+    # No event is derived with event-type: none, so the kind it stands on internally (custom)
+    # must not add its own problems (a display-name "required for a custom event").
+    with_ = credentials(standin) | {"event-type": "none", "metrics": "Bundle size: 12,3"}
+    result = in_process(PUSH, with_, workdir)
+
+    assert result.exit_code == 1
+    errors = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert len(errors) == 1 and "Input metrics" in errors[0] and "'12,3'" in errors[0], errors
+    assert standin.received() == []
+
+
 def test_every_component_gets_every_value(
     standin: Standin, in_process: InProcess, workdir: Path
 ) -> None:
