@@ -131,7 +131,7 @@ def run(reporter: Reporter, environ: Mapping[str, str], stage: str = MAIN_STAGE)
     for prepared in later:  # extras/ is imported only when one of its inputs is set
         from .extras.flow import send_extras
 
-        code = max(code, send_extras(reporter, prepared, CLOCK))
+        code = max(code, send_extras(reporter, prepared, environ, CLOCK))
     return code
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -76,7 +77,9 @@ def metric_body(definition_id: str, component: str, value: float, timestamp: str
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-def send_extras(reporter: Reporter, prepared: Prepared, clock: Clock) -> int:
+def send_extras(
+    reporter: Reporter, prepared: Prepared, environ: Mapping[str, str], clock: Clock
+) -> int:
     """Send the step's extras under its deadline, report them, and return the exit code
     fail-on gives. With no event (event-type: none) the step's outputs are written here."""
     inputs, extras, deadline = prepared.inputs, prepared.extras, prepared.deadline
@@ -87,23 +90,44 @@ def send_extras(reporter: Reporter, prepared: Prepared, clock: Clock) -> int:
         if only:
             reporter.set_outputs(outputs(None, RunResult("preflight", False, "")))
         return 0
-    if extras.attempt > 1 and extras.metrics:
-        reporter.info(
-            f"This is attempt {extras.attempt} of the run: Compass keeps every metric value and "
-            "has no way to replace one, so each metric gets another point at this step's time"
-        )
     for item in extras.metrics:
         reporter.info(f"Metric {item.metric}: {number_text(item.value)} ({item.origin})")
     if inputs.dry_run:
         rows = _dry_rows(reporter, inputs, extras)
     else:
+        timestamp = extras.timestamp
+        if extras.metrics:  # GitHub's API is asked only for values to send (run_time.py)
+            from .run_time import values_time
+
+            timestamp = values_time(reporter, inputs, extras, environ, deadline, clock)
+            _say_attempt(reporter, extras, timestamp)
         with contextlib.ExitStack() as stack:
-            rows = _Sender(reporter, inputs, extras, clock, deadline, stack).send_all()
+            sender = _Sender(reporter, inputs, extras, clock, deadline, stack)
+            rows = sender.send_all(timestamp)
     return _report(reporter, inputs, rows, only)
+
+
+def _say_attempt(reporter: Reporter, extras: Extras, timestamp: str) -> None:
+    if extras.attempt == 1:
+        return
+    if timestamp == extras.timestamp:  # the step's: the notice of run_time.py said why
+        said = "each metric gets another point at this step's time"
+    else:
+        said = "each value is sent again at the run's time, the first attempt's, not at a new one"
+    reporter.info(
+        f"This is attempt {extras.attempt} of the run: Compass keeps every metric value and "
+        f"has no way to replace one; {said}"
+    )
 
 
 def _dry_rows(reporter: Reporter, inputs: ActionInputs, extras: Extras) -> list[Row]:
     rows = []
+    if extras.metrics:
+        reporter.info(
+            f"Dry run: the bodies below carry this step's time, {extras.timestamp}; when "
+            "sending, the values carry the time the workflow run was created, read from "
+            "GitHub's API (the same for every attempt of the run)"
+        )
     if any(not item.is_ari for item in extras.metrics):
         reporter.info(
             "Dry run: metric definitions given by name are looked up only when sending; the "
@@ -164,8 +188,11 @@ class _Sender:
             )
         )
         self.stack = stack
+        self.timestamp = extras.timestamp  # the values' time, set by send_all
 
-    def send_all(self) -> list[Row]:
+    def send_all(self, timestamp: str) -> list[Row]:
+        """Every value (at ``timestamp``, run_time.py's) and upload of the step, each a row."""
+        self.timestamp = timestamp
         rows: list[Row] = []
         if self.extras.metrics:
             rows += self._metrics()
@@ -244,7 +271,7 @@ class _Sender:
         self, component: str, item: MetricValue, definition: ops.MetricDefinition
     ) -> Row:
         shown = number_text(item.value)
-        body = metric_body(definition.id, component, item.value, self.extras.timestamp)
+        body = metric_body(definition.id, component, item.value, self.timestamp)
         self.reporter.debug(f"POST {self.base}{METRICS_PATH}", body.decode())
         result = self.delivery.send(body, self.deadline)
         if self.inputs.setup_event_source == "auto" and missing_metric_source(result):

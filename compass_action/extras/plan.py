@@ -34,7 +34,8 @@ class Upload:
 class Extras:
     components: list[str]  # ARIs, in the order the step reports them
     metrics: list[MetricValue]
-    timestamp: str  # one for every value of the step (RFC 3339)
+    # The step's start (RFC 3339): its values' time when the run's cannot be had (run_time.py)
+    timestamp: str
     run: RunContext
     uploads: list[Upload]
     attempt: int
