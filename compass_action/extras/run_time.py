@@ -87,7 +87,7 @@ def _run_created(
             finally:
                 reporter.info(f"GitHub API requests for the run's time: {api.requests}")
     except GitHubApiError as exc:
-        return f"GitHub's API did not give run {run.run_id} ({exc})"
+        return f"run {run.run_id} could not be read ({exc})"
     if created is None:
         return f"GitHub's answer for run {run.run_id} holds no created_at"
     if created > datetime.fromisoformat(extras.timestamp) + CLOCK_SKEW:
