@@ -173,3 +173,48 @@ def test_no_request_for_uploads_only_nor_for_a_dry_run(
     assert uploads.exit_code == 0, printed(uploads)
     assert len(standin.state.uploads) == 1
     assert github.requests == [] and NOTICE not in uploads.stdout
+
+
+@pytest.mark.parametrize(
+    ("created_at", "said"),
+    [
+        (None, "holds no created_at"),
+        ("10000-01-01T00:00:00Z", "not as documented (created_at)"),
+        ("yesterday", "not as documented (created_at)"),
+    ],
+)
+def test_a_creation_time_github_cannot_have_meant_is_not_taken(
+    standin: Standin,
+    github: GitHubStandin,
+    in_process: InProcess,
+    workdir: Path,
+    created_at: str | None,
+    said: str,
+) -> None:
+    github.state.runs[(REPO, RUN_ID)]["created_at"] = created_at
+    result = in_process(push(), step(standin), workdir, {"GITHUB_API_URL": github.url})
+
+    assert result.exit_code == 0, printed(result)
+    sent = timestamps(standin)
+    assert len(sent) == 4 and len(set(sent)) == 1 and sent[0] != CREATED_TEXT
+    notices = [line for line in result.stdout.splitlines() if line.startswith(NOTICE)]
+    assert len(notices) == 1 and said in notices[0], result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "said"),
+    [
+        ({"GITHUB_API_URL": "http://127.0.0.1:1"}, "could not be reached"),
+        ({"GITHUB_RUN_ID": ""}, "GITHUB_REPOSITORY or GITHUB_RUN_ID is not set"),
+    ],
+)
+def test_without_the_run_or_github_the_values_carry_the_steps_time(
+    standin: Standin, in_process: InProcess, workdir: Path, env: dict[str, str], said: str
+) -> None:
+    # event-type none: a build event cannot be keyed without GITHUB_RUN_ID, metric values can
+    result = in_process(push(), step(standin, **{"event-type": "none", "state": ""}), workdir, env)
+
+    assert result.exit_code == 0, printed(result)
+    assert len(timestamps(standin)) == 4
+    notices = [line for line in result.stdout.splitlines() if line.startswith(NOTICE)]
+    assert len(notices) == 1 and said in notices[0], result.stdout
