@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .contract import AlertEvent, AlertPriority, AlertProperties, AlertStatus, EventInput, EventType
+from .contract import (
+    AlertEvent,
+    AlertInput,
+    AlertPriority,
+    AlertProperties,
+    AlertStatus,
+    EventInput,
+    EventType,
+)
 from .keyed import KeyedFacts, KeyedKind, ended_at, facts_of, given_id, state_of
 from .kind import Common, Facts
 
@@ -39,7 +47,7 @@ class Alert(KeyedKind):
         status = AlertStatus(common.state)
         now = str(common.envelope["last_updated"])
         severity = derivation.inputs.severity
-        return EventInput(
+        return AlertInput(
             alert=AlertEvent(
                 **common.envelope,
                 alert_properties=AlertProperties(

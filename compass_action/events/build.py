@@ -8,7 +8,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from . import identity
-from .contract import BuildEvent, BuildPipeline, BuildProperties, BuildState, EventInput, EventType
+from .contract import (
+    BuildEvent,
+    BuildInput,
+    BuildPipeline,
+    BuildProperties,
+    BuildState,
+    EventInput,
+    EventType,
+)
 from .kind import Common, Facts, JobFacts
 
 if TYPE_CHECKING:
@@ -72,7 +80,7 @@ class Build:
         return f"Build of {derivation.run.repository or 'the repository'}{where}"
 
     def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput:
-        return EventInput(
+        return BuildInput(
             build=BuildEvent(
                 **common.envelope,
                 build_properties=BuildProperties(

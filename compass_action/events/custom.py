@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ..problems import Problem
 from . import identity
-from .contract import CustomEvent, CustomIcon, CustomProperties, EventInput, EventType
+from .contract import CustomEvent, CustomIcon, CustomInput, CustomProperties, EventInput, EventType
 from .keyed import KeyedFacts, KeyedKind, facts_of
 from .kind import Common, Facts
 
@@ -49,7 +49,7 @@ class Custom(KeyedKind):
 
     def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput:
         keyed = facts_of(facts)
-        return EventInput(
+        return CustomInput(
             custom=CustomEvent(
                 **common.envelope,
                 custom_event_properties=CustomProperties(

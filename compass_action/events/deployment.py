@@ -13,6 +13,7 @@ from . import identity
 from .contract import (
     DeploymentEnvironment,
     DeploymentEvent,
+    DeploymentInput,
     DeploymentPipeline,
     DeploymentProperties,
     DeploymentState,
@@ -117,7 +118,7 @@ class Deployment:
     def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput:
         deployment = _facts(facts)
         environment = deployment.environment
-        return EventInput(
+        return DeploymentInput(
             deployment=DeploymentEvent(
                 **common.envelope,
                 deployment_properties=DeploymentProperties(

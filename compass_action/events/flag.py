@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .contract import EventInput, EventType, FlagEvent, FlagProperties, FlagStatus
+from .contract import EventInput, EventType, FlagEvent, FlagInput, FlagProperties, FlagStatus
 from .keyed import KeyedFacts, KeyedKind, facts_of, given_id, state_of
 from .kind import Common, Facts
 
@@ -29,7 +29,7 @@ class Flag(KeyedKind):
 
     def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput:
         keyed = facts_of(facts)
-        return EventInput(
+        return FlagInput(
             flag=FlagEvent(
                 **common.envelope,
                 flag_properties=FlagProperties(id=keyed.event_id, status=FlagStatus(common.state)),

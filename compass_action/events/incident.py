@@ -32,6 +32,7 @@ from .contract import (
     EventInput,
     EventType,
     IncidentEvent,
+    IncidentInput,
     IncidentLevel,
     IncidentProperties,
     IncidentSeverity,
@@ -133,7 +134,7 @@ class Incident(KeyedKind):
     def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput:
         keyed = facts_of(facts)
         state = IncidentState(common.state)
-        return EventInput(
+        return IncidentInput(
             incident=IncidentEvent(
                 **common.envelope,
                 incident_properties=IncidentProperties(

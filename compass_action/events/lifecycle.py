@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .contract import EventInput, EventType, LifecycleEvent, LifecycleProperties, LifecycleStage
+from .contract import (
+    EventInput,
+    EventType,
+    LifecycleEvent,
+    LifecycleInput,
+    LifecycleProperties,
+    LifecycleStage,
+)
 from .keyed import KeyedFacts, KeyedKind, facts_of, given_id, state_of
 from .kind import Common, Facts
 
@@ -30,7 +37,7 @@ class Lifecycle(KeyedKind):
 
     def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput:
         keyed = facts_of(facts)
-        return EventInput(
+        return LifecycleInput(
             lifecycle=LifecycleEvent(
                 **common.envelope,
                 lifecycle_properties=LifecycleProperties(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..problems import Problem
-from .contract import EventInput, EventType, PushAuthor, PushEvent, PushProperties
+from .contract import EventInput, EventType, PushAuthor, PushEvent, PushInput, PushProperties
 from .keyed import KeyedFacts, KeyedKind, facts_of, given_id
 from .kind import Common, Facts
 
@@ -62,7 +62,7 @@ class Push(KeyedKind):
             if head is not None and (head.author_name or head.author_email)
             else None
         )
-        return EventInput(
+        return PushInput(
             push=PushEvent(
                 **common.envelope,
                 push_event_properties=PushProperties(
