@@ -11,19 +11,39 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .contract import (
-    AlertEvent,
-    AlertInput,
     AlertPriority,
-    AlertProperties,
     AlertStatus,
+    ContractModel,
+    EventCommon,
     EventInput,
     EventType,
+    NonEmpty,
 )
 from .keyed import KeyedFacts, KeyedKind, ended_at, facts_of, given_id, state_of
 from .kind import Common, Facts
 
 if TYPE_CHECKING:
     from .builder import Derivation
+
+
+# This kind's models of the Compass events contract: here, so that a run builds the models
+# of the kind it sends only (contract.py has what every kind shares).
+class AlertProperties(ContractModel):
+    id: NonEmpty
+    status: AlertStatus | None = None
+    priority: AlertPriority | None = None
+    created_at: str | None = None
+    acknowledged_at: str | None = None
+    snoozed_at: str | None = None
+    closed_at: str | None = None
+
+
+class AlertEvent(EventCommon):
+    alert_properties: AlertProperties
+
+
+class AlertInput(EventInput):
+    alert: AlertEvent
 
 
 class Alert(KeyedKind):

@@ -5,12 +5,34 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .contract import EventInput, EventType, FlagEvent, FlagInput, FlagProperties, FlagStatus
+from .contract import (
+    ContractModel,
+    EventCommon,
+    EventInput,
+    EventType,
+    FlagStatus,
+    NonEmpty,
+)
 from .keyed import KeyedFacts, KeyedKind, facts_of, given_id, state_of
 from .kind import Common, Facts
 
 if TYPE_CHECKING:
     from .builder import Derivation
+
+
+# This kind's models of the Compass events contract: here, so that a run builds the models
+# of the kind it sends only (contract.py has what every kind shares).
+class FlagProperties(ContractModel):
+    id: NonEmpty
+    status: FlagStatus | None = None
+
+
+class FlagEvent(EventCommon):
+    flag_properties: FlagProperties
+
+
+class FlagInput(EventInput):
+    flag: FlagEvent
 
 
 class Flag(KeyedKind):

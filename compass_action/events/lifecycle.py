@@ -6,18 +6,33 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .contract import (
+    ContractModel,
+    EventCommon,
     EventInput,
     EventType,
-    LifecycleEvent,
-    LifecycleInput,
-    LifecycleProperties,
     LifecycleStage,
+    NonEmpty,
 )
 from .keyed import KeyedFacts, KeyedKind, facts_of, given_id, state_of
 from .kind import Common, Facts
 
 if TYPE_CHECKING:
     from .builder import Derivation
+
+
+# This kind's models of the Compass events contract: here, so that a run builds the models
+# of the kind it sends only (contract.py has what every kind shares).
+class LifecycleProperties(ContractModel):
+    id: NonEmpty
+    stage: LifecycleStage
+
+
+class LifecycleEvent(EventCommon):
+    lifecycle_properties: LifecycleProperties
+
+
+class LifecycleInput(EventInput):
+    lifecycle: LifecycleEvent
 
 
 class Lifecycle(KeyedKind):
