@@ -20,7 +20,8 @@ from .conftest import credentials
 
 # Code a plain send (event-type deployment, one component by ARI, nothing else asked for)
 # must not import: the GitHub API and GraphQL clients, the other modes, the kinds it does not
-# send, and the YAML parser (only compass.yml files and the properties input need it).
+# send (each with its models of the event contract), and the YAML parser (only compass.yml
+# files and the properties input need it).
 FORBIDDEN = frozenset(
     {
         "compass_action.clients.github_api",
@@ -47,18 +48,24 @@ FORBIDDEN = frozenset(
 )
 
 # entrypoint.py run as the image runs it (-E -s -u -B), as __main__, with the names of the
-# modules loaded written to a file when the process exits (its exit code passes through).
+# modules loaded and of the event contract's models built (their validators made) written to a
+# file when the process exits (its exit code passes through).
 _RUN_AND_LIST = """
 import atexit, json, runpy, sys
 entrypoint, listing = sys.argv[1], sys.argv.pop(2)
-atexit.register(lambda: open(listing, "w").write(json.dumps(sorted(sys.modules))))
+def _listing():
+    contract = vars(sys.modules.get("compass_action.events.contract", sys))
+    built = [name for name, value in contract.items()
+             if getattr(value, "__pydantic_complete__", False) is True]
+    return json.dumps({"modules": sorted(sys.modules), "built": sorted(built)})
+atexit.register(lambda: open(listing, "w").write(_listing()))
 sys.argv = [entrypoint]
 sys.path.insert(0, entrypoint.rsplit("/", 1)[0])
 runpy.run_path(entrypoint, run_name="__main__")
 """
 
 
-def _modules_of_a_run(env: dict[str, str], folder: Path) -> tuple[int, str, set[str]]:
+def _modules_of_a_run(env: dict[str, str], folder: Path) -> tuple[int, str, set[str], set[str]]:
     listing = folder / "modules.json"
     entrypoint = str(REPO / "entrypoint.py")
     done = subprocess.run(
@@ -70,16 +77,20 @@ def _modules_of_a_run(env: dict[str, str], folder: Path) -> tuple[int, str, set[
         timeout=60,
         check=False,
     )
-    return done.returncode, done.stdout + done.stderr, set(json.loads(listing.read_text()))
+    listed = json.loads(listing.read_text())
+    return done.returncode, done.stdout + done.stderr, set(listed["modules"]), set(listed["built"])
 
 
 def test_a_plain_send_imports_no_other_modes_code(standin: Standin, tmp_path: Path) -> None:
     inputs = credentials(standin) | {"environment": "production"}
     env = step_env(Run(), inputs, tmp_path)
-    code, printed, modules = _modules_of_a_run(env, tmp_path)
+    code, printed, modules, built = _modules_of_a_run(env, tmp_path)
     assert code == 0, printed
     assert "Accepted by Compass" in printed
     assert len(standin.bodies()) == 1
     # The listing is of the run that sent: the modules it used are in it.
     assert {"compass_action.main", "compass_action.events.deployment"} <= modules
     assert sorted(modules & FORBIDDEN) == []
+    # The listing of models built is read: the request's was (each kind's own models are in
+    # its module, which the list above forbids for the kinds it does not send).
+    assert "CreateEventRequest" in built

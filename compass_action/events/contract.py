@@ -1,8 +1,11 @@
 """Pydantic models of the Compass events contract (``POST /compass/v1/events``).
 
-They mirror ``CreateStreamlinedEventRequest`` and the deployment and build DTOs of Atlassian's
-published OpenAPI document. The tests validate every body these models produce against that
-document, so a drift between the two fails CI rather than reaching Compass.
+They mirror ``CreateStreamlinedEventRequest`` and the event DTOs of Atlassian's published
+OpenAPI document. What every kind shares is here: the request, the event's common fields, the
+enumerations; each kind's own models are in its module (deployment.py, build.py, ...), so that
+a run defines and builds the models of the kind it sends only. The tests validate every body
+these models produce against that document, so a drift between the two fails CI rather than
+reaching Compass.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, model_validator
 from pydantic.alias_generators import to_camel
 
 # Compass types these numbers as int64; we also stay below 2**53 so that every consumer that
@@ -131,115 +134,24 @@ class EnvironmentCategory(StrEnum):
     UNMAPPED = "UNMAPPED"
 
 
-class _Dto(BaseModel):
-    """Camel-case JSON names, no unknown fields, immutable once built."""
+class ContractModel(BaseModel):
+    """Camel-case JSON names, no unknown fields, immutable once built.
+
+    A model's validator is built when the model is first used, not as it is defined, so that
+    a run that builds no request (a dry run's problems, a post step with nothing to send)
+    pays for none.
+    """
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        defer_build=True,
     )
 
 
-class DeploymentPipeline(_Dto):
-    pipeline_id: NonEmpty
-    url: NonEmpty
-    display_name: NonEmpty
-
-
-class DeploymentEnvironment(_Dto):
-    category: EnvironmentCategory
-    display_name: NonEmpty
-    environment_id: NonEmpty
-
-
-class DeploymentProperties(_Dto):
-    sequence_number: SafeInt
-    state: DeploymentState
-    pipeline: DeploymentPipeline
-    environment: DeploymentEnvironment
-    started_at: str | None = None
-    completed_at: str | None = None
-
-
-class BuildPipeline(_Dto):
-    pipeline_id: NonEmpty
-    url: str | None = None
-    display_name: str | None = None
-
-
-class BuildProperties(_Dto):
-    state: BuildState
-    pipeline: BuildPipeline
-    started_at: NonEmpty
-    completed_at: str | None = None
-
-
-class PushAuthor(_Dto):
-    name: str | None = None
-    email: str | None = None
-
-
-class PushProperties(_Dto):
-    id: NonEmpty
-    branch_name: NonEmpty
-    author: PushAuthor | None = None
-
-
-class CustomProperties(_Dto):
-    id: NonEmpty
-    icon: CustomIcon
-
-
-class LifecycleProperties(_Dto):
-    id: NonEmpty
-    stage: LifecycleStage
-
-
-class FlagProperties(_Dto):
-    id: NonEmpty
-    status: FlagStatus | None = None
-
-
-class AlertProperties(_Dto):
-    id: NonEmpty
-    status: AlertStatus | None = None
-    priority: AlertPriority | None = None
-    created_at: str | None = None
-    acknowledged_at: str | None = None
-    snoozed_at: str | None = None
-    closed_at: str | None = None
-
-
-class IncidentSeverity(_Dto):
-    label: str | None = None
-    level: IncidentLevel | None = None
-
-
-class IncidentProperties(_Dto):
-    id: NonEmpty
-    state: IncidentState
-    start_time: NonEmpty
-    end_time: str | None = None
-    severity: IncidentSeverity | None = None
-
-
-class VulnerabilitySeverity(_Dto):
-    label: str | None = None
-    level: VulnerabilityLevel
-
-
-class VulnerabilityProperties(_Dto):
-    id: NonEmpty
-    state: VulnerabilityState
-    severity: VulnerabilitySeverity
-    vulnerability_start_time: NonEmpty
-    # CVSS scores run from 0 to 10.
-    score: Annotated[float, Field(ge=0, le=10)] | None = None
-    discovery_source: str | None = None
-    vulnerable_target: str | None = None
-    remediation_time: str | None = None
-
-
-class _EventCommon(_Dto):
+class EventCommon(ContractModel):
     display_name: NonEmpty
     description: str
     url: NonEmpty
@@ -248,73 +160,32 @@ class _EventCommon(_Dto):
     external_event_source_id: NonEmpty
 
 
-class DeploymentEvent(_EventCommon):
-    deployment_properties: DeploymentProperties
-
-
-class BuildEvent(_EventCommon):
-    build_properties: BuildProperties
-
-
-class PushEvent(_EventCommon):
-    push_event_properties: PushProperties
-
-
-class CustomEvent(_EventCommon):
-    custom_event_properties: CustomProperties
-
-
-class LifecycleEvent(_EventCommon):
-    lifecycle_properties: LifecycleProperties
-
-
-class FlagEvent(_EventCommon):
-    flag_properties: FlagProperties
-
-
-class AlertEvent(_EventCommon):
-    alert_properties: AlertProperties
-
-
-class IncidentEvent(_EventCommon):
-    incident_properties: IncidentProperties
-
-
-class VulnerabilityEvent(_EventCommon):
-    vulnerability_properties: VulnerabilityProperties
-
-
-class EventInput(_Dto):
+class EventInput(ContractModel):
     """``CompassEventInputDto``: Compass accepts exactly one event kind per request.
 
+    Each kind has its own subclass in its module (``DeploymentInput`` in deployment.py, ...),
+    with its kind's key as its one field: a request's model names only the kind it carries, so
+    a run builds the models of that kind alone (unknown keys, another kind's among them, are
+    refused as everywhere here).
     ``pullRequest`` is left out on purpose: Compass takes it only from Forge apps and does not
     show it in the activity feed.
     """
 
-    deployment: DeploymentEvent | None = None
-    build: BuildEvent | None = None
-    push: PushEvent | None = None
-    custom: CustomEvent | None = None
-    lifecycle: LifecycleEvent | None = None
-    flag: FlagEvent | None = None
-    alert: AlertEvent | None = None
-    incident: IncidentEvent | None = None
-    vulnerability: VulnerabilityEvent | None = None
-
     @model_validator(mode="after")
     def _exactly_one_kind(self) -> EventInput:
-        kinds = [kind for kind in EventType if getattr(self, kind.value) is not None]
+        kinds = [kind for kind in EventType if getattr(self, kind.value, None) is not None]
         if len(kinds) != 1:
             raise ValueError("an event must carry exactly one event kind")
         return self
 
 
-class CreateEventRequest(_Dto):
+class CreateEventRequest(ContractModel):
     """``CreateStreamlinedEventRequest``: the body of ``POST /compass/v1/events``."""
 
     cloud_id: NonEmpty
     component_id: NonEmpty
-    event: EventInput
+    # Any kind's subclass, written out with its own fields (the base has none).
+    event: SerializeAsAny[EventInput]
 
     def to_json_dict(self) -> dict[str, object]:
         # None fields are left out rather than sent as null: the contract makes them optional.

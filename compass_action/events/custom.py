@@ -10,12 +10,34 @@ from typing import TYPE_CHECKING
 
 from ..problems import Problem
 from . import identity
-from .contract import CustomEvent, CustomIcon, CustomProperties, EventInput, EventType
+from .contract import (
+    ContractModel,
+    CustomIcon,
+    EventCommon,
+    EventInput,
+    EventType,
+    NonEmpty,
+)
 from .keyed import KeyedFacts, KeyedKind, facts_of
 from .kind import Common, Facts
 
 if TYPE_CHECKING:
     from .builder import Derivation
+
+
+# This kind's models of the Compass events contract: here, so that a run builds the models
+# of the kind it sends only (contract.py has what every kind shares).
+class CustomProperties(ContractModel):
+    id: NonEmpty
+    icon: CustomIcon
+
+
+class CustomEvent(EventCommon):
+    custom_event_properties: CustomProperties
+
+
+class CustomInput(EventInput):
+    custom: CustomEvent
 
 
 class Custom(KeyedKind):
@@ -49,7 +71,7 @@ class Custom(KeyedKind):
 
     def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput:
         keyed = facts_of(facts)
-        return EventInput(
+        return CustomInput(
             custom=CustomEvent(
                 **common.envelope,
                 custom_event_properties=CustomProperties(

@@ -11,19 +11,51 @@ from ..problems import Problem
 from ..text import markdown_cell, markdown_code
 from . import identity
 from .contract import (
-    DeploymentEnvironment,
-    DeploymentEvent,
-    DeploymentPipeline,
-    DeploymentProperties,
+    ContractModel,
     DeploymentState,
+    EnvironmentCategory,
+    EventCommon,
     EventInput,
     EventType,
+    NonEmpty,
+    SafeInt,
 )
 from .environments import Environment, environment_id, resolve_environment
 from .kind import Common, Facts, JobFacts
 
 if TYPE_CHECKING:
     from .builder import Derivation
+
+
+# This kind's models of the Compass events contract: here, so that a run builds the models
+# of the kind it sends only (contract.py has what every kind shares).
+class DeploymentPipeline(ContractModel):
+    pipeline_id: NonEmpty
+    url: NonEmpty
+    display_name: NonEmpty
+
+
+class DeploymentEnvironment(ContractModel):
+    category: EnvironmentCategory
+    display_name: NonEmpty
+    environment_id: NonEmpty
+
+
+class DeploymentProperties(ContractModel):
+    sequence_number: SafeInt
+    state: DeploymentState
+    pipeline: DeploymentPipeline
+    environment: DeploymentEnvironment
+    started_at: str | None = None
+    completed_at: str | None = None
+
+
+class DeploymentEvent(EventCommon):
+    deployment_properties: DeploymentProperties
+
+
+class DeploymentInput(EventInput):
+    deployment: DeploymentEvent
 
 
 @dataclass(frozen=True)
@@ -117,7 +149,7 @@ class Deployment:
     def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput:
         deployment = _facts(facts)
         environment = deployment.environment
-        return EventInput(
+        return DeploymentInput(
             deployment=DeploymentEvent(
                 **common.envelope,
                 deployment_properties=DeploymentProperties(

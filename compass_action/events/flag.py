@@ -5,12 +5,34 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .contract import EventInput, EventType, FlagEvent, FlagProperties, FlagStatus
+from .contract import (
+    ContractModel,
+    EventCommon,
+    EventInput,
+    EventType,
+    FlagStatus,
+    NonEmpty,
+)
 from .keyed import KeyedFacts, KeyedKind, facts_of, given_id, state_of
 from .kind import Common, Facts
 
 if TYPE_CHECKING:
     from .builder import Derivation
+
+
+# This kind's models of the Compass events contract: here, so that a run builds the models
+# of the kind it sends only (contract.py has what every kind shares).
+class FlagProperties(ContractModel):
+    id: NonEmpty
+    status: FlagStatus | None = None
+
+
+class FlagEvent(EventCommon):
+    flag_properties: FlagProperties
+
+
+class FlagInput(EventInput):
+    flag: FlagEvent
 
 
 class Flag(KeyedKind):
@@ -29,7 +51,7 @@ class Flag(KeyedKind):
 
     def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput:
         keyed = facts_of(facts)
-        return EventInput(
+        return FlagInput(
             flag=FlagEvent(
                 **common.envelope,
                 flag_properties=FlagProperties(id=keyed.event_id, status=FlagStatus(common.state)),

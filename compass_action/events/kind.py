@@ -3,7 +3,8 @@
 The common path (builder.py) derives what all kinds share: the event source, the update
 sequence, the times, the texts around them, and for deployments and builds the pipeline. A kind
 adds its own keys and properties, and says how its facts read in the log, the outputs and the job
-summary. Adding a kind is one module with a class of this shape and its entry in ``kind_of``.
+summary. Adding a kind is one module with its contract models, a class of this shape and its
+entry in ``kind_of``.
 Kinds keyed by an id of their own rather than a pipeline (push, incident, ...) share the
 ``keyed.py`` base.
 """

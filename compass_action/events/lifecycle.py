@@ -5,12 +5,34 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .contract import EventInput, EventType, LifecycleEvent, LifecycleProperties, LifecycleStage
+from .contract import (
+    ContractModel,
+    EventCommon,
+    EventInput,
+    EventType,
+    LifecycleStage,
+    NonEmpty,
+)
 from .keyed import KeyedFacts, KeyedKind, facts_of, given_id, state_of
 from .kind import Common, Facts
 
 if TYPE_CHECKING:
     from .builder import Derivation
+
+
+# This kind's models of the Compass events contract: here, so that a run builds the models
+# of the kind it sends only (contract.py has what every kind shares).
+class LifecycleProperties(ContractModel):
+    id: NonEmpty
+    stage: LifecycleStage
+
+
+class LifecycleEvent(EventCommon):
+    lifecycle_properties: LifecycleProperties
+
+
+class LifecycleInput(EventInput):
+    lifecycle: LifecycleEvent
 
 
 class Lifecycle(KeyedKind):
@@ -30,7 +52,7 @@ class Lifecycle(KeyedKind):
 
     def event(self, derivation: Derivation, common: Common, facts: Facts) -> EventInput:
         keyed = facts_of(facts)
-        return EventInput(
+        return LifecycleInput(
             lifecycle=LifecycleEvent(
                 **common.envelope,
                 lifecycle_properties=LifecycleProperties(

@@ -82,7 +82,7 @@ def with_properties(event: EventInput, given: dict[str, Any]) -> EventInput:
     [properties_key] = (key for key in body[kind] if key.endswith("Properties"))
     body[kind][properties_key] = _merged(body[kind][properties_key], given)
     try:
-        return EventInput.model_validate(body)
+        return type(event).model_validate(body)
     except ValidationError as exc:
         error = exc.errors()[0]
         where = ".".join(str(part) for part in error["loc"][2:]) or properties_key

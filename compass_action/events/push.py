@@ -10,12 +10,39 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..problems import Problem
-from .contract import EventInput, EventType, PushAuthor, PushEvent, PushProperties
+from .contract import (
+    ContractModel,
+    EventCommon,
+    EventInput,
+    EventType,
+    NonEmpty,
+)
 from .keyed import KeyedFacts, KeyedKind, facts_of, given_id
 from .kind import Common, Facts
 
 if TYPE_CHECKING:
     from .builder import Derivation
+
+
+# This kind's models of the Compass events contract: here, so that a run builds the models
+# of the kind it sends only (contract.py has what every kind shares).
+class PushAuthor(ContractModel):
+    name: str | None = None
+    email: str | None = None
+
+
+class PushProperties(ContractModel):
+    id: NonEmpty
+    branch_name: NonEmpty
+    author: PushAuthor | None = None
+
+
+class PushEvent(EventCommon):
+    push_event_properties: PushProperties
+
+
+class PushInput(EventInput):
+    push: PushEvent
 
 
 class Push(KeyedKind):
@@ -62,7 +89,7 @@ class Push(KeyedKind):
             if head is not None and (head.author_name or head.author_email)
             else None
         )
-        return EventInput(
+        return PushInput(
             push=PushEvent(
                 **common.envelope,
                 push_event_properties=PushProperties(
