@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -68,8 +67,7 @@ SetupEventSource = Literal["auto", "never"]
 BuildUnit = Literal["run", "job"]
 
 
-@dataclass(frozen=True)
-class ComponentAri:
+class ComponentAri(NamedTuple):
     ari: str
     cloud_id: str
 
@@ -579,8 +577,7 @@ def _describe(error: Any) -> Problem:
 _CHECKED_AGAINST = {"event_type": ("state", "severity")}
 
 
-@dataclass(frozen=True)
-class LoadedInputs:
+class LoadedInputs(NamedTuple):
     """The inputs with every wrong one left at its default, and every problem found in them.
 
     ``unchecked`` names the fields whose value is unknown (wrong, or checked against a wrong
