@@ -22,13 +22,12 @@ PAYLOAD = "GITHUB_EVENT_PATH"
 
 # SemVer 2.0.0's pre-release part (`1.2.3-rc.1`, `v2.0.0-beta+build.5`): a tag that carries one is
 # not a production release.
-_PRE_RELEASE_TAG = re.compile(
-    r"^v?\d+(?:\.\d+){0,2}-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*(?:\+[0-9A-Za-z.-]+)?$"
-)
+# Compiled when a release run first asks (re keeps it), not by every run's import.
+_PRE_RELEASE_TAG = r"^v?\d+(?:\.\d+){0,2}-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*(?:\+[0-9A-Za-z.-]+)?$"
 
 
 def is_pre_release_tag(tag: str) -> bool:
-    return _PRE_RELEASE_TAG.fullmatch(tag) is not None
+    return re.fullmatch(_PRE_RELEASE_TAG, tag) is not None
 
 
 def _object(data: Any, key: str) -> dict[str, Any]:
