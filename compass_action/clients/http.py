@@ -26,7 +26,6 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import MappingProxyType
@@ -52,8 +51,7 @@ MIN_RETRY_AFTER = 1.0
 T = TypeVar("T")
 
 
-@dataclass
-class Clock:
+class Clock(NamedTuple):
     """The time sources the HTTP layer depends on, replaceable in tests."""
 
     monotonic: Callable[[], float] = time.monotonic
