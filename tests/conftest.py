@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
-import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +12,7 @@ from tools.action_runner import EXAMPLE_COMPONENT, Run
 from tools.compass_contract import ContractMissing, check_contract_files
 from tools.compass_standin import ScriptedAnswer, Standin
 
+from . import warm_start
 from .inprocess import InProcess
 
 COMPONENT = EXAMPLE_COMPONENT
@@ -32,31 +30,7 @@ def pytest_configure(config: pytest.Config) -> None:
     except ContractMissing as problem:
         raise pytest.UsageError(str(problem)) from None
     if not hasattr(config, "workerinput"):  # the one process, or xdist's controller
-        _warm_hypothesis_tables()
-
-
-def _warm_hypothesis_tables() -> None:
-    """Hypothesis's tables of which characters ``st.text()`` draws from, ready before the
-    xdist workers start, so that no worker of a fresh clone makes its own.
-
-    Hypothesis makes them the first time a process needs them and keeps them in .hypothesis/.
-    The character categories take a fraction of a second. ``st.text()``'s default alphabet is
-    ``characters(codec="utf-8")``, and which characters a codec encodes Hypothesis finds by
-    trying every code point, some 3 s of CPU; for UTF-8 the answer is known (every code point
-    but the surrogates, each decoding back to itself), so it is stored in Hypothesis's format.
-    Should that format change, Hypothesis cannot read the file and makes its own, as before.
-    """
-    from hypothesis.internal import charmap as tables
-
-    tables.charmap()
-    stored = Path(tables.charmap_file("codec-v2-utf-8"))
-    if stored.exists():
-        return
-    stored.parent.mkdir(parents=True, exist_ok=True)
-    partial = stored.with_name(f".{stored.name}.{os.getpid()}")
-    with gzip.open(partial, "wt", encoding="utf-8") as table:
-        json.dump([[[0, 0xD7FF], [0xE000, 0x10FFFF]], []], table)
-    partial.replace(stored)
+        warm_start.warm(config)
 
 
 @pytest.fixture(autouse=True)
