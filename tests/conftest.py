@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from compass_action import text
-from tools.action_runner import EXAMPLE_COMPONENT, Run
+from tools import EXAMPLE_COMPONENT
 from tools.compass_contract import ContractMissing, check_contract_files
-from tools.compass_standin import ScriptedAnswer, Standin
 
 from . import warm_start
-from .inprocess import InProcess
+
+# The action, the runner model and the stand-ins are imported where used: xdist's controller
+# loads this file before it starts the workers and needs none of them (~0.7 s of imports, and
+# in a fresh clone their compiling, which warm_start does on every core instead).
+if TYPE_CHECKING:
+    from tools.action_runner import Run
+    from tools.compass_standin import ScriptedAnswer, Standin
+
+    from .inprocess import InProcess
 
 COMPONENT = EXAMPLE_COMPONENT
 CLOUD_ID = COMPONENT.split(":")[3]
@@ -36,21 +43,29 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test starts with no secret registered, as every step is a process of its own."""
+    from compass_action import text
+
     monkeypatch.setattr(text, "SECRETS", text.Scrubber())
 
 
 @pytest.fixture
 def run_context() -> Run:
+    from tools.action_runner import Run
+
     return Run()
 
 
 @pytest.fixture
 def standin() -> Iterator[Standin]:
+    from tools.compass_standin import Standin
+
     with Standin(EMAIL, TOKEN) as server:
         yield server
 
 
 def scripted_standin(answers: list[ScriptedAnswer]) -> Standin:
+    from tools.compass_standin import Standin
+
     return Standin(EMAIL, TOKEN, script=answers)
 
 
@@ -70,6 +85,8 @@ def workdir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def in_process() -> InProcess:
+    from .inprocess import InProcess
+
     return InProcess()
 
 
