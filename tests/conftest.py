@@ -90,12 +90,34 @@ def in_process() -> InProcess:
     return InProcess()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The property tests and those marked slow (seconds each) first: no worker is left
-    running one after the rest."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The property tests and those marked slow (seconds each) first, so that no worker is left
+    running one after the rest; under xdist, first in each worker's share.
+
+    xdist's worksteal hands each worker a contiguous slice of this list at the start (what is
+    left divided by the workers left, in turn) and later moves tests from the end of a busy
+    worker's queue. With all the long tests at the head of the list they were all in the first
+    worker's slice, run one after another: it ended last, ~1 s after the others. Dealt round
+    robin to the head of each slice, each worker starts with its part of them.
+    """
 
     def long(item: pytest.Item) -> bool:
         hypothesis = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
         return bool(hypothesis) or item.get_closest_marker("slow") is not None
 
     items.sort(key=lambda item: not long(item))
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    firsts = [item for item in items if long(item)]
+    if workers < 2 or not firsts:
+        return
+    rest = items[len(firsts) :]
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for worker in range(workers):
+        share = left // (workers - worker)
+        left -= share
+        mine = firsts[worker::workers]
+        taken = max(0, share - len(mine))
+        ordered += mine + rest[:taken]
+        del rest[:taken]
+    items[:] = ordered + rest
