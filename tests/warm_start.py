@@ -18,15 +18,10 @@ warmed, a warning says so, and each worker does its own rewriting as before.
 
 from __future__ import annotations
 
-import gzip
 import importlib.util
-import json
-import multiprocessing
 import os
-import py_compile
 import warnings
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -57,6 +52,10 @@ def warm(config: pytest.Config) -> None:
         return
     global _config
     _config = config
+    # Imported here: every worker loads this module with conftest.py, and needs none of them.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if len(jobs) == 1 or "fork" not in multiprocessing.get_all_start_methods():
         problems = [_run(job) for job in jobs]
@@ -141,6 +140,8 @@ def _stale_plain_modules() -> list[Path]:
 
 
 def _compile(path: Path) -> None:
+    import py_compile
+
     py_compile.compile(
         str(path), doraise=False, invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP
     )
@@ -171,6 +172,9 @@ def _hypothesis_tables(_: Path) -> None:
     but the surrogates, each decoding back to itself), so it is stored in Hypothesis's format.
     Should that format change, Hypothesis cannot read the file and makes its own, as before.
     """
+    import gzip
+    import json
+
     from hypothesis.internal import charmap as tables
 
     with warnings.catch_warnings():
