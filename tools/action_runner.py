@@ -33,12 +33,9 @@ from compass_action.clients.http import Clock
 from compass_action.main import start
 from compass_action.report.reporter import Reporter
 
+from . import EXAMPLE_COMPONENT as EXAMPLE_COMPONENT  # the demo's and benchmarks' name for it
+
 REPO = Path(__file__).resolve().parent.parent
-# A component ARI of the documented shape, for local runs against the stand-in.
-EXAMPLE_COMPONENT = (
-    "ari:cloud:compass:83673fa7-fd28-4f4a-9738-f584064570a7:"
-    "component/db43f86d-7f1e-4a6b-9c0d-1b2c3d4e5f60/1e475014-aaaa-bbbb-cccc-0123456789ab"
-)
 ACTION = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
 _EXPRESSION = re.compile(r"^\$\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$")
 
