@@ -32,9 +32,12 @@ class FromEnvironment(BaseSettings):
                 f"{cls.__name__}: only case_sensitive=False and env_ignore_empty=True are read"
             )
         prefix = str(config.get("env_prefix") or "").lower()
-        given = {name.lower(): value for name, value in os.environ.items() if value != ""}
-        found = {
-            name: given[prefix + name] for name in cls.model_fields if prefix + name in given
-        }
+        fields = {prefix + name: name for name in cls.model_fields}
+        found: dict[str, str] = {}
+        # The names first, the values only of the fields': os.environ decodes each value read.
+        for variable in os.environ:
+            field = fields.get(variable.lower())
+            if field is not None and (value := os.environ[variable]) != "":
+                found[field] = value
         # pydantic's own __init__, past BaseSettings' (which would run the sources again).
         BaseModel.__init__(self, **(found | values))
