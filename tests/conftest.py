@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
 from tools import EXAMPLE_COMPONENT
 from tools.compass_contract import ContractMissing, check_contract_files
@@ -21,6 +22,15 @@ if TYPE_CHECKING:
     from tools.compass_standin import ScriptedAnswer, Standin
 
     from .inprocess import InProcess
+
+# How many examples each property test tries. The suite's profile tries Hypothesis's default of
+# 100, each run from a new random seed, so that runs add up over time instead of repeating; the
+# failures found so far are pinned with @example. The thorough profile tries 1,000:
+# .github/workflows/thorough.yml runs it every week and on demand, and anyone can locally
+# (`bash scripts/test.sh --hypothesis-profile=thorough`). docs/development.md has the measurements.
+settings.register_profile("suite", max_examples=100)
+settings.register_profile("thorough", max_examples=1000)
+settings.load_profile("suite")  # --hypothesis-profile, read later, overrides it
 
 COMPONENT = EXAMPLE_COMPONENT
 CLOUD_ID = COMPONENT.split(":")[3]
