@@ -13,9 +13,10 @@ whole processes:
 
 Prints the medians of wall time and of CPU time (user + system of the process, from
 ``resource.getrusage``: steadier than wall time while other work loads the machine) and the
-ratios to both floors. With ``--instructions``, each command instead runs once under valgrind's
-callgrind, which counts the instructions the process ran: the same count (within 0.2 %) on every
-run, whatever else the machine is doing, so two versions of the code compare on a busy machine.
+medians of the ratios to both floors, each round's command to the same round's floor. With
+``--instructions``, each command instead runs once under valgrind's callgrind, which counts the
+instructions the process ran: the same count (within 0.2 %) on every run, whatever else the
+machine is doing, so two versions of the code compare on a busy machine.
 Run: ``.venv/bin/python -m tools.bench_e2e [--rounds 25] [--https] [--instructions]``.
 """
 
@@ -138,17 +139,29 @@ def _commands(
 
 
 def _report(times: dict[str, list[tuple[float, float]]], rounds: int) -> None:
-    wall = {name: statistics.median(t[0] for t in values) for name, values in times.items()}
-    cpu = {name: statistics.median(t[1] for t in values) for name, values in times.items()}
+    """Medians of each command's times, and of its ratio to each floor taken round by round:
+    a round runs the commands back to back, so a host whose speed drifts between rounds (a
+    shared virtual machine's does, by a third here) moves a command and its floor together."""
     floor, strict = "card's floor", "stricter floor"
+
+    def median(name: str, part: int) -> float:
+        return statistics.median(t[part] for t in times[name])
+
+    def ratio(name: str, base: str, part: int) -> float:
+        return statistics.median(
+            a[part] / b[part] for a, b in zip(times[name], times[base], strict=True)
+        )
+
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {os.getloadavg()[0]:.2f}")
-    print(f"rounds: {rounds}, each command once a round, in turn; medians")
+    print(
+        f"rounds: {rounds}, each command once a round, in turn; medians (ratios: of each round's)"
+    )
     print(f"{'':<20} {'wall ms':>8} {'/card':>6} {'/strict':>7}   {'CPU ms':>7} {'/card':>6}")
     for name in times:
         print(
-            f"{name:<20} {wall[name] * 1000:8.0f} {wall[name] / wall[floor]:6.2f} "
-            f"{wall[name] / wall[strict]:7.2f}   {cpu[name] * 1000:7.0f} "
-            f"{cpu[name] / cpu[floor]:6.2f}"
+            f"{name:<20} {median(name, 0) * 1000:8.0f} {ratio(name, floor, 0):6.2f} "
+            f"{ratio(name, strict, 0):7.2f}   {median(name, 1) * 1000:7.0f} "
+            f"{ratio(name, floor, 1):6.2f}"
         )
 
 
