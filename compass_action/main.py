@@ -106,8 +106,10 @@ _EMAIL_VARIABLES = carrying_variables("user-email")
 
 def register_secrets(reporter: Reporter, environ: Mapping[str, str]) -> None:
     """Mask every token the environment holds, in any spelling of its variable's name."""
-    tokens = [value for name, value in environ.items() if name.upper() in _TOKEN_VARIABLES]
-    emails = [value for name, value in environ.items() if name.upper() in _EMAIL_VARIABLES]
+    # The names first, the values only of those that match: os.environ decodes each value read.
+    names = list(environ)
+    tokens = [environ[name] for name in names if name.upper() in _TOKEN_VARIABLES]
+    emails = [environ[name] for name in names if name.upper() in _EMAIL_VARIABLES]
     for token in tokens:
         reporter.add_secret(token)
         for email in emails:

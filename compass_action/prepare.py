@@ -7,9 +7,8 @@ in the run context and in what is derived from both are collected together and r
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .clients.http import Clock
 from .events.builder import BuiltEvent, build_event
@@ -40,8 +39,7 @@ _WARNING_TITLE = "compass-action"
 Resolver = Callable[[ActionInputs, list[str], Deadline], list[str]]
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     inputs: ActionInputs
     events: list[BuiltEvent]  # one per component, in the order given or found
     ledger: JobLedger  # where an accepted event is recorded for later steps of the job
@@ -54,8 +52,7 @@ class Prepared:
         return self.events[0]
 
 
-@dataclass(frozen=True)
-class Skipped:
+class Skipped(NamedTuple):
     """The run has nothing to report (events/skipping.py says why)."""
 
     reason: str

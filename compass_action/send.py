@@ -12,7 +12,7 @@ import contextlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from .clients.delivery import Delivery, DeliveryResult, Outcome, pacer_for
@@ -96,14 +96,12 @@ class Clients:
         return cls(delivery, deadline, clock, host, open_graphql)
 
 
-@dataclass(frozen=True)
-class SendOptions:
+class SendOptions(NamedTuple):
     setup_event_source: SetupEventSource = "auto"
     verify: bool = False
 
 
-@dataclass(frozen=True)
-class SendResult:
+class SendResult(NamedTuple):
     delivery: DeliveryResult
     setup_error: GraphQLError | None = None  # setting up the event source failed
     verification: Verification | None = None  # None: not asked for, or not accepted

@@ -5,71 +5,39 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from pydantic.fields import FieldInfo
-from pydantic_settings import BaseSettings, InitSettingsSource, PydanticBaseSettingsSource
-from pydantic_settings.sources import DefaultSettingsSource
+from pydantic import BaseModel
+from pydantic_settings import BaseSettings
 
 
 class FromEnvironment(BaseSettings):
     """A pydantic-settings model that reads only its arguments and the environment.
 
-    No ``.env`` file or secrets directory in the workspace may change an input or the run
-    context, and not asking those sources saves some 10 ms of every run's start.
+    Each field is ``env_prefix`` + its name in the environment, in any case (the last spelling
+    seen wins, as pydantic-settings folds them), an empty value left out; arguments win over
+    the environment. That is what pydantic-settings does for fields of plain types (every field
+    here: text, numbers, booleans, enumerations, times), the strings going to the model's
+    validation as they are. Its own machinery is not run: it would also read ``.env`` files and
+    a secrets directory, which must not change an input or the run context, inspect every
+    field's type for JSON and nested values, and merge its sources' results key by key, which
+    together cost more than the model's validation (in every run, and in every model
+    ``model_validate`` makes, since pydantic calls this ``__init__`` for it).
     """
 
     def __init__(self, **values: Any) -> None:
-        # The sources settings_customise_sources names, made directly: pydantic-settings would
-        # first make its own environment, .env and secrets sources, each reading the whole
-        # environment, on every model made (a reconcile makes two a run: observe.py).
-        # The arguments' source only when there are arguments: it walks every field's aliases
-        # when made (0.6 ms for the inputs), and most models here are made with none.
         cls = type(self)
-        given: tuple[PydanticBaseSettingsSource, ...] = (
-            (InitSettingsSource(cls, values),) if values else ()
-        )
-        sources = (*given, _Environment(cls), DefaultSettingsSource(cls))
-        super().__init__(_build_sources=(sources, values), **values)
-
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, _Environment(settings_cls))
-
-
-class _Environment(PydanticBaseSettingsSource):
-    """Each field's ``env_prefix`` + name from os.environ, in any case, empty values left out.
-
-    What pydantic-settings' own environment source does for fields of plain types (every field
-    here: text, numbers, booleans, enumerations, times), where the strings go to the model's
-    validation as they are; without its inspection of every field's type for JSON and nested
-    values, which was most of the time reading the settings took.
-    """
-
-    def __init__(self, settings_cls: type[BaseSettings]) -> None:
-        super().__init__(settings_cls)
-        config = settings_cls.model_config
+        config = cls.model_config
         # The only configuration read here; another would be silently ignored, so it is refused.
         if config.get("case_sensitive") or not config.get("env_ignore_empty"):
             raise TypeError(
-                f"{settings_cls.__name__}: only case_sensitive=False and env_ignore_empty=True "
-                "are read"
+                f"{cls.__name__}: only case_sensitive=False and env_ignore_empty=True are read"
             )
-        self._prefix = str(config.get("env_prefix") or "").lower()
-
-    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
-        raise NotImplementedError  # __call__ reads every field at once
-
-    def __call__(self) -> dict[str, Any]:
-        # As pydantic-settings does: names folded to lower case, the last spelling seen wins.
-        given = {name.lower(): value for name, value in os.environ.items() if value != ""}
-        return {
-            name: given[self._prefix + name]
-            for name in self.settings_cls.model_fields
-            if self._prefix + name in given
-        }
+        prefix = str(config.get("env_prefix") or "").lower()
+        fields = {prefix + name: name for name in cls.model_fields}
+        found: dict[str, str] = {}
+        # The names first, the values only of the fields': os.environ decodes each value read.
+        for variable in os.environ:
+            field = fields.get(variable.lower())
+            if field is not None and (value := os.environ[variable]) != "":
+                found[field] = value
+        # pydantic's own __init__, past BaseSettings' (which would run the sources again).
+        BaseModel.__init__(self, **(found | values))

@@ -2,20 +2,35 @@
 
 from __future__ import annotations
 
-import gzip
-import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+from hypothesis import settings
 
-from compass_action import text
-from tools.action_runner import EXAMPLE_COMPONENT, Run
+from tools import EXAMPLE_COMPONENT
 from tools.compass_contract import ContractMissing, check_contract_files
-from tools.compass_standin import ScriptedAnswer, Standin
 
-from .inprocess import InProcess
+from . import warm_start
+
+# The action, the runner model and the stand-ins are imported where used: xdist's controller
+# loads this file before it starts the workers and needs none of them (~0.7 s of imports, and
+# in a fresh clone their compiling, which warm_start does on every core instead).
+if TYPE_CHECKING:
+    from tools.action_runner import Run
+    from tools.compass_standin import ScriptedAnswer, Standin
+
+    from .inprocess import InProcess
+
+# How many examples each property test tries. The suite's profile tries Hypothesis's default of
+# 100, each run from a new random seed, so that runs add up over time instead of repeating; the
+# failures found so far are pinned with @example. The thorough profile tries 1,000:
+# .github/workflows/thorough.yml runs it every week and on demand, and anyone can locally
+# (`bash scripts/test.sh --hypothesis-profile=thorough`). docs/development.md has the measurements.
+settings.register_profile("suite", max_examples=100)
+settings.register_profile("thorough", max_examples=1000)
+settings.load_profile("suite")  # --hypothesis-profile, read later, overrides it
 
 COMPONENT = EXAMPLE_COMPONENT
 CLOUD_ID = COMPONENT.split(":")[3]
@@ -32,51 +47,35 @@ def pytest_configure(config: pytest.Config) -> None:
     except ContractMissing as problem:
         raise pytest.UsageError(str(problem)) from None
     if not hasattr(config, "workerinput"):  # the one process, or xdist's controller
-        _warm_hypothesis_tables()
-
-
-def _warm_hypothesis_tables() -> None:
-    """Hypothesis's tables of which characters ``st.text()`` draws from, ready before the
-    xdist workers start, so that no worker of a fresh clone makes its own.
-
-    Hypothesis makes them the first time a process needs them and keeps them in .hypothesis/.
-    The character categories take a fraction of a second. ``st.text()``'s default alphabet is
-    ``characters(codec="utf-8")``, and which characters a codec encodes Hypothesis finds by
-    trying every code point, some 3 s of CPU; for UTF-8 the answer is known (every code point
-    but the surrogates, each decoding back to itself), so it is stored in Hypothesis's format.
-    Should that format change, Hypothesis cannot read the file and makes its own, as before.
-    """
-    from hypothesis.internal import charmap as tables
-
-    tables.charmap()
-    stored = Path(tables.charmap_file("codec-v2-utf-8"))
-    if stored.exists():
-        return
-    stored.parent.mkdir(parents=True, exist_ok=True)
-    partial = stored.with_name(f".{stored.name}.{os.getpid()}")
-    with gzip.open(partial, "wt", encoding="utf-8") as table:
-        json.dump([[[0, 0xD7FF], [0xE000, 0x10FFFF]], []], table)
-    partial.replace(stored)
+        warm_start.warm(config)
 
 
 @pytest.fixture(autouse=True)
 def _fresh_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test starts with no secret registered, as every step is a process of its own."""
+    from compass_action import text
+
     monkeypatch.setattr(text, "SECRETS", text.Scrubber())
 
 
 @pytest.fixture
 def run_context() -> Run:
+    from tools.action_runner import Run
+
     return Run()
 
 
 @pytest.fixture
 def standin() -> Iterator[Standin]:
+    from tools.compass_standin import Standin
+
     with Standin(EMAIL, TOKEN) as server:
         yield server
 
 
 def scripted_standin(answers: list[ScriptedAnswer]) -> Standin:
+    from tools.compass_standin import Standin
+
     return Standin(EMAIL, TOKEN, script=answers)
 
 
@@ -96,15 +95,39 @@ def workdir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def in_process() -> InProcess:
+    from .inprocess import InProcess
+
     return InProcess()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The property tests and those marked slow (seconds each) first: no worker is left
-    running one after the rest."""
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The property tests and those marked slow (seconds each) first, so that no worker is left
+    running one after the rest; under xdist, first in each worker's share.
+
+    xdist's worksteal hands each worker a contiguous slice of this list at the start (what is
+    left divided by the workers left, in turn) and later moves tests from the end of a busy
+    worker's queue. With all the long tests at the head of the list they were all in the first
+    worker's slice, run one after another: it ended last, ~1 s after the others. Dealt round
+    robin to the head of each slice, each worker starts with its part of them.
+    """
 
     def long(item: pytest.Item) -> bool:
         hypothesis = getattr(getattr(item, "obj", None), "is_hypothesis_test", False)
         return bool(hypothesis) or item.get_closest_marker("slow") is not None
 
     items.sort(key=lambda item: not long(item))
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    firsts = [item for item in items if long(item)]
+    if workers < 2 or not firsts:
+        return
+    rest = items[len(firsts) :]
+    ordered: list[pytest.Item] = []
+    left = len(items)
+    for worker in range(workers):
+        share = left // (workers - worker)
+        left -= share
+        mine = firsts[worker::workers]
+        taken = max(0, share - len(mine))
+        ordered += mine + rest[:taken]
+        del rest[:taken]
+    items[:] = ordered + rest

@@ -46,17 +46,18 @@ def _inputs(server: Standin, **extra: str) -> dict[str, str]:
 def test_a_trickled_answer_ends_the_step_at_its_timeout(
     step: Step, workdir: Path, fail_on: str, code: int, level: str
 ) -> None:
-    trickle = ScriptedAnswer(202, trickle=0.2, trickle_head=True)  # over 10 s to send
+    # Over 10 s to send; the step ends at its timeout, in real time, so that is short: 0.5 s.
+    trickle = ScriptedAnswer(202, trickle=0.2, trickle_head=True)
     with scripted_standin([trickle]) as server:
-        result, took = step(_inputs(server, timeout="1", **{"fail-on": fail_on}), workdir)
+        result, took = step(_inputs(server, timeout="0.5", **{"fail-on": fail_on}), workdir)
 
     assert result.exit_code == code
     assert (
         f"::{level} title=Compass unavailable::{NOT_RECORDED} (no answer in time (timeout); "
-        "no more retries within the timeout of 1 s)." in result.stdout
+        "no more retries within the timeout of 0.5 s)." in result.stdout
     )
     assert result.outputs["delivered"] == "false" and result.outputs["status"] == ""
-    assert took < 1 + SLACK
+    assert took < 0.5 + SLACK
 
 
 @pytest.mark.parametrize(

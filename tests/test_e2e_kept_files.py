@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,22 +104,22 @@ def test_a_yaml_bomb_among_compass_files_is_skipped_and_the_others_are_sent(
     assert "twice/compass.yml has the key 'id' twice (lines 2 and 12); ignored" in result.stdout
 
 
-def test_ten_compass_files_of_256_kb_are_read_and_the_time_printed(
+def test_a_compass_file_of_the_largest_size_taken_is_read_whole(
     in_process: InProcess, standin: Standin, workdir: Path
 ) -> None:
     from .test_monorepo import API
     from .test_yaml_files import big_compass_yml
 
-    for n in range(10):
-        (workdir / f"c{n}").mkdir(parents=True)
-        (workdir / f"c{n}" / "compass.yml").write_text(big_compass_yml(API, 256 * 1024 - 64))
-    # A timeout no loaded test machine reaches: this is the measurement (about 2 s alone; 33 s
-    # before). That the timeout bounds the reading is test_yaml_files.py's, on a stepped clock.
+    # 64 bytes under the 256 KB limit, its id on the first line and padding to the end: read
+    # whole, as a file of the size that is taken. How long ten such files take is measured by
+    # tools/bench_hostile_files.py (yaml-10-files-of-256KB), not here; that the timeout bounds
+    # the reading is test_yaml_files.py's, on a stepped clock.
+    (workdir / "c0").mkdir(parents=True)
+    (workdir / "c0" / "compass.yml").write_text(big_compass_yml(API, 256 * 1024 - 64))
     given = credentials(standin) | {"event-type": "build", "component-id": "", "timeout": "60"}
 
-    started = time.perf_counter()
     result = in_process(Run(), given, workdir)
-    print(f"10 compass.yml files of 256 KB, whole step: {time.perf_counter() - started:.2f} s")
 
     assert result.exit_code == 0, result.stdout + result.stderr
     assert [body["componentId"] for body in map(json.loads, standin.bodies())] == [API]
+    assert "ignored" not in result.stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from compass_action.events.contract import EnvironmentCategory, EventType
@@ -376,3 +378,20 @@ def test_a_settings_model_with_configuration_the_source_does_not_read_is_refused
 
     with pytest.raises(TypeError, match="case_sensitive=False"):
         CaseSensitive()
+
+
+def test_a_dotenv_file_in_the_working_directory_changes_no_input(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # pydantic-settings reads a .env file once a model's configuration names one; settings.py
+    # reads only the environment, whatever the configuration says, so a file a workflow (or a
+    # pull request) leaves in the workspace cannot send the token elsewhere.
+    (tmp_path / ".env").write_text(
+        "COMPASS_SITE=attacker\nCOMPASS_DRY_RUN=true\nCOMPASS_TIMEOUT=1\n", encoding="utf-8"
+    )
+    env.chdir(tmp_path)
+    env.delenv("COMPASS_DRY_RUN", raising=False)
+    inputs = load_inputs()
+    assert inputs.site == VALID["COMPASS_SITE"]
+    assert inputs.dry_run is False
+    assert inputs.timeout is None

@@ -247,7 +247,7 @@ VALID_BY_KIND: dict[str, dict[str, str]] = {
 }
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(changes=MUTATIONS, payload=EVENT_PAYLOADS)
 # Found by this test: a one-character slug reached build_event unlooked-up (the resolver).
 @example(changes={"component-id": "0"}, payload="")
@@ -257,7 +257,7 @@ def test_inputs_give_a_valid_request_or_named_problems(
     check_inputs(VALID_INPUTS | VALID_RUN | changes, payload)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(kind=st.sampled_from(sorted(VALID_BY_KIND)), changes=MUTATIONS, payload=EVENT_PAYLOADS)
 def test_every_kind_gives_a_valid_request_or_named_problems(
     kind: str, changes: dict[str, str], payload: str

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from compass_action.report.reporter import Reporter
@@ -162,7 +162,6 @@ def _say_everything(value: str, github: bool) -> tuple[str, list[str]]:
     return out.getvalue() + err.getvalue(), report.meant
 
 
-@settings(max_examples=200)
 @given(value=hostile_text, github=st.booleans())
 def test_no_value_printed_anywhere_makes_a_command(value: str, github: bool) -> None:
     printed, meant = _say_everything(value, github)

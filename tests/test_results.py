@@ -35,7 +35,7 @@ def _assert_plain_table(markdown: str, rows: int) -> None:
         assert not set(rest) & set("<>[]!`_#~$\\\r"), line
 
 
-@settings(max_examples=150, deadline=None)
+@settings(deadline=None)
 @given(environment=hostile_text, pipeline=hostile_text, headline=hostile_text)
 def test_no_value_can_leave_its_cell(environment: str, pipeline: str, headline: str) -> None:
     event = build(

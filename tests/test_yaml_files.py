@@ -20,6 +20,7 @@ from compass_action.yaml_files import (
     load_yaml,
     top_level_keys,
 )
+from tools.bench_hostile_files import padded_compass_yml
 
 from .test_monorepo import API, WEB, compass_yml
 
@@ -142,14 +143,7 @@ def test_no_usable_file_is_a_clear_error_pointing_at_the_warnings(tmp_path: Path
 
 def big_compass_yml(component_id: str, size: int) -> str:
     """A compass.yml padded with many small fields to ``size`` bytes: the slow case to parse."""
-    head = compass_yml(component_id, "big") + "labels:\n"
-    lines: list[str] = []
-    total = len(head)
-    while total < size - 32:
-        line = f"  - label-{len(lines):07d}\n"
-        lines.append(line)
-        total += len(line)
-    return head + "".join(lines)
+    return padded_compass_yml(compass_yml(component_id, "big"), size)
 
 
 def test_the_bytes_read_over_all_files_are_bounded(

@@ -10,6 +10,7 @@ It reads action.yml, so the contract between action.yml and the code is what get
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -17,7 +18,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -33,12 +34,9 @@ from compass_action.clients.http import Clock
 from compass_action.main import start
 from compass_action.report.reporter import Reporter
 
+from . import EXAMPLE_COMPONENT as EXAMPLE_COMPONENT  # the demo's and benchmarks' name for it
+
 REPO = Path(__file__).resolve().parent.parent
-# A component ARI of the documented shape, for local runs against the stand-in.
-EXAMPLE_COMPONENT = (
-    "ari:cloud:compass:83673fa7-fd28-4f4a-9738-f584064570a7:"
-    "component/db43f86d-7f1e-4a6b-9c0d-1b2c3d4e5f60/1e475014-aaaa-bbbb-cccc-0123456789ab"
-)
 ACTION = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
 _EXPRESSION = re.compile(r"^\$\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$")
 
@@ -292,6 +290,26 @@ class SkippedWaits:
         return Clock(monotonic=self.monotonic, sleep=self.sleep, wall=self.wall)
 
 
+@contextlib.contextmanager
+def _environment(wanted: Mapping[str, str]) -> Iterator[None]:
+    """``os.environ`` is ``wanted`` inside, as it was after: only the variables that differ
+    are set or removed (mock.patch.dict's clear=True empties it item by item, twice a run)."""
+    before = dict(os.environ)
+    _change_environment(before, wanted)
+    try:
+        yield
+    finally:
+        _change_environment(dict(os.environ), before)
+
+
+def _change_environment(current: Mapping[str, str], wanted: Mapping[str, str]) -> None:
+    for name in current.keys() - wanted.keys():
+        del os.environ[name]
+    for name, value in wanted.items():
+        if current.get(name) != value:
+            os.environ[name] = value
+
+
 def start_in_process(
     env: Mapping[str, str],
     reporter: Reporter,
@@ -304,12 +322,12 @@ def start_in_process(
     of its own; with ``waits`` every wait is skipped (see SkippedWaits). Some hundred times
     faster than a process, for tests that need many runs.
     """
-    kept = {name: value for name, value in os.environ.items() if name in ("PATH", "TMPDIR")}
+    kept = {name: os.environ[name] for name in ("PATH", "TMPDIR") if name in os.environ}
     secrets = text.Scrubber()
     reporter.secrets = secrets
     clock = Clock() if waits is None else waits.clock()
     with (
-        mock.patch.dict(os.environ, kept | dict(env), clear=True),
+        _environment(kept | dict(env)),
         mock.patch.object(text, "SECRETS", secrets),
         mock.patch.object(action_main, "CLOCK", clock),
         mock.patch.object(delivery, "_PACERS", {}),

@@ -13,7 +13,11 @@ whole processes:
 
 Prints the medians of wall time and of CPU time (user + system of the process, from
 ``resource.getrusage``: steadier than wall time while other work loads the machine) and the
-ratios to both floors. Run: ``.venv/bin/python -m tools.bench_e2e [--rounds 25] [--https]``.
+medians of the ratios to both floors, each round's command to the same round's floor. With
+``--instructions``, each command instead runs once under valgrind's callgrind, which counts the
+instructions the process ran: the same count (within 0.2 %) on every run, whatever else the
+machine is doing, so two versions of the code compare on a busy machine.
+Run: ``.venv/bin/python -m tools.bench_e2e [--rounds 25] [--https] [--instructions]``.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import re
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -57,6 +63,34 @@ def _timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float
     if done.returncode != 0:
         raise SystemExit(f"{command} failed: {done}")
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def _instructions(command: list[str], env: dict[str, str] | None) -> int:
+    """The instructions one run of ``command`` executed, counted by callgrind."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("--instructions needs valgrind (Debian: apt-get install valgrind)")
+    done = subprocess.run(
+        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    found = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or found is None:
+        raise SystemExit(f"{command} under callgrind failed: {done.stderr[-2000:]}")
+    return int(found.group(1))
+
+
+def _report_instructions(counts: dict[str, int]) -> None:
+    floor, strict = counts["card's floor"], counts["stricter floor"]
+    print(
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, instructions counted by callgrind, one run each"
+    )
+    print(f"{'':<20} {'millions':>9} {'/card':>6} {'/strict':>7}")
+    for name, count in counts.items():
+        print(f"{name:<20} {count / 1e6:9.1f} {count / floor:6.2f} {count / strict:7.2f}")
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:
@@ -105,17 +139,29 @@ def _commands(
 
 
 def _report(times: dict[str, list[tuple[float, float]]], rounds: int) -> None:
-    wall = {name: statistics.median(t[0] for t in values) for name, values in times.items()}
-    cpu = {name: statistics.median(t[1] for t in values) for name, values in times.items()}
+    """Medians of each command's times, and of its ratio to each floor taken round by round:
+    a round runs the commands back to back, so a host whose speed drifts between rounds (a
+    shared virtual machine's does, by a third here) moves a command and its floor together."""
     floor, strict = "card's floor", "stricter floor"
+
+    def median(name: str, part: int) -> float:
+        return statistics.median(t[part] for t in times[name])
+
+    def ratio(name: str, base: str, part: int) -> float:
+        return statistics.median(
+            a[part] / b[part] for a, b in zip(times[name], times[base], strict=True)
+        )
+
     print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load average {os.getloadavg()[0]:.2f}")
-    print(f"rounds: {rounds}, each command once a round, in turn; medians")
+    print(
+        f"rounds: {rounds}, each command once a round, in turn; medians (ratios: of each round's)"
+    )
     print(f"{'':<20} {'wall ms':>8} {'/card':>6} {'/strict':>7}   {'CPU ms':>7} {'/card':>6}")
     for name in times:
         print(
-            f"{name:<20} {wall[name] * 1000:8.0f} {wall[name] / wall[floor]:6.2f} "
-            f"{wall[name] / wall[strict]:7.2f}   {cpu[name] * 1000:7.0f} "
-            f"{cpu[name] / cpu[floor]:6.2f}"
+            f"{name:<20} {median(name, 0) * 1000:8.0f} {ratio(name, floor, 0):6.2f} "
+            f"{ratio(name, strict, 0):7.2f}   {median(name, 1) * 1000:7.0f} "
+            f"{ratio(name, floor, 1):6.2f}"
         )
 
 
@@ -123,6 +169,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--https", action="store_true", help="also a send over https")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions (callgrind), once each"
+    )
     args = parser.parse_args()
     # -B writes no bytecode: compile it once first, as the image does when it is built.
     compileall.compile_dir(REPO / "compass_action", quiet=1)
@@ -131,6 +180,14 @@ def main() -> int:
         tls = _certificate(folder) if args.https else None
         with Standin(EMAIL, TOKEN) as plain, Standin(EMAIL, TOKEN, tls=tls) as secure:
             commands = _commands(folder, plain, secure if tls else None, tls)
+            if args.instructions:
+                _report_instructions(
+                    {
+                        label: _instructions(command, env)
+                        for label, (command, env) in commands.items()
+                    }
+                )
+                return 0
             for command, env in commands.values():
                 _timed(command, env)  # warm the file cache
             times: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}

@@ -37,8 +37,10 @@ def _merge_bomb(levels: int = 9, width: int = 9) -> str:
     return f"id: '{API}'\n" + "\n".join(lines) + "\n"
 
 
-def _big_compass_yml(size: int) -> str:
-    head = f"id: '{API}'\nname: big\ntypeId: SERVICE\nlabels:\n"
+def padded_compass_yml(head: str, size: int) -> str:
+    """``head`` (a compass.yml) padded with many small labels to ``size`` bytes: the slow case
+    to parse. The tests make their large files with it too."""
+    head += "labels:\n"
     lines: list[str] = []
     total = len(head)
     while total < size - 32:
@@ -56,9 +58,10 @@ def _prepare_yaml_bomb(folder: Path) -> None:
 
 
 def _prepare_yaml_large(folder: Path) -> None:
+    text = padded_compass_yml(f"id: '{API}'\nname: big\ntypeId: SERVICE\n", 256 * 1024 - 64)
     for n in range(10):
         (folder / f"c{n}").mkdir()
-        (folder / f"c{n}" / "compass.yml").write_text(_big_compass_yml(256 * 1024 - 64))
+        (folder / f"c{n}" / "compass.yml").write_text(text)
 
 
 def _prepare_yaml_deep(folder: Path) -> None:

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .action_runner import EXAMPLE_COMPONENT, Run, run_step
+from . import EXAMPLE_COMPONENT
 from .compass_contract import ContractMissing
 from .compass_standin import Standin
 
@@ -29,8 +29,12 @@ def main() -> int:
 
 
 def _demo() -> int:
-    run = Run(ref="refs/tags/v1.4.0", event_name="push")
     with Standin(EMAIL, TOKEN) as server, tempfile.TemporaryDirectory() as folder:
+        # The runner model (and with it the action) loads once the stand-in is up: a stand-in
+        # that cannot start is told without waiting for either.
+        from .action_runner import Run, run_step
+
+        run = Run(ref="refs/tags/v1.4.0", event_name="push")
         job = Path(folder)
         inputs = {
             "site": server.base_url,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 from ..text import ANSWER_PREVIEW, COMPASS_ERRORS, preview
 from .http import RawAnswer, Retryable
@@ -22,8 +22,7 @@ class Verdict(Enum):
     GIVE_UP = "give up"  # retrying cannot change this answer
 
 
-@dataclass(frozen=True)
-class CompassError:
+class CompassError(NamedTuple):
     type: str | None
     message: str | None
 
@@ -31,8 +30,7 @@ class CompassError:
         return ": ".join(part for part in (self.type, self.message) if part) or "(no detail)"
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """One HTTP answer, read once: the status, its parsed errors and a description of the body."""
 
     status: int
@@ -114,8 +112,7 @@ def _one_line(text: str) -> str:
     return preview(" ".join(text.split()), ANSWER_PREVIEW)
 
 
-@dataclass(frozen=True)
-class Explanation:
+class Explanation(NamedTuple):
     message: str
     input: str | None  # the action input most likely at fault, for the annotation
 

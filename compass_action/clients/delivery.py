@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
+from typing import NamedTuple
 
 import httpx
 
@@ -41,8 +41,7 @@ class Outcome(Enum):
     UNAVAILABLE = "unavailable"  # no acceptance within the budget
 
 
-@dataclass(frozen=True)
-class DeliveryResult:
+class DeliveryResult(NamedTuple):
     outcome: Outcome
     attempts: int
     answer: Answer | None  # the last HTTP answer, if any came

@@ -26,10 +26,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from types import MappingProxyType
+from typing import NamedTuple, TypeVar
 
 import httpcore
 import httpx
@@ -51,8 +51,7 @@ MIN_RETRY_AFTER = 1.0
 T = TypeVar("T")
 
 
-@dataclass
-class Clock:
+class Clock(NamedTuple):
     """The time sources the HTTP layer depends on, replaceable in tests."""
 
     monotonic: Callable[[], float] = time.monotonic
@@ -117,9 +116,11 @@ class Pacer:
 
 # -- answers --------------------------------------------------------------------------------------
 
+# A read-only empty default, so no two answers can share a mutable one.
+NO_HEADERS: Mapping[str, str] = MappingProxyType({})
 
-@dataclass(frozen=True)
-class RawAnswer:
+
+class RawAnswer(NamedTuple):
     """One HTTP answer as read: the status and headers, and the body or why it was not read."""
 
     status: int
@@ -128,7 +129,7 @@ class RawAnswer:
     retry_after: float | None  # seconds, from a Retry-After header that parsed
     body: bytes | None
     unread: str | None = None  # why ``body`` is None: too large, undecodable, cut off
-    headers: Mapping[str, str] = field(default_factory=dict)  # names in lower case
+    headers: Mapping[str, str] = NO_HEADERS  # names in lower case
     too_large: bool = False  # ``body`` is None as it passed the limit (not read further)
 
     def header(self, name: str) -> str | None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..github.payload import DeploymentStatus, mirrored_status
 from ..github.run_context import RunContext
@@ -119,8 +119,7 @@ class Derivation:
                 self.problems.append(Problem(name, "is in the future"))
 
 
-@dataclass(frozen=True)
-class _Keys:
+class _Keys(NamedTuple):
     """What tells this event apart in Compass, derived or given."""
 
     source_id: str

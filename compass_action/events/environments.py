@@ -17,7 +17,7 @@ import fnmatch
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..github.run_context import RunContext
 from ..problems import Problem
@@ -68,8 +68,7 @@ _NAMES_BY_DEFAULT = {
 }
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(NamedTuple):
     name: str
     source: str
     category: EnvironmentCategory
@@ -111,8 +110,7 @@ def _production_qualified(words: list[str]) -> set[str]:
     return kept
 
 
-@dataclass(frozen=True)
-class CategoryRule:
+class CategoryRule(NamedTuple):
     """One entry of ``environment-categories``: a name or a glob pattern, and its category."""
 
     pattern: str

@@ -11,10 +11,9 @@ Kinds keyed by an id of their own rather than a pipeline (push, incident, ...) s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from .contract import EventInput, EventType
 
@@ -22,8 +21,7 @@ if TYPE_CHECKING:
     from .builder import Derivation
 
 
-@dataclass(frozen=True)
-class Common:
+class Common(NamedTuple):
     """What every kind's body carries, derived once by the common path."""
 
     envelope: dict[str, Any]  # display_name ... external_event_source_id, as the models name them

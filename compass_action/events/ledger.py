@@ -14,10 +14,9 @@ or entry that fails is ignored with a warning, costing only the continuity, neve
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..json_files import read_json_object
 from ..kept_files import WriteFailed, update_json_file
@@ -35,8 +34,7 @@ _CLOCK_SLACK = timedelta(hours=1)
 _COST = "this send does not continue what earlier steps of the job sent"
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(NamedTuple):
     started_at: str
     update_sequence_number: int
 

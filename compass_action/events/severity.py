@@ -25,7 +25,8 @@ _SPELLINGS = {
     EventType.ALERT: "P1 to P5",
 }
 # `sev2`, `sev-2`, `SEV 2`, `severity:2`, `severity: high`, `severity/critical`.
-_LABEL = re.compile(r"^(?:sev|severity)[\s:/_-]*(?P<value>[1-5]|critical|high|medium|low)$")
+# Compiled at the first label read (re keeps it), not by every run's import.
+_LABEL = r"^(?:sev|severity)[\s:/_-]*(?P<value>[1-5]|critical|high|medium|low)$"
 
 
 def severity_kinds() -> str:
@@ -50,7 +51,7 @@ def resolve_severity(raw: str, event_type: EventType) -> str:
 
 def incident_level_of_label(label: str) -> str | None:
     """The incident level a label names (``sev2`` -> TWO, ``severity:high`` -> TWO), if any."""
-    match = _LABEL.fullmatch(label.strip().lower())
+    match = re.fullmatch(_LABEL, label.strip().lower())
     if match is None:
         return None
     value = match["value"]

@@ -10,9 +10,8 @@ trusted, and each is checked for its type, since the file is outside our control
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..events.contract import MAX_SAFE_INTEGER
 from ..problems import InputProblems, Problem
@@ -23,13 +22,12 @@ PAYLOAD = "GITHUB_EVENT_PATH"
 
 # SemVer 2.0.0's pre-release part (`1.2.3-rc.1`, `v2.0.0-beta+build.5`): a tag that carries one is
 # not a production release.
-_PRE_RELEASE_TAG = re.compile(
-    r"^v?\d+(?:\.\d+){0,2}-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*(?:\+[0-9A-Za-z.-]+)?$"
-)
+# Compiled when a release run first asks (re keeps it), not by every run's import.
+_PRE_RELEASE_TAG = r"^v?\d+(?:\.\d+){0,2}-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*(?:\+[0-9A-Za-z.-]+)?$"
 
 
 def is_pre_release_tag(tag: str) -> bool:
-    return _PRE_RELEASE_TAG.fullmatch(tag) is not None
+    return re.fullmatch(_PRE_RELEASE_TAG, tag) is not None
 
 
 def _object(data: Any, key: str) -> dict[str, Any]:
@@ -79,8 +77,7 @@ def repository_id_of(payload: dict[str, Any], repository: str | None) -> int | N
     return _id(about)
 
 
-@dataclass(frozen=True)
-class Release:
+class Release(NamedTuple):
     """``github.event.release`` of a ``release`` run."""
 
     id: int
@@ -91,8 +88,7 @@ class Release:
     url: str | None
 
 
-@dataclass(frozen=True)
-class DeploymentStatus:
+class DeploymentStatus(NamedTuple):
     """``github.event.deployment_status``: one state a GitHub deployment went through."""
 
     id: int
@@ -104,8 +100,7 @@ class DeploymentStatus:
     description: str | None
 
 
-@dataclass(frozen=True)
-class GitHubDeployment:
+class GitHubDeployment(NamedTuple):
     """``github.event.deployment`` of a ``deployment`` or ``deployment_status`` run."""
 
     id: int
@@ -117,8 +112,7 @@ class GitHubDeployment:
     status: DeploymentStatus | None
 
 
-@dataclass(frozen=True)
-class PullRequest:
+class PullRequest(NamedTuple):
     number: int
     head: str | None
     base: str | None
@@ -206,8 +200,7 @@ def ref_deleted(payload: dict[str, Any]) -> bool:
     return payload.get("deleted") is True
 
 
-@dataclass(frozen=True)
-class Issue:
+class Issue(NamedTuple):
     """``github.event.issue`` of an ``issues`` run, with the action and the label it changed."""
 
     action: str
@@ -251,8 +244,7 @@ def issue_of(event_name: str | None, payload: dict[str, Any]) -> Issue | None:
     )
 
 
-@dataclass(frozen=True)
-class PushedCommit:
+class PushedCommit(NamedTuple):
     """The head commit of a ``push`` run: what the push brought, and who wrote it."""
 
     id: str

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from .. import text
 from ..text import MAX_MESSAGE, Scrubber, log_line, visible
@@ -31,8 +31,7 @@ _RUNNER_FILE_ROLE = {
 }
 
 
-@dataclass(frozen=True)
-class RunnerFileFailure:
+class RunnerFileFailure(NamedTuple):
     """A runner file (``GITHUB_OUTPUT``, ...) that could not be written, and why."""
 
     variable: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ..events.builder import BuiltEvent
 from ..problems import Problem
@@ -12,8 +12,7 @@ from ..text import markdown_cell as cell
 from ..text import markdown_code as _code
 
 
-@dataclass(frozen=True)
-class RunResult:
+class RunResult(NamedTuple):
     """How the run ended, in the terms of the ``status`` and ``delivered`` outputs."""
 
     status: str  # the HTTP status, "dry-run", "skipped", or "" when no answer came
@@ -22,8 +21,7 @@ class RunResult:
     recorded: bool | None = None  # what verify found; None when it was not asked or not run
 
 
-@dataclass(frozen=True)
-class ComponentResult:
+class ComponentResult(NamedTuple):
     """One component's event and how its send ended: one entry of the ``results`` output."""
 
     event: BuiltEvent
