@@ -27,6 +27,8 @@ class Command:
 
 
 def _without_ignorables(line: str) -> str:
+    if line.isascii():  # no format (Cf) character and none of the others is ASCII
+        return line
     return "".join(
         char
         for char in line

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from compass_action.github.run_context import RunContext
 from compass_action.report.reporter import Reporter
+from tools import read_trusted_yaml
 from tools.action_runner import ACTION, REPO, parse_output_file, start_in_process
 from tools.readme_tables import render
 
@@ -136,7 +136,7 @@ def test_every_yaml_example_parses_and_uses_only_declared_inputs() -> None:
     variables = {"COMPASS_" + name.upper().replace("-", "_") for name in ACTION["inputs"]}
     steps = 0
     for where, block in _yaml_blocks():
-        loaded = yaml.safe_load(block)
+        loaded = read_trusted_yaml(block)
         for step in _steps_using_the_action(loaded):
             steps += 1
             uses = str(step["uses"])
@@ -150,7 +150,7 @@ def test_every_yaml_example_parses_and_uses_only_declared_inputs() -> None:
 def test_every_output_an_example_reads_is_declared() -> None:
     read = 0
     for where, block in _yaml_blocks():
-        steps = _steps_using_the_action(yaml.safe_load(block))
+        steps = _steps_using_the_action(read_trusted_yaml(block))
         ids = {str(step["id"]) for step in steps if "id" in step}
         for step_id, output in re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", block):
             if step_id in ids:
@@ -243,7 +243,7 @@ def test_every_whole_workflow_example_passes_actionlint(tmp_path: Path) -> None:
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     written = 0
     for where, block in _yaml_blocks():
-        loaded = yaml.safe_load(block)
+        loaded = read_trusted_yaml(block)
         if isinstance(loaded, dict) and "jobs" in loaded:
             written += 1
             name = where.replace("/", "-").removesuffix(".md")

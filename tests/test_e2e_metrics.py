@@ -9,9 +9,6 @@ metric definitions and sources against a schema written from Atlassian's publish
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -287,19 +284,6 @@ def test_reconcile_takes_no_metrics(standin: Standin, in_process: InProcess, wor
     result = in_process(Run(event_name="schedule"), with_, workdir)
     assert result.exit_code == 1 and "Input reconcile" in printed(result)
     assert standin.received() == []
-
-
-def test_the_plain_event_path_loads_none_of_the_extras() -> None:
-    """Only a step with one of their inputs imports extras/ (and defusedxml)."""
-    code = (
-        "import sys, compass_action.main, compass_action.inputs as i; i.read_inputs(); "
-        "print(sorted(m for m in sys.modules if 'extras' in m or 'defusedxml' in m))"
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COMPASS_")}
-    out = subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-    )
-    assert out.stdout.strip() == "[]"
 
 
 def test_with_track_job_the_values_are_sent_by_the_main_step_only(

@@ -12,6 +12,7 @@ import socket
 import threading
 import time
 import tracemalloc
+import zlib
 
 import httpx
 import pytest
@@ -113,6 +114,15 @@ def test_a_gzip_bomb_is_not_expanded() -> None:
     assert result.outcome is Outcome.UNAVAILABLE and result.status == 500
     assert "a body larger than 64 KiB, not read further" in result.reason
     assert peak < 4 << 20
+
+
+@pytest.mark.parametrize("size", [0, 5, (1 << 20) - 1, 2 << 20, (2 << 20) + 1, (5 << 20) + 12345])
+def test_a_bomb_expands_to_exactly_its_size_in_zeros(size: int) -> None:
+    # Sizes around the MiB that is packed once and repeated, and its remainder packed alone;
+    # zlib checks the trailer (the CRC-32 and the size) as it expands.
+    bomb = gzip_of_zeros(size)
+    assert zlib.decompress(bomb, 16 + zlib.MAX_WBITS) == bytes(size)
+    assert len(bomb) < 100 + size // 900  # about 1 KB a MiB: a bomb
 
 
 def test_the_stand_in_compresses_its_bombs_before_any_request() -> None:

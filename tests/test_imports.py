@@ -48,6 +48,9 @@ FORBIDDEN = frozenset(
     }
 )
 
+# Packages a plain send must not import any module of.
+FORBIDDEN_PACKAGES = ("compass_action.extras", "defusedxml")
+
 # Frozen dataclasses a plain send may still define, each for a reason a NamedTuple can't meet.
 FROZEN_DATACLASSES_KEPT = frozenset(
     {
@@ -123,6 +126,9 @@ def test_a_plain_send_imports_no_other_modes_code(standin: Standin, tmp_path: Pa
     # The listing is of the run that sent: the modules it used are in it.
     assert {"compass_action.main", "compass_action.events.deployment"} <= modules
     assert sorted(modules & FORBIDDEN) == []
+    # Only a step given one of their inputs imports extras/ (metric values, reports, uploads)
+    # and the safe XML parser the reports need.
+    assert sorted(m for m in modules if m.startswith(FORBIDDEN_PACKAGES)) == []
     # The listing of models built is read: the request's was (each kind's own models are in
     # its module, which the list above forbids for the kinds it does not send).
     assert "CreateEventRequest" in built

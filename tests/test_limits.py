@@ -17,6 +17,7 @@ from compass_action.limits import (
     Undecodable,
     read_bounded,
 )
+from tools.compass_standin import gzip_of_zeros
 
 
 class FakeClock:
@@ -70,15 +71,6 @@ def test_read_bounded_stops_a_trickle_at_the_deadline() -> None:
     assert clock.now <= 100 + 5 + 2
 
 
-def _gzip_of_zeros(size: int) -> bytes:
-    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    block = bytes(1 << 20)
-    parts = [
-        packer.compress(block[: min(len(block), size - done)]) for done in range(0, size, 1 << 20)
-    ]
-    return b"".join([*parts, packer.flush()])
-
-
 def _in_chunks(data: bytes, size: int, pulled: list[int]) -> Iterator[bytes]:
     for start in range(0, len(data), size):
         pulled.append(start)
@@ -94,7 +86,7 @@ def test_a_compressed_body_is_decoded(encoding: str) -> None:
 
 
 def test_a_gzip_bomb_stops_at_the_limit_of_decoded_bytes() -> None:
-    bomb = _gzip_of_zeros(16 << 20)  # 16 MiB of zeros in about 16 KB
+    bomb = gzip_of_zeros(16 << 20)  # 16 MiB of zeros in about 16 KB
     pulled: list[int] = []
     tracemalloc.start()
     try:

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import yaml
 
 from compass_action import main as action
 from compass_action.events.contract import MAX_SAFE_INTEGER
 from compass_action.report.reporter import Reporter
+from tools import read_trusted_yaml
 from tools.action_runner import REPO, Run, evaluate, step_env
 from tools.compass_standin import Standin
 
@@ -379,7 +379,7 @@ def test_the_docs_fork_example_dry_runs_without_secrets_or_variables(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     blocks = re.findall(r"```yaml\n(.*?)```", DRY_RUN_DOCS.read_text(encoding="utf-8"), re.DOTALL)
-    [workflow] = [yaml.safe_load(block) for block in blocks if "head.repo.fork" in block]
+    [workflow] = [read_trusted_yaml(block) for block in blocks if "head.repo.fork" in block]
     [uses] = [
         s for s in workflow["jobs"]["build"]["steps"] if "compass-action" in s.get("uses", "")
     ]

@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
+from tools import read_trusted_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = (ROOT / "docs" / "metrics-and-uploads.md").read_text(encoding="utf-8")
-ACTION = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+ACTION = read_trusted_yaml((ROOT / "action.yml").read_text(encoding="utf-8"))
 
 
 def _steps(node: Any) -> list[dict[str, Any]]:
@@ -24,7 +24,7 @@ def _steps(node: Any) -> list[dict[str, Any]]:
 
 def test_the_pages_workflows_use_only_declared_inputs() -> None:
     blocks = re.findall(r"```yaml\n(.*?)```", PAGE, re.DOTALL)
-    steps = [step for block in blocks for step in _steps(yaml.safe_load(block))]
+    steps = [step for block in blocks for step in _steps(read_trusted_yaml(block))]
     assert len(steps) == 5
     for step in steps:
         assert set(step["with"]) <= set(ACTION["inputs"]), step

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from tools.action_runner import Run, SkippedWaits, parse_output_file, start_in_process, step_env
 from tools.compass_standin import ScriptedAnswer, Standin
 
-from .conftest import COMPONENT, EMAIL, TOKEN
+from .conftest import COMPONENT, EMAIL, TOKEN, whole_run_examples
 from .runner_model import commands_in
 from .test_report import RecordingReporter
 from .test_text import hostile_text
@@ -122,6 +122,7 @@ def _dry_run_env(
 
 
 @settings(
+    max_examples=whole_run_examples(),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -187,6 +188,7 @@ CHECKED = (
 
 
 @settings(
+    max_examples=whole_run_examples(),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

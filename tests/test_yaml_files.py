@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from compass_action import components
-from compass_action.components import COMPASS_FILE_LIMIT, find_components
+from compass_action.components import find_components
 from compass_action.events.properties import parse_properties
 from compass_action.limits import Deadline
 from compass_action.yaml_files import (
@@ -149,12 +149,15 @@ def big_compass_yml(component_id: str, size: int) -> str:
 def test_the_bytes_read_over_all_files_are_bounded(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Room for three whole files (the real bound is the same rule, sixteen files).
-    limit = 3 * COMPASS_FILE_LIMIT
+    # Room for three whole files of 16 KiB: the real bounds (sixteen files of 256 KiB) are the
+    # same rule, and parsing three files of 256 KiB would cost this test 0.4 s of CPU.
+    file_limit = 16 * 1024
+    limit = 3 * file_limit
+    monkeypatch.setattr(components, "COMPASS_FILE_LIMIT", file_limit)
     monkeypatch.setattr(components, "COMPASS_TOTAL_LIMIT", limit)
-    count = limit // COMPASS_FILE_LIMIT + 2
+    count = limit // file_limit + 2
     for n in range(count):
-        write(tmp_path, f"c{n:02d}/compass.yml", big_compass_yml(API, COMPASS_FILE_LIMIT - 64))
+        write(tmp_path, f"c{n:02d}/compass.yml", big_compass_yml(API, file_limit - 64))
     found = find_components(str(tmp_path), ["**/compass.yml"])
     skipped = [w for w in found.warnings if "bytes in all" in w]
     assert len(skipped) == 2

@@ -25,8 +25,6 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import yaml
-
 from compass_action import main as action_main
 from compass_action import text
 from compass_action.clients import delivery
@@ -35,9 +33,10 @@ from compass_action.main import start
 from compass_action.report.reporter import Reporter
 
 from . import EXAMPLE_COMPONENT as EXAMPLE_COMPONENT  # the demo's and benchmarks' name for it
+from . import read_trusted_yaml
 
 REPO = Path(__file__).resolve().parent.parent
-ACTION = yaml.safe_load((REPO / "action.yml").read_text(encoding="utf-8"))
+ACTION = read_trusted_yaml((REPO / "action.yml").read_text(encoding="utf-8"))
 _EXPRESSION = re.compile(r"^\$\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$")
 
 

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import yaml
+from tools import read_trusted_yaml
 
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
@@ -69,7 +69,7 @@ def render(readme: str, action: dict[str, Any]) -> str:
 
 
 def load_action() -> dict[str, Any]:
-    loaded = yaml.safe_load(ACTION_YML.read_text(encoding="utf-8"))
+    loaded = read_trusted_yaml(ACTION_YML.read_text(encoding="utf-8"))
     assert isinstance(loaded, dict)
     return loaded
 
