@@ -25,6 +25,7 @@ from typing import Any
 import httpx
 import pytest
 
+from compass_action.clients import http
 from compass_action.clients.github_api import PAGE_LIMIT, GitHubApi
 from compass_action.clients.http import Clock, HttpClient, certificate_error
 from compass_action.github.run_context import RunContext
@@ -551,6 +552,26 @@ def test_the_certificate_is_still_checked_against_the_name_looked_up(
             client.close()
     assert outcomes["compass.example"] == 200
     assert "Hostname mismatch" in str(outcomes["other.example"])
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_one_trust_store_serves_every_https_client_while_its_variables_stay(
+    tls_server: tuple[int, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Loading one takes 15 to 40 ms, and a run may open a client for Compass's events, its
+    # GraphQL API and GitHub's: they share one, made as httpx makes it for verify=True.
+    _, cert = tls_server
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    default = http._tls_verification("https://acme.atlassian.net")
+    assert http._tls_verification("https://api.github.com") is default
+    assert default.verify_mode is ssl.CERT_REQUIRED and default.check_hostname
+    assert default.cert_store_stats()["x509_ca"] > 100  # certifi's bundle
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    own = http._tls_verification("https://acme.atlassian.net")
+    assert own is not default and own.cert_store_stats()["x509_ca"] == 1
+    # Plain http (a loopback stand-in only) loads no trust store at all.
+    assert http._tls_verification("http://127.0.0.1:8080").cert_store_stats()["x509_ca"] == 0
 
 
 # -- an observer run against hostile jobs ---------------------------------------------------------
