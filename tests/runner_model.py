@@ -27,7 +27,7 @@ class Command:
 
 
 def _without_ignorables(line: str) -> str:
-    if line.isascii():  # no format (Cf) character and none of the others is ASCII
+    if line.isascii():  # ASCII holds no format (Cf) character and none of the ignorables above
         return line
     return "".join(
         char

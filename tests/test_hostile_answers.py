@@ -558,7 +558,7 @@ def test_the_certificate_is_still_checked_against_the_name_looked_up(
 def test_one_trust_store_serves_every_https_client_while_its_variables_stay(
     tls_server: tuple[int, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Loading one takes 15 to 40 ms, and a run may open a client for Compass's events, its
+    # Loading one takes 15 to 45 ms, and a run may open a client for Compass's events, its
     # GraphQL API and GitHub's: they share one, made as httpx makes it for verify=True.
     _, cert = tls_server
     for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):

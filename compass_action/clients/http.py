@@ -495,7 +495,7 @@ def _tls_verification(url: str) -> ssl.SSLContext:
 def _trust_store(cert_file: str, cert_dir: str) -> ssl.SSLContext:
     """The context httpx makes for ``verify=True`` (its rule: ``SSL_CERT_FILE``, else
     ``SSL_CERT_DIR``, else certifi's bundle), made once a process for the values of those two
-    variables, its key. Loading a trust store takes 15 to 40 ms, and a run that verifies, sets
+    variables, its key. Loading a trust store takes 15 to 45 ms, and a run that verifies, sets
     up a source or reads GitHub opens a client for each host; a context is made to be shared
     (what httpcore sets on it, the ALPN protocols, is the same for every client here)."""
     del cert_file, cert_dir  # the cache's key: httpx reads both from the environment itself
