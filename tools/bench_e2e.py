@@ -107,23 +107,28 @@ def _certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+def plain_send_inputs(server: Standin) -> dict[str, str]:
+    """The inputs of the plain send measured here and in bench_imports: one deployment to
+    production, for the example component, to ``server``."""
+    return {
+        "site": server.base_url,
+        "user-email": EMAIL,
+        "api-token": TOKEN,
+        "component-id": EXAMPLE_COMPONENT,
+        "environment": "production",
+    }
+
+
 def _commands(
     folder: Path, plain: Standin, secure: Standin | None, tls: tuple[Path, Path] | None
 ) -> dict[str, tuple[list[str], dict[str, str] | None]]:
     """Each measured command with its environment (None: this process's)."""
 
     def env(name: str, server: Standin, extra: dict[str, str]) -> dict[str, str]:
-        inputs = {
-            "site": server.base_url,
-            "user-email": EMAIL,
-            "api-token": TOKEN,
-            "component-id": EXAMPLE_COMPONENT,
-            "environment": "production",
-        }
         job = folder / name
         job.mkdir()
         variables = {"SSL_CERT_FILE": str(tls[0])} if tls else {}
-        return step_env(Run(), inputs | extra, job, variables)
+        return step_env(Run(), plain_send_inputs(server) | extra, job, variables)
 
     post = env("post", plain, {"track-job": "true"}) | {"STATE_TRACKING": "true"}
     commands: dict[str, tuple[list[str], dict[str, str] | None]] = {

@@ -19,8 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .action_runner import EXAMPLE_COMPONENT, REPO, Run, step_env
-from .bench_e2e import EMAIL, IMAGE_FLAGS, IMPORTS, TOKEN
+from .action_runner import REPO, Run, step_env
+from .bench_e2e import EMAIL, IMAGE_FLAGS, IMPORTS, TOKEN, plain_send_inputs
 from .compass_standin import Standin
 
 _LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
@@ -45,14 +45,7 @@ def main() -> int:
     least: dict[str, int] = {}
     command = [sys.executable, *IMAGE_FLAGS, "-X", "importtime", str(REPO / "entrypoint.py")]
     with tempfile.TemporaryDirectory() as folder, Standin(EMAIL, TOKEN) as server:
-        inputs = {
-            "site": server.base_url,
-            "user-email": EMAIL,
-            "api-token": TOKEN,
-            "component-id": EXAMPLE_COMPONENT,
-            "environment": "production",
-        }
-        env = step_env(Run(), inputs, Path(folder))
+        env = step_env(Run(), plain_send_inputs(server), Path(folder))
         for _ in range(args.runs):
             done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
             if done.returncode != 0:
